@@ -1,0 +1,106 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { Count, Id, Milliseconds, SourceSchema, Timestamp } from "./common.js";
+import { defineEvent } from "./define.js";
+import { subjectToken } from "./model.js";
+
+export type Source = Static<typeof SourceSchema>;
+export { SourceSchema };
+
+export const AudioEncodingSchema = Type.Union([
+  Type.Literal("wav"),
+  Type.Literal("flac"),
+  Type.Literal("ogg"),
+  Type.Literal("pcm_s16le"),
+]);
+export type AudioEncoding = Static<typeof AudioEncodingSchema>;
+
+export const SampleRate = Type.Integer({ minimum: 1000, maximum: 384_000 });
+export const Channels = Type.Integer({ minimum: 1, maximum: 8 });
+
+export const AudioFormatSchema = Type.Object(
+  { encoding: AudioEncodingSchema, sampleRate: SampleRate, channels: Channels },
+  { additionalProperties: false },
+);
+export type AudioFormat = Static<typeof AudioFormatSchema>;
+
+/** Where the audio bytes are: the message body, or an Object Store entry for clips above the inline limit. */
+export const AudioRefSchema = Type.Union([
+  Type.Object({ kind: Type.Literal("inline") }, { additionalProperties: false }),
+  Type.Object(
+    {
+      kind: Type.Literal("object"),
+      bucket: Id,
+      name: Type.String({ minLength: 1, maxLength: 1024 }),
+      digest: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 200, description: "e.g. SHA-256=<base64url>" }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type AudioRef = Static<typeof AudioRefSchema>;
+
+/** Headers cap metadata size, so transcripts are cut here (UTF-16 code units, as JS counts them). */
+export const TRANSCRIPT_MAX_LENGTH = 16_384;
+
+export const AudioCapturedSchema = Type.Object(
+  {
+    source: SourceSchema,
+    capturedAt: Timestamp,
+    format: AudioFormatSchema,
+    durationMs: Type.Optional(Milliseconds),
+    bytes: Count,
+    transcript: Type.Optional(Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH })),
+    transcriptTruncated: Type.Optional(Type.Boolean()),
+    audio: AudioRefSchema,
+    tags: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }))),
+  },
+  { additionalProperties: false },
+);
+export type AudioCaptured = Static<typeof AudioCapturedSchema>;
+
+export const AudioCaptured = defineEvent({
+  name: "AudioCaptured",
+  typeId: "speakers.audio.captured.v1",
+  description:
+    "A clip was recorded. The audio is the message body (or an Object Store entry); this is its metadata.",
+  stream: "AUDIO",
+  filter: "audio.captured.>",
+  body: "audio",
+  schema: AudioCapturedSchema,
+  subject: (source: string) => `audio.captured.${subjectToken(source)}`,
+  subjectFor: (event) => `audio.captured.${subjectToken(event.source.deviceId)}`,
+  fixture: {
+    source: { service: "audio-capture", deviceId: "kitchen-satellite", room: "kitchen" },
+    capturedAt: "2026-11-23T18:04:05.250Z",
+    format: { encoding: "wav", sampleRate: 16000, channels: 1 },
+    durationMs: 3200,
+    bytes: 102444,
+    transcript: "Schalte das Licht im Büro an — bitte.",
+    audio: { kind: "inline" },
+    tags: { wakeword: "hey_house" },
+  },
+});
+
+/** The `ce-datacontenttype` of an audio body (ADR 0001 rule 3). */
+export function audioContentType(format: AudioFormat): string {
+  switch (format.encoding) {
+    case "wav":
+      return "audio/wav";
+    case "flac":
+      return "audio/flac";
+    case "ogg":
+      return "audio/ogg";
+    case "pcm_s16le":
+      return `audio/L16;rate=${format.sampleRate};channels=${format.channels}`;
+  }
+}
+
+/** A transcript cut to the header-safe maximum, never inside a surrogate pair. */
+export function clipTranscript(text: string): { transcript: string; transcriptTruncated?: true } {
+  if (text.length <= TRANSCRIPT_MAX_LENGTH) return { transcript: text };
+  let end = TRANSCRIPT_MAX_LENGTH;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return { transcript: text.slice(0, end), transcriptTruncated: true };
+}

@@ -1,0 +1,93 @@
+import { AudioCaptured } from "./audio.js";
+import type { ContractDefinition } from "./define.js";
+import { EmbeddingComputed, EmbeddingFailed } from "./embedding.js";
+import {
+  BatchResult,
+  CentroidReply,
+  CentroidRequest,
+  EmbeddingResult,
+  ExtractBatchMeta,
+  ExtractMeta,
+  ModelsReply,
+  SimilarityReply,
+  SimilarityRequest,
+} from "./embedding-service.js";
+import { ErrorPayloadMessage } from "./error.js";
+import {
+  DeleteReply,
+  EnrollMeta,
+  EnrollReply,
+  IdentifyMeta,
+  IdentifyReply,
+  ListReply,
+  ListRequest,
+  RenameRequest,
+  SamplesAddMeta,
+  SamplesAddReply,
+  SamplesRemoveRequest,
+  SpeakerDetail,
+  SpeakerIdRequest,
+  SpeakerSummary,
+  VerifyMeta,
+  VerifyReply,
+} from "./registry-service.js";
+import {
+  EnrollmentProgress,
+  SpeakerDeleted,
+  SpeakerEnrolled,
+  SpeakerIdentified,
+  SpeakerUpdated,
+} from "./speaker.js";
+
+/** Stream events, in chain order. */
+export const EVENTS = [
+  AudioCaptured,
+  EmbeddingComputed,
+  EmbeddingFailed,
+  SpeakerIdentified,
+  SpeakerEnrolled,
+  SpeakerUpdated,
+  SpeakerDeleted,
+  EnrollmentProgress,
+] as const;
+
+/** Request/reply payloads of the micro services. */
+export const MESSAGES = [
+  ErrorPayloadMessage,
+  ExtractMeta,
+  ExtractBatchMeta,
+  EmbeddingResult,
+  BatchResult,
+  SimilarityRequest,
+  SimilarityReply,
+  CentroidRequest,
+  CentroidReply,
+  ModelsReply,
+  SpeakerSummary,
+  IdentifyMeta,
+  IdentifyReply,
+  VerifyMeta,
+  VerifyReply,
+  EnrollMeta,
+  EnrollReply,
+  ListRequest,
+  ListReply,
+  SpeakerIdRequest,
+  SpeakerDetail,
+  RenameRequest,
+  DeleteReply,
+  SamplesAddMeta,
+  SamplesAddReply,
+  SamplesRemoveRequest,
+] as const;
+
+/**
+ * The one list of every declared message. Export and the round-trip check enumerate it, so a definition
+ * left out of here is neither exported nor checked: add new ones to EVENTS or MESSAGES.
+ */
+export const CATALOG: readonly ContractDefinition[] = [...EVENTS, ...MESSAGES];
+
+/** The catalogue entry with this type id (`ce-type`), if any. */
+export function definitionByTypeId(typeId: string): ContractDefinition | undefined {
+  return CATALOG.find((definition) => definition.typeId === typeId);
+}

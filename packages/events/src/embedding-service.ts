@@ -1,0 +1,205 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
+import { Count, Milliseconds, Vector, vectorDim } from "./common.js";
+import { defineMessage } from "./define.js";
+import { ErrorPayloadSchema } from "./error.js";
+import { MODELS, ModelRefSchema } from "./model.js";
+
+/** Request and reply payloads of the Python `embedding` micro service (`speakers.embedding.*`). */
+const strict = { additionalProperties: false } as const;
+
+const AudioPath = Type.String({
+  minLength: 1,
+  maxLength: 4096,
+  description: "local mode only: read this file, under the worker's configured roots",
+});
+
+const audioMetaProperties = {
+  format: Type.Optional(AudioEncodingSchema),
+  sampleRate: Type.Optional(SampleRate),
+  channels: Type.Optional(Channels),
+  path: Type.Optional(AudioPath),
+};
+
+export const ExtractMetaSchema = Type.Object(audioMetaProperties, strict);
+export type ExtractMeta = Static<typeof ExtractMetaSchema>;
+
+export const ExtractMeta = defineMessage({
+  name: "ExtractMeta",
+  typeId: "speakers.embedding-service.extract-meta.v1",
+  description: "`extract` request: audio bytes as the body, this in Speakers-Meta.",
+  body: "audio",
+  schema: ExtractMetaSchema,
+  fixture: { format: "pcm_s16le", sampleRate: 16000, channels: 1 },
+});
+
+export const BatchItemMetaSchema = Type.Object(
+  {
+    length: Type.Integer({ minimum: 0, description: "bytes of this clip in the body" }),
+    ...audioMetaProperties,
+  },
+  strict,
+);
+export type BatchItemMeta = Static<typeof BatchItemMetaSchema>;
+
+export const ExtractBatchMetaSchema = Type.Object(
+  { items: Type.Array(BatchItemMetaSchema, { minItems: 1, maxItems: 256 }) },
+  strict,
+);
+export type ExtractBatchMeta = Static<typeof ExtractBatchMetaSchema>;
+
+export const ExtractBatchMeta = defineMessage({
+  name: "ExtractBatchMeta",
+  typeId: "speakers.embedding-service.extract-batch-meta.v1",
+  description: "`extract-batch` request: clips concatenated in the body, their lengths in Speakers-Meta.",
+  body: "audio",
+  schema: ExtractBatchMetaSchema,
+  fixture: {
+    items: [
+      { length: 64044, format: "wav" },
+      { length: 0, path: "/data/recordings/alice-01.flac" },
+      { length: 32000, format: "pcm_s16le", sampleRate: 16000, channels: 1 },
+    ],
+  },
+});
+
+export const EmbeddingResultSchema = Type.Object(
+  { model: ModelRefSchema, vector: Vector, durationMs: Milliseconds, computeMs: Milliseconds },
+  { ...strict, ...vectorDim("/vector", "/model/dim") },
+);
+export type EmbeddingResult = Static<typeof EmbeddingResultSchema>;
+
+const fixtureVector = Array.from({ length: MODELS.ecapa.dim }, (_, i) => Math.round(Math.cos(i) * 1e4) / 1e5);
+
+const embeddingResultFixture: EmbeddingResult = {
+  model: { ...MODELS.ecapa },
+  vector: fixtureVector,
+  durationMs: 4000,
+  computeMs: 57.25,
+};
+
+export const EmbeddingResult = defineMessage({
+  name: "EmbeddingResult",
+  typeId: "speakers.embedding-service.embedding-result.v1",
+  description: "`extract` reply.",
+  schema: EmbeddingResultSchema,
+  fixture: embeddingResultFixture,
+});
+
+export const BatchItemResultSchema = Type.Union([
+  Type.Object({ index: Count, ok: Type.Literal(true), embedding: EmbeddingResultSchema }, strict),
+  Type.Object({ index: Count, ok: Type.Literal(false), error: ErrorPayloadSchema }, strict),
+]);
+export type BatchItemResult = Static<typeof BatchItemResultSchema>;
+
+export const BatchResultSchema = Type.Object(
+  { total: Count, processed: Count, errorsCount: Count, items: Type.Array(BatchItemResultSchema) },
+  strict,
+);
+export type BatchResult = Static<typeof BatchResultSchema>;
+
+export const BatchResult = defineMessage({
+  name: "BatchResult",
+  typeId: "speakers.embedding-service.batch-result.v1",
+  description:
+    "`extract-batch` reply: one item per clip, in request order; a bad clip does not fail the batch.",
+  schema: BatchResultSchema,
+  fixture: {
+    total: 2,
+    processed: 2,
+    errorsCount: 1,
+    items: [
+      { index: 0, ok: true, embedding: embeddingResultFixture },
+      {
+        index: 1,
+        ok: false,
+        error: {
+          code: "AUDIO_PATH_NOT_FOUND",
+          message: "No audio file exists at /data/recordings/alice-01.flac.",
+        },
+      },
+    ],
+  },
+});
+
+export const SimilarityRequestSchema = Type.Object({ a: Vector, b: Vector }, strict);
+export type SimilarityRequest = Static<typeof SimilarityRequestSchema>;
+
+export const SimilarityRequest = defineMessage({
+  name: "SimilarityRequest",
+  typeId: "speakers.embedding-service.similarity-request.v1",
+  description: "`similarity` request: two vectors of the same model.",
+  schema: SimilarityRequestSchema,
+  fixture: { a: [0.1, 0.2, 0.3], b: [0.1, 0.25, 0.28] },
+});
+
+export const SimilarityReplySchema = Type.Object(
+  { similarity: Type.Number({ minimum: -1, maximum: 1 }) },
+  strict,
+);
+export type SimilarityReply = Static<typeof SimilarityReplySchema>;
+
+export const SimilarityReply = defineMessage({
+  name: "SimilarityReply",
+  typeId: "speakers.embedding-service.similarity-reply.v1",
+  description: "`similarity` reply: cosine similarity.",
+  schema: SimilarityReplySchema,
+  fixture: { similarity: 0.9947 },
+});
+
+export const CentroidRequestSchema = Type.Object(
+  { embeddings: Type.Array(Vector, { minItems: 1, maxItems: 1000 }) },
+  strict,
+);
+export type CentroidRequest = Static<typeof CentroidRequestSchema>;
+
+export const CentroidRequest = defineMessage({
+  name: "CentroidRequest",
+  typeId: "speakers.embedding-service.centroid-request.v1",
+  description: "`centroid` request: vectors of one speaker and one model.",
+  schema: CentroidRequestSchema,
+  fixture: {
+    embeddings: [
+      [0.6, 0.8, 0],
+      [0.8, 0.6, 0],
+    ],
+  },
+});
+
+export const CentroidReplySchema = Type.Object(
+  { centroid: Vector, dim: Type.Integer({ minimum: 1 }), count: Type.Integer({ minimum: 1 }) },
+  { ...strict, ...vectorDim("/centroid", "/dim") },
+);
+export type CentroidReply = Static<typeof CentroidReplySchema>;
+
+export const CentroidReply = defineMessage({
+  name: "CentroidReply",
+  typeId: "speakers.embedding-service.centroid-reply.v1",
+  description: "`centroid` reply: the L2-normalised mean.",
+  schema: CentroidReplySchema,
+  fixture: { centroid: [0.7071067811865475, 0.7071067811865475, 0], dim: 3, count: 2 },
+});
+
+export const ModelsReplySchema = Type.Object(
+  {
+    active: ModelRefSchema,
+    device: Type.String({ minLength: 1, maxLength: 50 }),
+    threads: Type.Integer({ minimum: 1 }),
+    available: Type.Array(ModelRefSchema),
+  },
+  strict,
+);
+export type ModelsReply = Static<typeof ModelsReplySchema>;
+
+export const ModelsReply = defineMessage({
+  name: "ModelsReply",
+  typeId: "speakers.embedding-service.models-reply.v1",
+  description: "`models` reply: the loaded model and the ones this worker can load.",
+  schema: ModelsReplySchema,
+  fixture: {
+    active: { ...MODELS.ecapa },
+    device: "cpu",
+    threads: 2,
+    available: [{ ...MODELS.ecapa }, { ...MODELS.ge2e }],
+  },
+});

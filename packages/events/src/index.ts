@@ -1,0 +1,16 @@
+export * from "./audio.js";
+export * from "./catalog.js";
+export * from "./check.js";
+export { Count, Id, Milliseconds, Name, Score, Timestamp, VECTOR_DIM_KEYWORD, Vector } from "./common.js";
+export * from "./define.js";
+export * from "./embedding.js";
+export * from "./embedding-service.js";
+export * from "./error.js";
+export * from "./errors.js";
+export * from "./export.js";
+export * from "./headers.js";
+export * from "./model.js";
+export * from "./registry-service.js";
+export * from "./speaker.js";
+export * from "./topology.js";
+export * from "./validate.js";

@@ -1,0 +1,41 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { SpeakersError } from "./errors.js";
+
+export const ModelRefSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 200, description: "e.g. speechbrain/spkrec-ecapa-voxceleb" }),
+    revision: Type.String({ minLength: 1, maxLength: 200, description: "pinned revision or version" }),
+    dim: Type.Integer({ minimum: 1, maximum: 4096, description: "vector length" }),
+  },
+  { additionalProperties: false },
+);
+export type ModelRef = Static<typeof ModelRefSchema>;
+
+/** The models ADR 0001 names; the first is the default. */
+export const MODELS = {
+  ecapa: {
+    id: "speechbrain/spkrec-ecapa-voxceleb",
+    revision: "0f99f2d0ebe89ac095bcc5903c4dd8f72b367286",
+    dim: 192,
+  },
+  ge2e: { id: "resemblyzer/ge2e", revision: "0.1.4", dim: 256 },
+} as const satisfies Record<string, ModelRef>;
+
+/** `<id>@<revision>`: voiceprints are stored per key, and vectors of different keys are never compared. */
+export function modelKey(model: { readonly id: string; readonly revision: string }): string {
+  return `${model.id}@${model.revision}`;
+}
+
+/** A NATS subject token per ADR 0001: lowercase, every character outside `[a-z0-9_-]` replaced by `_`. */
+export function subjectToken(value: string): string {
+  const token = value.toLowerCase().replace(/[^a-z0-9_-]/g, "_");
+  if (token.length === 0) {
+    throw new SpeakersError("INVALID_REQUEST", "A subject token cannot be empty.");
+  }
+  return token;
+}
+
+/** The model's subject token, e.g. `resemblyzer_ge2e_0_1_4`. */
+export function modelToken(model: { readonly id: string; readonly revision: string }): string {
+  return subjectToken(modelKey(model));
+}

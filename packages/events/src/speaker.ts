@@ -1,0 +1,233 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { Count, Id, Milliseconds, Name, Score, SourceSchema, Timestamp } from "./common.js";
+import { defineEvent } from "./define.js";
+import { ErrorCodeSchema, ErrorPayloadSchema } from "./error.js";
+import { MODELS, ModelRefSchema } from "./model.js";
+
+const strict = { additionalProperties: false } as const;
+
+export const SpeakerRefSchema = Type.Object({ id: Id, name: Name }, strict);
+export type SpeakerRef = Static<typeof SpeakerRefSchema>;
+
+export const CandidateSchema = Type.Object({ speakerId: Id, name: Name, score: Score }, strict);
+export type Candidate = Static<typeof CandidateSchema>;
+
+export const DecisionSchema = Type.Union([Type.Literal("known"), Type.Literal("unknown")]);
+export type Decision = Static<typeof DecisionSchema>;
+
+export const SpeakerIdentifiedSchema = Type.Object(
+  {
+    sourceEventId: Id,
+    embeddingEventId: Id,
+    decision: DecisionSchema,
+    /** Present when the decision is `known`. */
+    speaker: Type.Optional(SpeakerRefSchema),
+    score: Score,
+    margin: Type.Number({ minimum: 0, maximum: 2, description: "best score minus the runner-up's" }),
+    threshold: Score,
+    marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
+    candidates: Type.Array(CandidateSchema, { maxItems: 5, description: "best first" }),
+    model: ModelRefSchema,
+    source: Type.Optional(SourceSchema),
+    capturedAt: Type.Optional(Timestamp),
+  },
+  strict,
+);
+export type SpeakerIdentified = Static<typeof SpeakerIdentifiedSchema>;
+
+export const SpeakerIdentified = defineEvent({
+  name: "SpeakerIdentified",
+  typeId: "speakers.speaker.identified.v1",
+  description: "The registry matched an embedding against the voiceprints of the live model.",
+  stream: "SPEAKERS",
+  filter: "speaker.identified",
+  body: "json",
+  schema: SpeakerIdentifiedSchema,
+  subject: () => "speaker.identified",
+  subjectFor: () => "speaker.identified",
+  fixture: {
+    sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
+    embeddingEventId: "emb-2f1c7c5d0b0f4bde8c8e1f6b9b2a4d3c5e6f7a8b",
+    decision: "known",
+    speaker: { id: "spk_01HZX3K9Q2", name: "Alice" },
+    score: 0.82,
+    margin: 0.31,
+    threshold: 0.7,
+    marginThreshold: 0.1,
+    candidates: [
+      { speakerId: "spk_01HZX3K9Q2", name: "Alice", score: 0.82 },
+      { speakerId: "spk_01HZX3M1B7", name: "Bob", score: 0.51 },
+    ],
+    model: { ...MODELS.ecapa },
+    source: { service: "audio-capture", deviceId: "kitchen-satellite", room: "kitchen" },
+    capturedAt: "2026-11-23T18:04:05.250Z",
+  },
+});
+
+export const SpeakerEnrolledSchema = Type.Object(
+  {
+    speakerId: Id,
+    name: Name,
+    model: ModelRefSchema,
+    samples: Type.Integer({ minimum: 1, description: "samples in the new voiceprint" }),
+    enrollmentId: Type.Optional(Id),
+  },
+  strict,
+);
+export type SpeakerEnrolled = Static<typeof SpeakerEnrolledSchema>;
+
+export const SpeakerEnrolled = defineEvent({
+  name: "SpeakerEnrolled",
+  typeId: "speakers.speaker.enrolled.v1",
+  description: "A new speaker has a voiceprint and can be identified.",
+  stream: "SPEAKERS",
+  filter: "speaker.enrolled",
+  body: "json",
+  schema: SpeakerEnrolledSchema,
+  subject: () => "speaker.enrolled",
+  subjectFor: () => "speaker.enrolled",
+  fixture: {
+    speakerId: "spk_01HZX3K9Q2",
+    name: "Alice",
+    model: { ...MODELS.ecapa },
+    samples: 3,
+    enrollmentId: "enr_01HZX3JZ0P",
+  },
+});
+
+/** What an update changed; one event per change so plugins can react to exactly what they care about. */
+export const SpeakerChangeSchema = Type.Union([
+  Type.Object({ kind: Type.Literal("renamed"), from: Name, to: Name }, strict),
+  Type.Object({ kind: Type.Literal("sample-added"), sampleId: Id }, strict),
+  Type.Object({ kind: Type.Literal("sample-removed"), sampleId: Id }, strict),
+  Type.Object(
+    {
+      kind: Type.Literal("voiceprint-rebuilt"),
+      model: ModelRefSchema,
+      samples: Type.Integer({ minimum: 1 }),
+    },
+    strict,
+  ),
+]);
+export type SpeakerChange = Static<typeof SpeakerChangeSchema>;
+
+export const SpeakerUpdatedSchema = Type.Object(
+  { speakerId: Id, name: Name, change: SpeakerChangeSchema, samples: Type.Optional(Count) },
+  strict,
+);
+export type SpeakerUpdated = Static<typeof SpeakerUpdatedSchema>;
+
+export const SpeakerUpdated = defineEvent({
+  name: "SpeakerUpdated",
+  typeId: "speakers.speaker.updated.v1",
+  description: "A speaker was renamed, gained or lost a sample, or had a voiceprint rebuilt.",
+  stream: "SPEAKERS",
+  filter: "speaker.updated",
+  body: "json",
+  schema: SpeakerUpdatedSchema,
+  subject: () => "speaker.updated",
+  subjectFor: () => "speaker.updated",
+  fixture: {
+    speakerId: "spk_01HZX3K9Q2",
+    name: "Alice Smith",
+    change: { kind: "renamed", from: "Alice", to: "Alice Smith" },
+    samples: 3,
+  },
+});
+
+export const ErasedSchema = Type.Object({ samples: Count, voiceprints: Count, clips: Count }, strict);
+
+export const SpeakerDeletedSchema = Type.Object({ speakerId: Id, name: Name, erased: ErasedSchema }, strict);
+export type SpeakerDeleted = Static<typeof SpeakerDeletedSchema>;
+
+export const SpeakerDeleted = defineEvent({
+  name: "SpeakerDeleted",
+  typeId: "speakers.speaker.deleted.v1",
+  description: "A speaker and their samples, voiceprints and enrollment clips were erased.",
+  stream: "SPEAKERS",
+  filter: "speaker.deleted",
+  body: "json",
+  schema: SpeakerDeletedSchema,
+  subject: () => "speaker.deleted",
+  subjectFor: () => "speaker.deleted",
+  fixture: {
+    speakerId: "spk_01HZX3M1B7",
+    name: "Bob",
+    erased: { samples: 4, voiceprints: 2, clips: 4 },
+  },
+});
+
+export const EnrollmentStageSchema = Type.Union([
+  Type.Literal("receiving"),
+  Type.Literal("embedding"),
+  Type.Literal("checking"),
+  Type.Literal("saving"),
+  Type.Literal("done"),
+  Type.Literal("failed"),
+]);
+export type EnrollmentStage = Static<typeof EnrollmentStageSchema>;
+
+/** Feedback on one enrollment sample; `code` says why it was rejected (an `ENROLL_*` or `AUDIO_*` code). */
+export const SampleFeedbackSchema = Type.Object(
+  {
+    index: Count,
+    sampleId: Type.Optional(Id),
+    accepted: Type.Boolean(),
+    code: Type.Optional(ErrorCodeSchema),
+    durationMs: Type.Optional(Milliseconds),
+    speechMs: Type.Optional(Milliseconds),
+    similarity: Type.Optional(Score),
+  },
+  strict,
+);
+export type SampleFeedback = Static<typeof SampleFeedbackSchema>;
+
+export const EnrollmentResultSchema = Type.Object(
+  {
+    outcome: Type.Union([Type.Literal("enrolled"), Type.Literal("failed")]),
+    samplesAccepted: Count,
+    samplesRejected: Count,
+    error: Type.Optional(ErrorPayloadSchema),
+  },
+  strict,
+);
+export type EnrollmentResult = Static<typeof EnrollmentResultSchema>;
+
+export const EnrollmentProgressSchema = Type.Object(
+  {
+    enrollmentId: Id,
+    speakerId: Id,
+    done: Count,
+    total: Count,
+    stage: EnrollmentStageSchema,
+    quality: Type.Array(SampleFeedbackSchema, { maxItems: 100 }),
+    final: Type.Optional(EnrollmentResultSchema),
+  },
+  strict,
+);
+export type EnrollmentProgress = Static<typeof EnrollmentProgressSchema>;
+
+export const EnrollmentProgress = defineEvent({
+  name: "EnrollmentProgress",
+  typeId: "speakers.speaker.enrollment-progress.v1",
+  description: "Progress of an enrollment, with feedback on each sample so far and the result when done.",
+  stream: "SPEAKERS",
+  filter: "speaker.enrollment.progress",
+  body: "json",
+  schema: EnrollmentProgressSchema,
+  subject: () => "speaker.enrollment.progress",
+  subjectFor: () => "speaker.enrollment.progress",
+  fixture: {
+    enrollmentId: "enr_01HZX3JZ0P",
+    speakerId: "spk_01HZX3K9Q2",
+    done: 3,
+    total: 3,
+    stage: "done",
+    quality: [
+      { index: 0, sampleId: "smp_1", accepted: true, durationMs: 6100, speechMs: 5400, similarity: 0.78 },
+      { index: 1, accepted: false, code: "ENROLL_TOO_LITTLE_SPEECH", durationMs: 5200, speechMs: 900 },
+      { index: 2, sampleId: "smp_3", accepted: true, durationMs: 7000, speechMs: 6300, similarity: 0.81 },
+    ],
+    final: { outcome: "enrolled", samplesAccepted: 2, samplesRejected: 1 },
+  },
+});
