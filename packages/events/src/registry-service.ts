@@ -1,8 +1,8 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
-import { Count, Id, Milliseconds, Name, Score, Timestamp } from "./common.js";
+import { Count, Id, Milliseconds, Name, Score, Timestamp, Vector, vectorDim } from "./common.js";
 import { defineMessage } from "./define.js";
-import { BatchItemMetaSchema } from "./embedding-service.js";
+import { ErrorCodeSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 import {
   CandidateSchema,
@@ -28,6 +28,13 @@ const audioMetaProperties = {
 
 const at = "2026-11-23T18:00:00.000Z";
 
+/** An Object Store entry holding audio. */
+export const StoredClipSchema = Type.Object(
+  { bucket: Id, name: Type.String({ minLength: 1, maxLength: 1024 }) },
+  strict,
+);
+export type StoredClip = Static<typeof StoredClipSchema>;
+
 export const SpeakerSummarySchema = Type.Object(
   {
     id: Id,
@@ -35,6 +42,8 @@ export const SpeakerSummarySchema = Type.Object(
     samples: Count,
     /** Model keys (`<id>@<revision>`) this speaker has a voiceprint for. */
     voiceprints: Type.Array(Type.String({ minLength: 1, maxLength: 400 })),
+    /** Enough speech over enough samples (the enrollment policy); an incomplete speaker is still identified. */
+    complete: Type.Optional(Type.Boolean()),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -74,6 +83,13 @@ export const IdentifyMeta = defineMessage({
   fixture: { format: "wav", topK: 3 },
 });
 
+export const UnknownReasonSchema = Type.Union([
+  Type.Literal("no-voiceprints"),
+  Type.Literal("below-threshold"),
+  Type.Literal("ambiguous"),
+]);
+export type UnknownReason = Static<typeof UnknownReasonSchema>;
+
 export const IdentifyReplySchema = Type.Object(
   {
     decision: DecisionSchema,
@@ -85,6 +101,8 @@ export const IdentifyReplySchema = Type.Object(
     candidates: Type.Array(CandidateSchema, { maxItems: 5 }),
     model: ModelRefSchema,
     durationMs: Type.Optional(Milliseconds),
+    /** Why the decision is `unknown`. */
+    reason: Type.Optional(UnknownReasonSchema),
   },
   strict,
 );
@@ -107,6 +125,7 @@ export const IdentifyReply = defineMessage({
     ],
     model: { ...MODELS.ecapa },
     durationMs: 2900,
+    reason: "below-threshold",
   },
 });
 
@@ -146,8 +165,38 @@ export const VerifyReply = defineMessage({
   },
 });
 
+/**
+ * One enrollment sample. Exactly one source: `length` > 0 bytes of the body; a `clip` the client already put in
+ * the Object Store (large files: the body of one request is capped by the server's max payload); an earlier
+ * `audio.captured` event by `eventId` (naming a voice the house already heard); or a `path` the worker reads
+ * (local mode only; no copy of the audio is kept).
+ */
+export const EnrollItemSchema = Type.Object(
+  {
+    length: Type.Integer({ minimum: 0, description: "bytes of this sample in the body; 0 for other sources" }),
+    ...audioMetaProperties,
+    clip: Type.Optional(StoredClipSchema),
+    eventId: Type.Optional(Id),
+    /** Shown back in feedback and kept as the sample's origin (e.g. the file name the user gave). */
+    label: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  },
+  strict,
+);
+export type EnrollItem = Static<typeof EnrollItemSchema>;
+
+const enrollProperties = {
+  items: Type.Array(EnrollItemSchema, { minItems: 1, maxItems: 50 }),
+  /** Chosen by the client so it can follow `speaker.enrollment.progress` before sending; default: generated. */
+  enrollmentId: Type.Optional(Id),
+};
+
 export const EnrollMetaSchema = Type.Object(
-  { name: Name, items: Type.Array(BatchItemMetaSchema, { minItems: 1, maxItems: 20 }) },
+  {
+    name: Name,
+    /** Fail with SPEAKER_EXISTS instead of adding samples when a speaker already has this name. */
+    createOnly: Type.Optional(Type.Boolean()),
+    ...enrollProperties,
+  },
   strict,
 );
 export type EnrollMeta = Static<typeof EnrollMetaSchema>;
@@ -155,26 +204,46 @@ export type EnrollMeta = Static<typeof EnrollMetaSchema>;
 export const EnrollMeta = defineMessage({
   name: "EnrollMeta",
   typeId: "speakers.registry.enroll-meta.v1",
-  description: "`enroll` request: the samples concatenated in the body, their lengths here in Speakers-Meta.",
+  description:
+    "`enroll` request (creates the speaker, or adds to the one with this name): inline samples concatenated in the body, every sample described here in Speakers-Meta.",
   body: "audio",
   schema: EnrollMetaSchema,
   fixture: {
     name: "Alice",
+    enrollmentId: "enr_01HZX3JZ0P",
     items: [
-      { length: 192044, format: "wav" },
-      { length: 210044, format: "wav" },
+      { length: 192044, format: "wav", label: "alice-01.wav" },
+      { length: 0, clip: { bucket: "audio-clips", name: "uploads/enr_01HZX3JZ0P/1.flac" }, format: "flac" },
+      { length: 0, eventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11" },
       { length: 0, path: "/data/enroll/alice-03.wav" },
     ],
   },
 });
 
-export const EnrollReplySchema = Type.Object(
+/** Advice on the enrollment as a whole or on one sample (`index`), with a catalogue code. */
+export const EnrollFeedbackSchema = Type.Object(
   {
-    enrollmentId: Id,
-    speaker: Type.Optional(SpeakerSummarySchema),
-    result: EnrollmentResultSchema,
-    quality: Type.Array(SampleFeedbackSchema),
+    index: Type.Optional(Count),
+    code: ErrorCodeSchema,
+    message: Type.String({ minLength: 1, maxLength: 2000 }),
+    hint: Type.Optional(Type.String({ maxLength: 2000 })),
   },
+  strict,
+);
+export type EnrollFeedback = Static<typeof EnrollFeedbackSchema>;
+
+const enrollReplyProperties = {
+  enrollmentId: Id,
+  result: EnrollmentResultSchema,
+  quality: Type.Array(SampleFeedbackSchema),
+  /** What to do about rejected samples and about the speaker as a whole (e.g. record more speech). */
+  feedback: Type.Array(EnrollFeedbackSchema),
+  /** Enough speech over enough samples for a reliable voiceprint. */
+  complete: Type.Boolean(),
+};
+
+export const EnrollReplySchema = Type.Object(
+  { ...enrollReplyProperties, speaker: Type.Optional(SpeakerSummarySchema) },
   strict,
 );
 export type EnrollReply = Static<typeof EnrollReplySchema>;
@@ -193,11 +262,29 @@ export const EnrollReply = defineMessage({
       { index: 1, sampleId: "smp_2", accepted: true, durationMs: 6500 },
       { index: 2, accepted: false, code: "ENROLL_SAMPLE_CLOSER_TO_OTHER", similarity: 0.31 },
     ],
+    feedback: [
+      {
+        index: 2,
+        code: "ENROLL_SAMPLE_CLOSER_TO_OTHER",
+        message: 'Sample sounds more like enrolled speaker "Bob" (0.812) than like this speaker (0.310).',
+        hint: "Make sure the right person is speaking; if so, record longer samples in a quieter room.",
+      },
+      {
+        code: "ENROLL_TOO_LITTLE_SPEECH",
+        message: "The speaker has 8.5 s of speech in 2 sample(s); add samples until there are 10.0 s over 3.",
+      },
+    ],
+    complete: false,
   },
 });
 
 export const ListRequestSchema = Type.Object(
-  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), offset: Type.Optional(Count) },
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+    offset: Type.Optional(Count),
+    /** Only the speaker with this name (case-insensitive), to turn a name a user typed into an id. */
+    name: Type.Optional(Name),
+  },
   strict,
 );
 export type ListRequest = Static<typeof ListRequestSchema>;
@@ -224,7 +311,14 @@ export const ListReply = defineMessage({
   fixture: { speakers: [aliceSummary], total: 1 },
 });
 
-export const SpeakerIdRequestSchema = Type.Object({ speakerId: Id }, strict);
+export const SpeakerIdRequestSchema = Type.Object(
+  {
+    speakerId: Id,
+    /** `get` only: include the raw sample embeddings and voiceprint vectors, which are left out otherwise. */
+    includeEmbeddings: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
 export type SpeakerIdRequest = Static<typeof SpeakerIdRequestSchema>;
 
 export const SpeakerIdRequest = defineMessage({
@@ -232,29 +326,57 @@ export const SpeakerIdRequest = defineMessage({
   typeId: "speakers.registry.speaker-id-request.v1",
   description: "`get` and `delete` request.",
   schema: SpeakerIdRequestSchema,
-  fixture: { speakerId: "spk_01HZX3K9Q2" },
+  fixture: { speakerId: "spk_01HZX3K9Q2", includeEmbeddings: false },
 });
+
+export const SampleOriginSchema = Type.Union([
+  Type.Object({ kind: Type.Literal("upload"), label: Type.Optional(Type.String({ maxLength: 1024 })) }, strict),
+  Type.Object({ kind: Type.Literal("path"), path: Type.String({ minLength: 1, maxLength: 4096 }) }, strict),
+  Type.Object(
+    { kind: Type.Literal("audio-event"), eventId: Id, seq: Type.Optional(Type.Integer({ minimum: 1 })) },
+    strict,
+  ),
+]);
+export type SampleOrigin = Static<typeof SampleOriginSchema>;
 
 export const SampleInfoSchema = Type.Object(
   {
     sampleId: Id,
     addedAt: Timestamp,
     durationMs: Type.Optional(Milliseconds),
-    clip: Type.Optional(
-      Type.Object({ bucket: Id, name: Type.String({ minLength: 1, maxLength: 1024 }) }, strict),
+    speechMs: Type.Optional(Milliseconds),
+    origin: Type.Optional(SampleOriginSchema),
+    clip: Type.Optional(StoredClipSchema),
+    /** Model keys this sample has an embedding for. */
+    models: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 400 }))),
+    /** Only with `includeEmbeddings`. */
+    embeddings: Type.Optional(
+      Type.Array(
+        Type.Object({ model: ModelRefSchema, vector: Vector }, { ...strict, ...vectorDim("/vector", "/model/dim") }),
+      ),
     ),
   },
   strict,
 );
 export type SampleInfo = Static<typeof SampleInfoSchema>;
 
+export const VoiceprintInfoSchema = Type.Object(
+  {
+    model: ModelRefSchema,
+    samples: Count,
+    updatedAt: Timestamp,
+    /** Only with `includeEmbeddings`. */
+    vector: Type.Optional(Vector),
+  },
+  strict,
+);
+export type VoiceprintInfo = Static<typeof VoiceprintInfoSchema>;
+
 export const SpeakerDetailSchema = Type.Object(
   {
     speaker: SpeakerSummarySchema,
     samples: Type.Array(SampleInfoSchema),
-    voiceprints: Type.Array(
-      Type.Object({ model: ModelRefSchema, samples: Count, updatedAt: Timestamp }, strict),
-    ),
+    voiceprints: Type.Array(VoiceprintInfoSchema),
   },
   strict,
 );
@@ -302,24 +424,21 @@ export const DeleteReply = defineMessage({
   fixture: { speakerId: "spk_01HZX3M1B7", name: "Bob", erased: { samples: 4, voiceprints: 2, clips: 4 } },
 });
 
-export const SamplesAddMetaSchema = Type.Object(
-  { speakerId: Id, items: Type.Array(BatchItemMetaSchema, { minItems: 1, maxItems: 20 }) },
-  strict,
-);
+export const SamplesAddMetaSchema = Type.Object({ speakerId: Id, ...enrollProperties }, strict);
 export type SamplesAddMeta = Static<typeof SamplesAddMetaSchema>;
 
 export const SamplesAddMeta = defineMessage({
   name: "SamplesAddMeta",
   typeId: "speakers.registry.samples-add-meta.v1",
-  description:
-    "`samples.add` request: samples concatenated in the body, their lengths here in Speakers-Meta.",
+  description: "`samples.add` request: like `enroll`, for an existing speaker id.",
   body: "audio",
   schema: SamplesAddMetaSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", items: [{ length: 180044, format: "wav" }] },
 });
 
+/** `samples.add` replies like `enroll`, always with the speaker. */
 export const SamplesAddReplySchema = Type.Object(
-  { speaker: SpeakerSummarySchema, quality: Type.Array(SampleFeedbackSchema) },
+  { ...enrollReplyProperties, speaker: SpeakerSummarySchema },
   strict,
 );
 export type SamplesAddReply = Static<typeof SamplesAddReplySchema>;
@@ -330,8 +449,12 @@ export const SamplesAddReply = defineMessage({
   description: "`samples.add` reply: the updated speaker and feedback per sample.",
   schema: SamplesAddReplySchema,
   fixture: {
-    speaker: { ...aliceSummary, samples: 4 },
+    enrollmentId: "enr_01HZX3Q7C1",
+    speaker: { ...aliceSummary, samples: 4, complete: true },
+    result: { outcome: "enrolled", samplesAccepted: 1, samplesRejected: 0 },
     quality: [{ index: 0, sampleId: "smp_4", accepted: true, durationMs: 5600, similarity: 0.74 }],
+    feedback: [],
+    complete: true,
   },
 });
 
