@@ -87,7 +87,7 @@ export function checkContract(
     const issues = validationIssues(entry, fixture);
     if (issues.length > 0) {
       problem(
-        `fixture is invalid: ${issues.map((issue) => `${issue.path || "/"} ${issue.message}`).join("; ")}`,
+        `fixture is invalid: ${issues.map((issue) => `${issue.path || "/"}: ${issue.message}`).join("; ")}`,
       );
       continue;
     }
