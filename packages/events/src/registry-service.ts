@@ -173,7 +173,10 @@ export const VerifyReply = defineMessage({
  */
 export const EnrollItemSchema = Type.Object(
   {
-    length: Type.Integer({ minimum: 0, description: "bytes of this sample in the body; 0 for other sources" }),
+    length: Type.Integer({
+      minimum: 0,
+      description: "bytes of this sample in the body; 0 for other sources",
+    }),
     ...audioMetaProperties,
     clip: Type.Optional(StoredClipSchema),
     eventId: Type.Optional(Id),
@@ -330,7 +333,10 @@ export const SpeakerIdRequest = defineMessage({
 });
 
 export const SampleOriginSchema = Type.Union([
-  Type.Object({ kind: Type.Literal("upload"), label: Type.Optional(Type.String({ maxLength: 1024 })) }, strict),
+  Type.Object(
+    { kind: Type.Literal("upload"), label: Type.Optional(Type.String({ maxLength: 1024 })) },
+    strict,
+  ),
   Type.Object({ kind: Type.Literal("path"), path: Type.String({ minLength: 1, maxLength: 4096 }) }, strict),
   Type.Object(
     { kind: Type.Literal("audio-event"), eventId: Id, seq: Type.Optional(Type.Integer({ minimum: 1 })) },
@@ -352,7 +358,10 @@ export const SampleInfoSchema = Type.Object(
     /** Only with `includeEmbeddings`. */
     embeddings: Type.Optional(
       Type.Array(
-        Type.Object({ model: ModelRefSchema, vector: Vector }, { ...strict, ...vectorDim("/vector", "/model/dim") }),
+        Type.Object(
+          { model: ModelRefSchema, vector: Vector },
+          { ...strict, ...vectorDim("/vector", "/model/dim") },
+        ),
       ),
     ),
   },
