@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine, idempotently. CI runs exactly this.
+# Caches stay under $HOME (pnpm store, uv cache, Go build cache), never in the repo, so reruns are fast.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+NATS_SERVER_VERSION=v2.11.11
+UV_VERSION=0.9.30
+BIN_DIR="${SPEAKERS_BIN_DIR:-$HOME/.local/share/speakers/bin}"
+mkdir -p "$BIN_DIR"
+
+timed() {
+  local name=$1; shift
+  local start=$SECONDS
+  "$@"
+  printf '[setup] %-28s %4ds\n' "$name" $((SECONDS - start))
+}
+
+install_pnpm() {
+  if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+    npm install -g --silent "pnpm@$PNPM_VERSION"
+  fi
+}
+
+install_node_modules() {
+  pnpm install --frozen-lockfile --reporter=silent
+}
+
+install_nats_server() {
+  if [ "$("$BIN_DIR/nats-server" --version 2>/dev/null || true)" != "nats-server: $NATS_SERVER_VERSION" ]; then
+    GOBIN="$BIN_DIR" GOFLAGS=-mod=mod go install "github.com/nats-io/nats-server/v2@$NATS_SERVER_VERSION"
+  fi
+}
+
+install_mosquitto() {
+  # The Home Assistant plugin's tests run against a real broker.
+  if ! [ -x /usr/sbin/mosquitto ]; then
+    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
+  fi
+}
+
+install_python_env() {
+  if [ "$(uv --version 2>/dev/null | cut -d' ' -f2)" != "$UV_VERSION" ]; then
+    python3 -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
+  fi
+  (cd services/embedding-worker && uv sync --frozen --quiet)
+}
+
+timed pnpm install_pnpm
+timed node-modules install_node_modules
+timed nats-server install_nats_server
+timed mosquitto install_mosquitto
+timed python-env install_python_env
+echo "[setup] done: nats-server at $BIN_DIR/nats-server, worker env at services/embedding-worker/.venv"
