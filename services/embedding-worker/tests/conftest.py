@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import nats
@@ -11,6 +13,10 @@ import pytest
 from nats.aio.client import Client
 from nats_harness import NatsServer
 from nats_harness import nats_server as start_nats_server
+
+from speaker_worker.app import Worker, create_worker
+from speaker_worker.config import WorkerConfig
+from speaker_worker.models import Encoder, load_encoder
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
@@ -50,7 +56,47 @@ def dev_audio() -> Path:
 
 @pytest.fixture(scope="session")
 def dev_clips(dev_audio: Path) -> list[Path]:
-    """One FLAC per speaker, sorted, so tests are deterministic."""
-    clips = [sorted(d.glob("*.flac"))[0] for d in sorted(dev_audio.iterdir()) if d.is_dir()]
-    assert len(clips) >= 3, f"expected several speakers under {dev_audio}"
+    """The shortest clip of at least 2 s per speaker (fast on two cores), in speaker order."""
+    shortest: dict[str, tuple[float, Path]] = {}
+    with (dev_audio / "manifest.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            seconds = float(row["duration_s"])
+            best = shortest.get(row["speaker"])
+            if seconds >= 2.0 and (best is None or seconds < best[0]):
+                shortest[row["speaker"]] = (seconds, dev_audio / row["path"])
+    clips = [shortest[speaker][1] for speaker in sorted(shortest)]
+    assert len(clips) >= 3, f"expected several speakers in {dev_audio / 'manifest.csv'}"
     return clips
+
+
+@pytest.fixture(scope="session")
+def ge2e_encoder() -> Encoder:
+    """The real GE2E model, loaded once: every worker in the session shares it."""
+    return load_encoder(
+        "ge2e", device="cpu", cache_dir="", source=None, threads=None, log=logging.getLogger("test")
+    )
+
+
+@pytest.fixture
+async def start_worker(
+    nats_server: NatsServer, ge2e_encoder: Encoder, dev_audio: Path
+) -> AsyncIterator[Callable[..., Awaitable[Worker]]]:
+    """Starts real workers (own connection, shared model) with config overrides; stops them all after."""
+    started: list[Worker] = []
+
+    async def start(**overrides: object) -> Worker:
+        settings: dict[str, object] = {
+            "nats_url": nats_server.url,
+            "model": "ge2e",
+            "audio_roots": (dev_audio.resolve(),),
+            "batch_wait_ms": 200,
+        }
+        settings.update(overrides)
+        worker = create_worker(WorkerConfig(**settings), encoder=ge2e_encoder)  # type: ignore[arg-type]
+        await worker.start()
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        await worker.stop()

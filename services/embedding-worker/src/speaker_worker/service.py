@@ -1,0 +1,348 @@
+"""The request/reply path: the NATS micro service `embedding` (ADR-32), the original HTTP API's parity.
+
+Every replica joins queue group `embedding`, so adding workers scales it out. Health is the framework's
+PING/INFO/STATS: model, device and threads in the metadata, clips/batches/errors in each endpoint's data.
+Errors go out as Nats-Service-Error(-Code) headers with the ErrorPayload JSON as the body.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from nats.aio.client import Client
+from nats.micro import add_service
+from nats.micro.request import Request
+from nats.micro.service import EndpointStats, Service, ServiceConfig
+
+from . import bus, contract
+from .audio import AudioLimits, decode_audio, read_audio_file
+from .config import WorkerConfig
+from .embedder import Embedder
+from .errors import WorkerError
+
+SERVICE_NAME = "embedding"
+QUEUE_GROUP = "embedding"
+SUBJECT_PREFIX = "speakers.embedding"
+SAMPLE_RATE = 16000
+VERSION = importlib.metadata.version("speaker-worker")
+
+log = logging.getLogger("speaker_worker.service")
+
+Reply = dict[str, Any]
+
+
+@dataclass
+class EndpointCounters:
+    clips: int = 0
+    batches: int = 0
+    errors: int = 0
+    last_error_code: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"clips": self.clips, "batches": self.batches, "errors": self.errors}
+        if self.last_error_code:
+            out["lastErrorCode"] = self.last_error_code
+        return out
+
+
+class EmbeddingService:
+    def __init__(
+        self,
+        nc: Client,
+        embedder: Embedder,
+        executor: Executor,
+        config: WorkerConfig,
+        *,
+        available: list[dict[str, Any]] | None = None,
+        extra_stats: Callable[[], dict[str, Any]] | None = None,
+    ):
+        self._nc = nc
+        self._embedder = embedder
+        self._executor = executor
+        self._config = config
+        self._limits = AudioLimits(min_seconds=config.min_audio_seconds, max_seconds=config.max_audio_seconds)
+        self._roots = [str(r) for r in config.audio_roots]
+        self._available = available or [bus.model_ref(embedder.info)]
+        self._extra_stats = extra_stats
+        self._service: Service | None = None
+        self._handlers: dict[str, tuple[Callable[[Request], Awaitable[Reply]], str]] = {
+            "extract": (self._extract, "EmbeddingResult"),
+            "extract-batch": (self._extract_batch, "BatchResult"),
+            "similarity": (self._similarity, "SimilarityReply"),
+            "centroid": (self._centroid, "CentroidReply"),
+            "models": (self._models, "ModelsReply"),
+        }
+        self.counters = {name: EndpointCounters() for name in self._handlers}
+
+    @property
+    def id(self) -> str | None:
+        return self._service.id if self._service else None
+
+    def metadata(self) -> dict[str, str]:
+        info = self._embedder.info
+        return {
+            "model_id": info.id,
+            "model_revision": info.revision,
+            "model_dim": str(info.dim),
+            "model_key": bus.model_key(info),
+            "device": str(self._embedder.device),
+            "threads": str(self._threads()),
+        }
+
+    async def start(self) -> None:
+        self._service = await add_service(
+            self._nc,
+            ServiceConfig(
+                name=SERVICE_NAME,
+                version=VERSION,
+                description="Speaker embeddings: extract, extract-batch, similarity, centroid, models",
+                metadata=self.metadata(),
+                queue_group=QUEUE_GROUP,
+                stats_handler=self._endpoint_data,
+            ),
+        )
+        group = self._service.add_group(name=SUBJECT_PREFIX, queue_group=QUEUE_GROUP)
+        for name in self._handlers:
+            await group.add_endpoint(name=name, handler=self._make_handler(name))
+        await self._nc.flush()
+
+    async def stop(self) -> None:
+        if self._service is not None:
+            await self._service.stop()
+            self._service = None
+
+    def _endpoint_data(self, stats: EndpointStats) -> dict[str, Any]:
+        data = self.counters[stats.name].to_dict()
+        if self._extra_stats is not None:
+            data["worker"] = self._extra_stats()
+        return data
+
+    def _make_handler(self, name: str) -> Callable[[Request], Awaitable[None]]:
+        handler, reply_schema = self._handlers[name]
+        counters = self.counters[name]
+
+        async def handle(request: Request) -> None:
+            try:
+                reply = await handler(request)
+                # Our own reply must match the contract; a mismatch is our bug, reported as INTERNAL.
+                contract.validate(reply_schema, reply)
+            except WorkerError as err:
+                await self._respond_error(request, counters, err)
+                return
+            except Exception as err:
+                log.exception("%s failed", name)
+                await self._respond_error(
+                    request, counters, WorkerError("INTERNAL", f"{type(err).__name__}: {err}")
+                )
+                return
+            await request.respond(bus.json_bytes(reply), headers={"Content-Type": bus.JSON_CONTENT_TYPE})
+
+        return handle
+
+    async def _respond_error(self, request: Request, counters: EndpointCounters, err: WorkerError) -> None:
+        counters.errors += 1
+        counters.last_error_code = err.code
+        payload = err.to_payload()
+        description = " ".join(f"{err.code}: {err.message}".split())
+        await request.respond_error(str(err.status), description, data=bus.json_bytes(payload))
+
+    # --- endpoints -------------------------------------------------------------------------------------
+
+    async def _extract(self, request: Request) -> Reply:
+        meta = _meta(request, "ExtractMeta")
+        body = request.data or b""
+        if meta.get("path") and body:
+            raise WorkerError("INVALID_REQUEST", "Send either audio bytes or a path, not both.")
+        item = _Clip(meta=meta, data=body)
+        await self._run(self._decode_and_embed, [item])
+        self.counters["extract"].clips += 1
+        self.counters["extract"].batches += 1
+        if item.error is not None:
+            raise item.error
+        return item.result(self._embedder.info)
+
+    async def _extract_batch(self, request: Request) -> Reply:
+        meta = _meta(request, "ExtractBatchMeta")
+        body = request.data or b""
+        lengths = [int(item["length"]) for item in meta["items"]]
+        if sum(lengths) != len(body):
+            raise WorkerError(
+                "INVALID_REQUEST",
+                f"The item lengths add up to {sum(lengths)} bytes but the body holds {len(body)}.",
+                details={"lengths": sum(lengths), "bodyBytes": len(body)},
+            )
+        clips: list[_Clip] = []
+        offset = 0
+        for item_meta, length in zip(meta["items"], lengths, strict=True):
+            clips.append(_Clip(meta=item_meta, data=body[offset : offset + length]))
+            offset += length
+        await self._run(self._decode_and_embed, clips)
+        counters = self.counters["extract-batch"]
+        counters.clips += len(clips)
+        counters.batches += 1
+        items: list[dict[str, Any]] = []
+        for index, clip in enumerate(clips):
+            if clip.error is not None:
+                items.append({"index": index, "ok": False, "error": clip.error.to_payload()})
+            else:
+                items.append({"index": index, "ok": True, "embedding": clip.result(self._embedder.info)})
+        errors = sum(1 for clip in clips if clip.error is not None)
+        return {"total": len(clips), "processed": len(clips), "errorsCount": errors, "items": items}
+
+    async def _similarity(self, request: Request) -> Reply:
+        body = _json(request)
+        contract_check("SimilarityRequest", body)
+        a, b = _vector(body["a"], "a"), _vector(body["b"], "b")
+        if a.shape != b.shape:
+            raise WorkerError(
+                "EMBEDDING_DIM_MISMATCH",
+                f"The vectors have different lengths ({a.size} and {b.size}); compare vectors of one model.",
+                details={"dimA": int(a.size), "dimB": int(b.size)},
+            )
+        na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
+        if na == 0 or nb == 0:
+            raise WorkerError("INVALID_REQUEST", "A zero vector has no direction; similarity is undefined.")
+        similarity = float(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))
+        return {"similarity": similarity}
+
+    async def _centroid(self, request: Request) -> Reply:
+        body = _json(request)
+        if isinstance(body, dict) and body.get("embeddings") == []:
+            raise WorkerError("EMBEDDINGS_EMPTY", "No embeddings were given; send at least one.")
+        contract_check("CentroidRequest", body)
+        vectors = [_vector(v, f"embeddings[{i}]") for i, v in enumerate(body["embeddings"])]
+        dims = sorted({v.size for v in vectors})
+        if len(dims) > 1:
+            raise WorkerError(
+                "EMBEDDING_DIM_MISMATCH",
+                f"The embeddings have different lengths ({', '.join(map(str, dims))}); send one model's.",
+                details={"dims": dims},
+            )
+        matrix = np.stack(vectors)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        if (norms == 0).any():
+            raise WorkerError("INVALID_REQUEST", "A zero vector cannot be normalised.")
+        mean = (matrix / norms).mean(axis=0)
+        length = float(np.linalg.norm(mean))
+        if length < 1e-9:
+            raise WorkerError("INVALID_REQUEST", "The embeddings cancel out; their mean has no direction.")
+        centroid = mean / length
+        return {"centroid": [float(x) for x in centroid], "dim": int(centroid.size), "count": len(vectors)}
+
+    async def _models(self, request: Request) -> Reply:
+        return {
+            "active": bus.model_ref(self._embedder.info),
+            "device": str(self._embedder.device),
+            "threads": self._threads(),
+            "available": self._available,
+        }
+
+    # --- inference -------------------------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[[list[_Clip]], None], clips: list[_Clip]) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, fn, clips)
+
+    def _decode_and_embed(self, clips: list[_Clip]) -> None:
+        """On the inference thread: decode every clip, then one padded forward pass for the good ones."""
+        for clip in clips:
+            try:
+                clip.samples = self._decode(clip)
+            except WorkerError as err:
+                clip.error = err
+        good = [clip for clip in clips if clip.samples is not None]
+        if not good:
+            return
+        started = time.perf_counter()
+        try:
+            vectors = self._embedder.embed([clip.samples for clip in good if clip.samples is not None])
+        except WorkerError as err:
+            for clip in good:
+                clip.error = err
+            return
+        compute_ms = (time.perf_counter() - started) * 1000 / len(good)
+        for clip, vector in zip(good, vectors, strict=True):
+            clip.vector = np.asarray(vector, dtype=np.float32)
+            clip.compute_ms = compute_ms
+
+    def _decode(self, clip: _Clip) -> np.ndarray:
+        path = clip.meta.get("path")
+        if path:
+            if clip.data:
+                raise WorkerError("INVALID_REQUEST", "An item with a path must have length 0.")
+            return read_audio_file(path, self._roots, self._limits)
+        return decode_audio(
+            clip.data,
+            format=clip.meta.get("format"),
+            sample_rate=clip.meta.get("sampleRate"),
+            channels=clip.meta.get("channels"),
+            limits=self._limits,
+        )
+
+    def _threads(self) -> int:
+        return max(1, int(getattr(self._embedder, "threads", None) or 1))
+
+
+@dataclass
+class _Clip:
+    meta: dict[str, Any]
+    data: bytes
+    samples: np.ndarray | None = None
+    vector: np.ndarray | None = None
+    error: WorkerError | None = None
+    compute_ms: float = 0.0
+
+    def result(self, info: Any) -> Reply:
+        assert self.vector is not None and self.samples is not None
+        return {
+            "model": bus.model_ref(info),
+            "vector": [float(x) for x in self.vector],
+            "durationMs": round(len(self.samples) * 1000 / SAMPLE_RATE, 3),
+            "computeMs": round(self.compute_ms, 3),
+        }
+
+
+def contract_check(name: str, payload: Any) -> None:
+    """Validates a request; a mismatch is the caller's INVALID_REQUEST, with the offending field."""
+    try:
+        contract.validate(name, payload)
+    except contract.ContractError as err:
+        raise WorkerError("INVALID_REQUEST", str(err), details=getattr(err, "details", None)) from err
+
+
+def _meta(request: Request, schema: str) -> dict[str, Any]:
+    raw = (request.headers or {}).get(bus.H_META)
+    meta: Any = {}
+    if raw:
+        try:
+            meta = json.loads(raw, parse_constant=_reject_constant)
+        except ValueError as err:
+            raise WorkerError("INVALID_REQUEST", f"The {bus.H_META} header is not JSON: {err}.") from err
+    contract_check(schema, meta)
+    return meta
+
+
+def _json(request: Request) -> Any:
+    try:
+        return json.loads(request.data or b"", parse_constant=_reject_constant)
+    except ValueError as err:
+        raise WorkerError("INVALID_REQUEST", f"The request body is not JSON: {err}.") from err
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _vector(values: Any, name: str) -> np.ndarray:
+    vector = np.asarray(values, dtype=np.float64)
+    if vector.ndim != 1 or not np.isfinite(vector).all():
+        raise WorkerError("INVALID_REQUEST", f"{name} must be a list of finite numbers.")
+    return vector
