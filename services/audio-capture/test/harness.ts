@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Bus, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
+import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+
+export interface TestBus {
+  server: NatsServer;
+  bus: Bus;
+  stop(): Promise<void>;
+}
+
+/** A real nats-server with the system's topology provisioned, and a bus that reconnects quickly. */
+export async function startTestBus(name: string): Promise<TestBus> {
+  const server = await startNatsServer();
+  const bus = await connectBus({
+    servers: server.url,
+    name,
+    logger: createLogger(name, { level: process.env.LOG_LEVEL ?? "silent" }),
+    connection: { reconnectTimeWait: 100, reconnectJitter: 50 },
+  });
+  await provision(bus);
+  return {
+    server,
+    bus,
+    async stop() {
+      await closeBus(bus).catch(() => {});
+      await server.stop();
+    },
+  };
+}
+
+/** The LibriSpeech dev clips (never copied into the repo). */
+export const DEV_AUDIO =
+  process.env.SPEAKERS_DEV_AUDIO ?? resolve(import.meta.dirname, "../../../../shared/audio/dev");
+
+export interface DevClip {
+  path: string;
+  speaker: string;
+  durationS: number;
+  sampleRate: number;
+}
+
+/** Rows of the dev set's manifest.csv: path,speaker,duration_s,sample_rate,sha256. */
+export function devClips(): DevClip[] {
+  const rows = readFileSync(join(DEV_AUDIO, "manifest.csv"), "utf8").trim().split("\n").slice(1);
+  return rows.map((row) => {
+    const [path = "", speaker = "", duration = "0", rate = "0"] = row.split(",");
+    return { path: join(DEV_AUDIO, path), speaker, durationS: Number(duration), sampleRate: Number(rate) };
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** A PCM WAV of a tone: for header cases the dev set has no file for (it is all FLAC). */
+export function toneWav(seconds: number, sampleRate = 16_000, channels = 1): Buffer {
+  const frames = Math.round(seconds * sampleRate);
+  const data = Buffer.alloc(frames * channels * 2);
+  for (let i = 0; i < frames; i++) {
+    const v = Math.round(Math.sin((2 * Math.PI * 440 * i) / sampleRate) * 8000);
+    for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
+  }
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0, "latin1");
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write("WAVEfmt ", 8, "latin1");
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * channels * 2, 28);
+  header.writeUInt16LE(channels * 2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write("data", 36, "latin1");
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}

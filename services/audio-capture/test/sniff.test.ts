@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { sniffAudio } from "@speakers/audio-capture";
+import { SpeakersError } from "@speakers/events";
+import { describe, expect, it } from "vitest";
+import { devClips, toneWav } from "./harness.js";
+
+function codeOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof SpeakersError) return err.code;
+    throw err;
+  }
+  throw new Error("expected a SpeakersError");
+}
+
+describe("sniffAudio", () => {
+  it("reads rate, channels and duration from every real FLAC in the dev set", () => {
+    const clips = devClips();
+    expect(clips.length).toBeGreaterThan(100);
+    for (const clip of clips) {
+      const sniffed = sniffAudio(readFileSync(clip.path), "audio/flac");
+      expect(sniffed.format).toEqual({ encoding: "flac", sampleRate: clip.sampleRate, channels: 1 });
+      expect(sniffed.contentType).toBe("audio/flac");
+      expect(Math.abs((sniffed.durationMs ?? 0) - clip.durationS * 1000)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it("sniffs when no type is declared and reads WAV headers", () => {
+    const [clip] = devClips();
+    expect(sniffAudio(readFileSync(clip?.path ?? ""), "").format.encoding).toBe("flac");
+    const wav = sniffAudio(toneWav(2.5, 22_050, 2), "audio/x-wav");
+    expect(wav).toEqual({
+      format: { encoding: "wav", sampleRate: 22_050, channels: 2 },
+      contentType: "audio/wav",
+      durationMs: 2500,
+    });
+  });
+
+  it("takes raw PCM only with a declared rate and whole frames", () => {
+    const pcm = Buffer.alloc(32_000);
+    expect(sniffAudio(pcm, "audio/L16;rate=16000;channels=1")).toEqual({
+      format: { encoding: "pcm_s16le", sampleRate: 16_000, channels: 1 },
+      contentType: "audio/L16;rate=16000;channels=1",
+      durationMs: 1000,
+    });
+    expect(codeOf(() => sniffAudio(pcm, "audio/L16"))).toBe("AUDIO_UNSUPPORTED_FORMAT");
+    expect(codeOf(() => sniffAudio(pcm.subarray(0, 31_999), "audio/L16;rate=16000"))).toBe("AUDIO_TRUNCATED");
+  });
+
+  it("refuses empty, unknown, mislabelled and cut-off audio with catalogue codes", () => {
+    const [clip] = devClips();
+    const flac = readFileSync(clip?.path ?? "");
+    expect(codeOf(() => sniffAudio(new Uint8Array(0), "audio/wav"))).toBe("AUDIO_EMPTY");
+    expect(codeOf(() => sniffAudio(Buffer.from("ID3\x04\x00\x00\x00\x00\x00\x10mp3 frames"), ""))).toBe(
+      "AUDIO_UNSUPPORTED_FORMAT",
+    );
+    expect(codeOf(() => sniffAudio(flac, "audio/mpeg"))).toBe("AUDIO_UNSUPPORTED_FORMAT");
+    expect(codeOf(() => sniffAudio(flac, "audio/wav"))).toBe("AUDIO_CORRUPT");
+    expect(codeOf(() => sniffAudio(Buffer.from("plain text, not audio"), "audio/flac"))).toBe(
+      "AUDIO_CORRUPT",
+    );
+    expect(codeOf(() => sniffAudio(toneWav(1).subarray(0, 20_000), "audio/wav"))).toBe("AUDIO_TRUNCATED");
+    expect(codeOf(() => sniffAudio(flac.subarray(0, 20), "audio/flac"))).toBe("AUDIO_TRUNCATED");
+  });
+});
