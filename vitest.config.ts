@@ -20,7 +20,7 @@ for (const group of ["packages", "services", "plugins"]) {
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ["{packages,services,plugins,examples}/*/test/**/*.test.ts"],
+    include: ["{packages,services,plugins,examples}/*/test/**/*.test.ts", "deploy/test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Each file starts its own nats-server; two cores gain nothing from more parallel files.

@@ -1,0 +1,79 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { Svcm } from "@nats-io/services";
+import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEPLOY_DIR, NATS_CONFIGS, REPO_ROOT } from "./helpers/deploy-files.js";
+import { connectAs, type Passwords, setPasswords, type User } from "./helpers/nats-users.js";
+import { runScript } from "./helpers/run-script.js";
+
+// The containers' HEALTHCHECK scripts, run as Docker runs them (a process, its exit code), with each service's
+// own credentials in NATS_URL against a server from the deploy config: unhealthy until the service answers.
+const NODE_CHECK = join(DEPLOY_DIR, "docker/healthcheck.mjs");
+const WORKER_CHECK = join(DEPLOY_DIR, "docker/worker_healthcheck.py");
+// The worker image runs the script with the worker's own interpreter; here, the worker's dev venv.
+const WORKER_PYTHON = join(REPO_ROOT, "services/embedding-worker/.venv/bin/python");
+
+let server: NatsServer;
+let passwords: Passwords;
+const opened: NatsConnection[] = [];
+
+beforeAll(async () => {
+  passwords = setPasswords();
+  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single] });
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((nc) => nc.close()));
+  await server?.stop();
+});
+
+/** NATS_URL with credentials, the form docker-compose.yml gives every service. */
+function natsUrl(user: User): string {
+  return `nats://${user}:${passwords[user]}@127.0.0.1:${server.port}`;
+}
+
+async function serve(user: User, name: string): Promise<void> {
+  const nc = await connectAs(server.url, user, passwords);
+  opened.push(nc);
+  // @nats-io/services 3.0.0-25 is typed against an older nats-core; the connection is the same at runtime
+  await new Svcm(nc as unknown as ConstructorParameters<typeof Svcm>[0]).add({ name, version: "0.1.0" });
+}
+
+describe("container health checks", () => {
+  it("registry: healthcheck.mjs fails until `registry` answers PING, then passes", async () => {
+    const env = { PATH: process.env.PATH, NATS_URL: natsUrl("registry"), HEALTHCHECK_TIMEOUT_S: "1" };
+    const run = () => runScript(process.execPath, [NODE_CHECK, "registry"], env, { cwd: REPO_ROOT });
+    const before = await run();
+    expect(before.code, before.output).toBe(1);
+    // unhealthy because nobody answers, not because the credentials were refused
+    expect(before.output).toMatch(/no responders/i);
+    await serve("registry", "registry");
+    const after = await run();
+    expect(after.code, after.output).toBe(0);
+    expect(after.output).toContain("healthy: registry 0.1.0");
+  });
+
+  it("worker: worker_healthcheck.py fails until `embedding` answers PING, then passes", async () => {
+    expect(existsSync(WORKER_PYTHON), `no worker venv at ${WORKER_PYTHON}: run pnpm setup`).toBe(true);
+    const env = { PATH: process.env.PATH, NATS_URL: natsUrl("worker"), HEALTHCHECK_TIMEOUT_S: "1" };
+    const run = () => runScript(WORKER_PYTHON, [WORKER_CHECK], env);
+    const before = await run();
+    expect(before.code, before.output).toBe(1);
+    // unhealthy because nobody answers, not because the credentials were refused
+    expect(before.output).toMatch(/no responders/i);
+    await serve("worker", "embedding");
+    const after = await run();
+    expect(after.code, after.output).toBe(0);
+    expect(after.output).toContain("healthy: embedding 0.1.0");
+  });
+
+  it("a user without the PING permission is unhealthy even when the service is up", async () => {
+    // `embedding` is up (previous test); the capture user may not send $SRV.PING.embedding
+    const env = { PATH: process.env.PATH, NATS_URL: natsUrl("capture"), HEALTHCHECK_TIMEOUT_S: "1" };
+    const result = await runScript(process.execPath, [NODE_CHECK, "embedding"], env, { cwd: REPO_ROOT });
+    expect(result.code, result.output).toBe(1);
+    expect(result.output).toMatch(/permissions violation/i);
+  });
+});

@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+
+/** The users of deploy/nats/auth.conf. */
+export const USERS = ["admin", "worker", "registry", "capture", "plugin", "presence"] as const;
+export type User = (typeof USERS)[number];
+
+/** Edge clients get an inbox of their own in auth.conf; they must connect with this prefix. */
+export const INBOX_PREFIX: Partial<Record<User, string>> = {
+  capture: "_INBOX.capture",
+  plugin: "_INBOX.plugin",
+  presence: "_INBOX.presence",
+};
+
+export const passwordVar = (user: User | "route"): string => `NATS_${user.toUpperCase()}_PASSWORD`;
+
+export type Passwords = Record<User | "route", string>;
+
+/**
+ * Fresh random passwords in the environment variables the configs read. nats-server inherits this
+ * process's environment when the harness spawns it (vitest runs each test file in its own process).
+ */
+export function setPasswords(): Passwords {
+  const passwords = {} as Passwords;
+  for (const user of [...USERS, "route"] as const) {
+    // nats-server parses an env value as config: "3e5a..." would read as a number, so start with a letter.
+    passwords[user] = `p${randomBytes(12).toString("hex")}`;
+    process.env[passwordVar(user)] = passwords[user];
+  }
+  return passwords;
+}
+
+export function connectAs(
+  servers: string | string[],
+  user: User,
+  passwords: Passwords,
+  options: Omit<NodeConnectionOptions, "servers" | "user" | "pass"> = {},
+): Promise<NatsConnection> {
+  const inboxPrefix = INBOX_PREFIX[user];
+  return connect({
+    servers,
+    user,
+    pass: passwords[user],
+    name: `deploy-test-${user}`,
+    ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
+    ...options,
+  });
+}
