@@ -1,0 +1,247 @@
+"""Audio in: bytes or a local file to validated float32 mono 16 kHz, or a typed error a user can act on."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio.functional as taf
+
+from .errors import WorkerError
+
+TARGET_RATE = 16000
+
+FORMATS = ("wav", "flac", "ogg", "pcm_s16le")
+_MAGIC = {b"RIFF": "wav", b"RF64": "wav", b"fLaC": "flac", b"OggS": "ogg"}
+# Rates outside this range are almost surely a wrong header or a wrong declared rate, not real audio.
+_MIN_RATE, _MAX_RATE = 1000, 384_000
+
+
+@dataclass(frozen=True)
+class AudioLimits:
+    min_seconds: float = 1.0
+    max_seconds: float = 60.0
+    silence_dbfs: float = -60.0
+
+
+DEFAULT_LIMITS = AudioLimits()
+
+
+def decode_audio(
+    data: bytes,
+    *,
+    format: str | None = None,
+    sample_rate: int | None = None,
+    channels: int | None = None,
+    limits: AudioLimits = DEFAULT_LIMITS,
+) -> np.ndarray:
+    """Decodes WAV/FLAC/Ogg bytes (sniffed or declared) or raw s16le PCM to validated float32 mono 16 kHz."""
+    if not data:
+        raise WorkerError("AUDIO_EMPTY", "The audio is empty (0 bytes).")
+    fmt = _resolve_format(data, format)
+    if fmt == "pcm_s16le":
+        samples, rate = _decode_pcm(data, sample_rate, channels, limits)
+    else:
+        samples, rate = _decode_container(data, fmt, limits)
+    return _finish(samples, rate, limits)
+
+
+def read_audio_file(path: str, roots: Sequence[str], limits: AudioLimits = DEFAULT_LIMITS) -> np.ndarray:
+    """Reads a file under one of `roots` (symlinks resolved, no `..`), then decodes it like `decode_audio`."""
+    resolved = resolve_audio_path(path, roots)
+    try:
+        data = resolved.read_bytes()
+    except OSError as exc:
+        raise WorkerError(
+            "AUDIO_PATH_NOT_FOUND", f"Cannot read {path}: {exc.strerror or exc}.", details={"path": path}
+        ) from exc
+    return decode_audio(data, limits=limits)
+
+
+def resolve_audio_path(path: str, roots: Sequence[str]) -> Path:
+    """The real path of `path` if it lies under a configured root; checked before existence, so the reply
+    never tells a caller whether a file outside the roots exists."""
+    if not roots:
+        raise WorkerError(
+            "AUDIO_PATH_FORBIDDEN",
+            "Reading audio from file paths is disabled on this worker (no audio roots are configured).",
+            hint="Send the audio bytes instead, or configure the worker's audio roots (local mode only).",
+            details={"path": path},
+        )
+    candidate = Path(path)
+    if not candidate.is_absolute() or ".." in candidate.parts or "\x00" in path:
+        raise WorkerError(
+            "AUDIO_PATH_FORBIDDEN",
+            f"The path {path!r} must be absolute and must not contain '..'.",
+            details={"path": path},
+        )
+    real = Path(os.path.realpath(candidate))
+    real_roots = [Path(os.path.realpath(r)) for r in roots]
+    if not any(real == root or real.is_relative_to(root) for root in real_roots):
+        raise WorkerError(
+            "AUDIO_PATH_FORBIDDEN",
+            f"The path {path} is outside the allowed audio folders.",
+            details={"path": path, "roots": [str(r) for r in roots]},
+        )
+    if not real.is_file():
+        raise WorkerError("AUDIO_PATH_NOT_FOUND", f"No audio file exists at {path}.", details={"path": path})
+    return real
+
+
+def _resolve_format(data: bytes, declared: str | None) -> str:
+    sniffed = _MAGIC.get(data[:4])
+    if declared is None:
+        if sniffed is None:
+            raise WorkerError(
+                "AUDIO_UNSUPPORTED_FORMAT",
+                "The audio is not WAV, FLAC or Ogg (unknown leading bytes), and no format was declared.",
+                details={"leadingBytes": data[:4].hex()},
+            )
+        return sniffed
+    fmt = declared.lower()
+    if fmt not in FORMATS:
+        raise WorkerError(
+            "AUDIO_UNSUPPORTED_FORMAT",
+            f"The format {declared!r} is not supported; use one of {', '.join(FORMATS)}.",
+            details={"format": declared},
+        )
+    if fmt != "pcm_s16le" and sniffed != fmt:
+        raise WorkerError(
+            "AUDIO_CORRUPT",
+            f"The audio was declared as {fmt} but its bytes "
+            + (f"look like {sniffed}." if sniffed else f"do not start like a {fmt} file."),
+            details={"format": fmt, "sniffed": sniffed},
+        )
+    return fmt
+
+
+def _decode_pcm(
+    data: bytes, sample_rate: int | None, channels: int | None, limits: AudioLimits
+) -> tuple[np.ndarray, int]:
+    if sample_rate is None:
+        raise WorkerError(
+            "AUDIO_UNSUPPORTED_FORMAT",
+            "Raw PCM needs its sample rate: declare sampleRate (and channels, default 1).",
+        )
+    n_channels = 1 if channels is None else channels
+    _check_rate(sample_rate)
+    if n_channels < 1:
+        raise WorkerError("AUDIO_UNSUPPORTED_FORMAT", f"Channel count must be at least 1, got {n_channels}.")
+    frame_bytes = 2 * n_channels
+    if len(data) % frame_bytes:
+        raise WorkerError(
+            "AUDIO_TRUNCATED",
+            f"Raw s16le PCM with {n_channels} channel(s) needs a multiple of {frame_bytes} bytes; "
+            f"got {len(data)}.",
+            details={"bytes": len(data), "channels": n_channels},
+        )
+    _check_duration(len(data) // frame_bytes / sample_rate, limits)
+    pcm = np.frombuffer(data, dtype="<i2").reshape(-1, n_channels)
+    return pcm.astype(np.float32) / 32768.0, sample_rate
+
+
+def _decode_container(data: bytes, fmt: str, limits: AudioLimits) -> tuple[np.ndarray, int]:
+    if fmt == "wav":
+        _check_wav_header(data)
+    try:
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            rate, expected = f.samplerate, f.frames
+            _check_rate(rate)
+            if expected > 0:
+                _check_duration(expected / rate, limits)
+            samples = f.read(dtype="float32", always_2d=True)
+    except WorkerError:
+        raise
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, struct.error) as exc:
+        raise WorkerError(
+            "AUDIO_CORRUPT", f"The {fmt} data could not be decoded: {exc}.", details={"format": fmt}
+        ) from exc
+    if expected > 0 and len(samples) < expected:
+        raise WorkerError(
+            "AUDIO_TRUNCATED",
+            f"The {fmt} data ends after {len(samples)} of the {expected} frames its header announces.",
+            details={"format": fmt, "framesRead": len(samples), "framesExpected": expected},
+        )
+    return samples, rate
+
+
+def _check_wav_header(data: bytes) -> None:
+    """libsndfile silently reads a cut-short WAV: compare the data chunk's declared size with the bytes."""
+    if len(data) < 12 or data[8:12] != b"WAVE":
+        raise WorkerError("AUDIO_CORRUPT", "The RIFF data is not a WAVE file.", details={"format": "wav"})
+    if data[:4] == b"RF64":
+        return  # RF64 keeps real sizes in its ds64 chunk; leave those files to libsndfile's checks.
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk_id, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if chunk_id == b"data":
+            available = len(data) - (pos + 8)
+            # 0 and 0xFFFFFFFF mark a stream whose writer did not know the length; nothing to compare against.
+            if size not in (0, 0xFFFFFFFF) and available < size:
+                raise WorkerError(
+                    "AUDIO_TRUNCATED",
+                    f"The WAV data chunk announces {size} bytes but only {available} are present.",
+                    details={"format": "wav", "bytesExpected": size, "bytesPresent": available},
+                )
+            return
+        pos += 8 + size + (size & 1)
+    raise WorkerError(
+        "AUDIO_TRUNCATED", "The WAV file ends before its data chunk.", details={"format": "wav"}
+    )
+
+
+def _check_rate(rate: int) -> None:
+    if not _MIN_RATE <= rate <= _MAX_RATE:
+        raise WorkerError(
+            "AUDIO_UNSUPPORTED_FORMAT",
+            f"The sample rate {rate} Hz is outside the supported {_MIN_RATE}-{_MAX_RATE} Hz.",
+            details={"sampleRate": rate},
+        )
+
+
+def _check_duration(seconds: float, limits: AudioLimits) -> None:
+    if seconds > limits.max_seconds:
+        raise WorkerError(
+            "AUDIO_TOO_LONG",
+            f"The clip is {seconds:.2f} s long; this worker accepts at most {limits.max_seconds:g} s.",
+            details={"seconds": round(seconds, 3), "maxSeconds": limits.max_seconds},
+        )
+    if seconds < limits.min_seconds:
+        raise WorkerError(
+            "AUDIO_TOO_SHORT",
+            f"The clip is {seconds:.2f} s long; embedding a voice needs at least {limits.min_seconds:g} s.",
+            details={"seconds": round(seconds, 3), "minSeconds": limits.min_seconds},
+        )
+
+
+def _finish(samples: np.ndarray, rate: int, limits: AudioLimits) -> np.ndarray:
+    if samples.size == 0:
+        raise WorkerError("AUDIO_EMPTY", "The audio holds no samples.")
+    _check_duration(len(samples) / rate, limits)
+    if not np.isfinite(samples).all():
+        raise WorkerError(
+            "AUDIO_NON_FINITE",
+            f"The audio contains {int((~np.isfinite(samples)).sum())} NaN or infinite sample(s).",
+        )
+    mono = (
+        samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float64).astype(np.float32)
+    )
+    if rate != TARGET_RATE:
+        mono = taf.resample(torch.from_numpy(np.ascontiguousarray(mono)), rate, TARGET_RATE).numpy()
+    rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
+    level = 20 * np.log10(rms) if rms > 0 else -np.inf
+    if level < limits.silence_dbfs:
+        raise WorkerError(
+            "AUDIO_SILENT",
+            f"The audio's level is {level:.1f} dBFS, below the silence threshold "
+            f"({limits.silence_dbfs:g} dBFS).",
+            details={"dbfs": None if not np.isfinite(level) else round(level, 1)},
+        )
+    return np.ascontiguousarray(mono, dtype=np.float32)
