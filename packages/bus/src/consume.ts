@@ -108,7 +108,12 @@ export async function consume<D extends EventDefinition>(
     }
   })().catch(() => {});
   const done = (async () => {
-    for await (const msg of messages) await handleOne(settings, msg);
+    try {
+      for await (const msg of messages) await handleOne(settings, msg);
+    } catch (err) {
+      // The iterator fails when the consumer or stream is deleted; report it rather than reject unobserved.
+      logger.error({ err }, "consumer stopped");
+    }
   })();
   logger.info({ maxDeliver }, "consuming");
   return {

@@ -9,7 +9,14 @@ import {
   PermanentError,
   publish,
 } from "@speakers/bus";
-import { HEADERS, SpeakerEnrolled, SpeakerIdentified, SpeakersError } from "@speakers/events";
+import {
+  AudioCaptured,
+  audioContentType,
+  HEADERS,
+  SpeakerEnrolled,
+  SpeakerIdentified,
+  SpeakersError,
+} from "@speakers/events";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eventually, startTestBus, type TestBus } from "./harness.js";
 
@@ -190,6 +197,31 @@ describe("consume", () => {
       return i.num_ack_pending === 0 ? i : undefined;
     });
     expect(info.num_pending).toBe(0);
+  });
+
+  it("hands an audio event over with the audio as body and the event from Speakers-Meta", async () => {
+    const durable = `audio-${++consumerNo}`;
+    const got: Delivery[] = [];
+    handle = await consume(t.bus, {
+      stream: "AUDIO",
+      durable,
+      defs: [AudioCaptured],
+      create: { filterSubjects: ["audio.captured.>"], deliver: "new" },
+      handler: (d) => {
+        got.push(d);
+      },
+    });
+    const audio = new Uint8Array([1, 2, 3, 250]);
+    await publish(t.bus, AudioCaptured, AudioCaptured.fixture, {
+      source: "/test",
+      body: audio,
+      contentType: audioContentType(AudioCaptured.fixture.format),
+    });
+    const [d] = await eventually(() => (got.length > 0 ? got : undefined));
+    expect(Array.from(d?.body ?? [])).toEqual(Array.from(audio));
+    expect(d?.data).toEqual(AudioCaptured.fixture);
+    expect(d?.meta.contentType).toBe("audio/wav");
+    expect(d?.meta.subject).toBe("audio.captured.kitchen-satellite");
   });
 
   it("refuses to consume from a consumer that does not exist", async () => {
