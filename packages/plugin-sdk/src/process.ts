@@ -1,0 +1,40 @@
+import { connectBus, installShutdown, provision } from "@speakers/bus";
+import { SpeakersError } from "@speakers/events";
+import type { AnyPlugin } from "./define.js";
+import { type RunningPlugins, type RunPluginsOptions, runPlugins } from "./run.js";
+
+/**
+ * The whole `main` of a plugin process: NATS_URL (default nats://127.0.0.1:4222), each plugin's config from
+ * `SPEAKERS_PLUGIN_<NAME>` (JSON; NAME upper-cased, `-` as `_`), LOG_LEVEL; drains on SIGTERM.
+ */
+export async function runPluginProcess(
+  plugins: readonly AnyPlugin[],
+  options: Omit<RunPluginsOptions, "config"> & { env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningPlugins> {
+  const { env = process.env, ...rest } = options;
+  const config: Record<string, unknown> = {};
+  for (const plugin of plugins) {
+    const key = pluginConfigEnv(plugin.name);
+    const text = env[key];
+    if (text === undefined || text === "") continue;
+    try {
+      config[plugin.name] = JSON.parse(text);
+    } catch (err) {
+      throw new SpeakersError("INVALID_REQUEST", `${key} is not JSON: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+  const bus = await connectBus({
+    servers: env.NATS_URL ?? "nats://127.0.0.1:4222",
+    name: `plugins-${plugins.map((p) => p.name).join("-")}`.slice(0, 100),
+  });
+  await provision(bus);
+  const running = await runPlugins(bus, plugins, { ...rest, config });
+  installShutdown(bus, [() => running.stop()]);
+  return running;
+}
+
+export function pluginConfigEnv(name: string): string {
+  return `SPEAKERS_PLUGIN_${name.toUpperCase().replace(/-/g, "_")}`;
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Bus, closeBus, connectBus, createLogger, provision, publish } from "@speakers/bus";
+import type { SpeakerIdentified as SpeakerIdentifiedPayload } from "@speakers/events";
+import { SpeakerIdentified } from "@speakers/events";
+import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+
+export interface TestBus {
+  server: NatsServer;
+  bus: Bus;
+  stop(): Promise<void>;
+}
+
+/** A real nats-server with the system's topology provisioned, and a bus that reconnects quickly. */
+export async function startTestBus(name: string): Promise<TestBus> {
+  const server = await startNatsServer();
+  const bus = await connectBus({
+    servers: server.url,
+    name,
+    logger: createLogger(name, { level: process.env.LOG_LEVEL ?? "silent" }),
+    connection: { reconnectTimeWait: 100, reconnectJitter: 50 },
+  });
+  await provision(bus);
+  return {
+    server,
+    bus,
+    async stop() {
+      await closeBus(bus).catch(() => {});
+      await server.stop();
+    },
+  };
+}
+
+/** The LibriSpeech dev clips (never copied into the repo). */
+export const DEV_AUDIO =
+  process.env.SPEAKERS_DEV_AUDIO ?? resolve(import.meta.dirname, "../../../../shared/audio/dev");
+
+export interface DevClip {
+  path: string;
+  speaker: string;
+  durationS: number;
+  sampleRate: number;
+}
+
+/** Rows of the dev set's manifest.csv: path,speaker,duration_s,sample_rate,sha256. */
+export function devClips(): DevClip[] {
+  const rows = readFileSync(join(DEV_AUDIO, "manifest.csv"), "utf8").trim().split("\n").slice(1);
+  return rows.map((row) => {
+    const [path = "", speaker = "", duration = "0", rate = "0"] = row.split(",");
+    return { path: join(DEV_AUDIO, path), speaker, durationS: Number(duration), sampleRate: Number(rate) };
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+let identifiedNo = 0;
+
+/** Publishes a `speaker.identified` event (the registry's output) as plugins receive it; returns its id. */
+export async function publishIdentified(
+  bus: Bus,
+  overrides: Partial<SpeakerIdentifiedPayload> & { name?: string; room?: string } = {},
+): Promise<string> {
+  const { name = "Alice", room = "kitchen", ...rest } = overrides;
+  const n = ++identifiedNo;
+  const payload: SpeakerIdentifiedPayload = {
+    ...SpeakerIdentified.fixture,
+    sourceEventId: `audio-${n}-${Date.now()}`,
+    embeddingEventId: `emb-${n}-${Date.now()}`,
+    speaker: { id: `spk_${name.toLowerCase()}`, name },
+    candidates: [{ speakerId: `spk_${name.toLowerCase()}`, name, score: 0.82 }],
+    source: { service: "audio-capture", deviceId: `${room}-satellite`, room },
+    capturedAt: new Date().toISOString(),
+    ...rest,
+  };
+  const result = await publish(bus, SpeakerIdentified, payload, { source: "/test/registry" });
+  return result.id;
+}
