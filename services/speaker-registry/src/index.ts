@@ -6,11 +6,13 @@ export {
   type ScoredVoiceprint,
   type UnknownReason,
 } from "./decide.js";
+export { type Embedder, workerEmbedder } from "./embedder.js";
 export {
   DEFAULT_ENROLLMENT_POLICY,
   type EnrollmentPolicy,
   enrollmentPolicyFromEnv,
 } from "./enrollment-policy.js";
+export { LIVE_MODEL_KEY, readLiveModel, setLiveModel } from "./live-model.js";
 export {
   ECAPA_MODEL_KEY,
   GE2E_MODEL_KEY,
@@ -28,4 +30,5 @@ export {
   runQualityGates,
   type SampleVerdict,
 } from "./quality-gates.js";
+export { createRegistry, REGISTRY_SOURCE, type Registry, type RegistryDeps } from "./registry.js";
 export { cosine, l2Normalize, type Vector, voiceprintOf } from "./vectors.js";

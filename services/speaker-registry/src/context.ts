@@ -1,0 +1,18 @@
+import type { Bus, Logger } from "@speakers/bus";
+import type { Embedder } from "./embedder.js";
+import type { EnrollmentPolicy } from "./enrollment-policy.js";
+import type { ModelPolicy } from "./model-policy.js";
+import type { RegistryStore } from "./store/registry-store.js";
+
+/** What every registry operation works with; built once by createRegistry. */
+export interface RegistryContext {
+  readonly bus: Bus;
+  readonly store: RegistryStore;
+  readonly embedder: Embedder;
+  readonly enrollment: EnrollmentPolicy;
+  /** Decision defaults for a model key (overrides applied). */
+  readonly policy: (modelKey: string) => ModelPolicy;
+  /** ce-source of the events the registry publishes. */
+  readonly source: string;
+  readonly logger: Logger;
+}

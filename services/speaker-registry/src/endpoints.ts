@@ -1,0 +1,202 @@
+/** The `registry` micro service (ADR 0001): every endpoint validates its request and answers typed errors. */
+import type { Service } from "@nats-io/services";
+import { publish, serveEndpoint } from "@speakers/bus";
+import {
+  DeleteReply,
+  EnrollMeta,
+  EnrollReply,
+  IdentifyMeta,
+  IdentifyReply,
+  ListReply,
+  ListRequest,
+  RenameRequest,
+  SamplesAddMeta,
+  SamplesAddReply,
+  SamplesRemoveRequest,
+  SERVICES,
+  SpeakerDetail,
+  SpeakerIdRequest,
+  SpeakerSummary,
+  SpeakersError,
+  SpeakerUpdated,
+  VerifyMeta,
+  VerifyReply,
+} from "@speakers/events";
+import type { RegistryContext } from "./context.js";
+import { enroll } from "./enroll.js";
+import { eraseSpeaker } from "./erase.js";
+import { identifyVector, verifyVector } from "./identify.js";
+import { RegistryStore } from "./store/registry-store.js";
+import { detailOf, summaryOf } from "./summaries.js";
+
+const prefix = SERVICES.registry.prefix;
+const relative = (subject: string) => subject.slice(prefix.length + 1);
+
+function audioMeta(meta: { format?: string; sampleRate?: number; channels?: number; path?: string }) {
+  return {
+    ...(meta.format === undefined ? {} : { format: meta.format as "wav" }),
+    ...(meta.sampleRate === undefined ? {} : { sampleRate: meta.sampleRate }),
+    ...(meta.channels === undefined ? {} : { channels: meta.channels }),
+    ...(meta.path === undefined ? {} : { path: meta.path }),
+  };
+}
+
+export function addRegistryEndpoints(ctx: RegistryContext, service: Service): void {
+  const group = service.addGroup(prefix, SERVICES.registry.queue);
+  const { bus } = ctx;
+  const ep = SERVICES.registry.endpoints;
+
+  serveEndpoint(bus, group, "identify", {
+    subject: relative(ep.identify),
+    request: IdentifyMeta,
+    reply: IdentifyReply,
+    handler: async ({ data, body }) => {
+      const embedding = await ctx.embedder.extract(body, audioMeta(data));
+      const result = await identifyVector(ctx, embedding.vector, embedding.model, data.topK ?? 5);
+      return { ...result, durationMs: embedding.durationMs };
+    },
+  });
+
+  serveEndpoint(bus, group, "verify", {
+    subject: relative(ep.verify),
+    request: VerifyMeta,
+    reply: VerifyReply,
+    handler: async ({ data, body }) => {
+      await ctx.store.requireProfile(data.speakerId);
+      const embedding = await ctx.embedder.extract(body, audioMeta(data));
+      return verifyVector(ctx, data.speakerId, embedding.vector, embedding.model, data.threshold);
+    },
+  });
+
+  serveEndpoint(bus, group, "enroll", {
+    subject: relative(ep.enroll),
+    request: EnrollMeta,
+    reply: EnrollReply,
+    handler: ({ data, body }) =>
+      enroll(ctx, {
+        name: data.name,
+        items: data.items,
+        body,
+        ...(data.createOnly === undefined ? {} : { createOnly: data.createOnly }),
+        ...(data.enrollmentId === undefined ? {} : { enrollmentId: data.enrollmentId }),
+      }),
+  });
+
+  serveEndpoint(bus, group, "samples-add", {
+    subject: relative(ep.samplesAdd),
+    request: SamplesAddMeta,
+    reply: SamplesAddReply,
+    handler: async ({ data, body }) => {
+      const reply = await enroll(ctx, {
+        speakerId: data.speakerId,
+        items: data.items,
+        body,
+        ...(data.enrollmentId === undefined ? {} : { enrollmentId: data.enrollmentId }),
+      });
+      if (reply.speaker === undefined) throw new SpeakersError("INTERNAL", "enrollment returned no speaker");
+      return { ...reply, speaker: reply.speaker };
+    },
+  });
+
+  serveEndpoint(bus, group, "samples-remove", {
+    subject: relative(ep.samplesRemove),
+    request: SamplesRemoveRequest,
+    reply: SpeakerSummary,
+    handler: ({ data }) => removeSample(ctx, data.speakerId, data.sampleId),
+  });
+
+  serveEndpoint(bus, group, "list", {
+    subject: relative(ep.list),
+    request: ListRequest,
+    reply: ListReply,
+    handler: async ({ data }) => {
+      let profiles = await ctx.store.profiles();
+      if (data.name !== undefined) {
+        const wanted = data.name;
+        profiles = profiles.filter((p) => RegistryStore.sameName(p.name, wanted));
+      }
+      profiles.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+      const offset = data.offset ?? 0;
+      const page = profiles.slice(offset, offset + (data.limit ?? 100));
+      return { speakers: await Promise.all(page.map((p) => summaryOf(ctx, p))), total: profiles.length };
+    },
+  });
+
+  serveEndpoint(bus, group, "get", {
+    subject: relative(ep.get),
+    request: SpeakerIdRequest,
+    reply: SpeakerDetail,
+    handler: async ({ data }) =>
+      detailOf(ctx, await ctx.store.requireProfile(data.speakerId), data.includeEmbeddings === true),
+  });
+
+  serveEndpoint(bus, group, "rename", {
+    subject: relative(ep.rename),
+    request: RenameRequest,
+    reply: SpeakerSummary,
+    handler: ({ data }) => rename(ctx, data.speakerId, data.name),
+  });
+
+  serveEndpoint(bus, group, "delete", {
+    subject: relative(ep.delete),
+    request: SpeakerIdRequest,
+    reply: DeleteReply,
+    handler: ({ data }) => eraseSpeaker(ctx, data.speakerId),
+  });
+}
+
+async function rename(ctx: RegistryContext, speakerId: string, rawName: string) {
+  const name = rawName.trim();
+  if (name === "") throw new SpeakersError("INVALID_REQUEST", "A speaker needs a name.");
+  const before = await ctx.store.requireProfile(speakerId);
+  if (!RegistryStore.sameName(before.name, name)) {
+    const holder = await ctx.store.claimName(name, speakerId);
+    if (holder !== speakerId) {
+      throw new SpeakersError("SPEAKER_EXISTS", `A speaker named "${name}" already exists.`, {
+        details: { speakerId: holder },
+      });
+    }
+  }
+  const after = await ctx.store.updateProfile(speakerId, (p) => ({
+    ...p,
+    name,
+    updatedAt: new Date().toISOString(),
+  }));
+  if (!RegistryStore.sameName(before.name, name)) await ctx.store.releaseName(before.name, speakerId);
+  await publish(
+    ctx.bus,
+    SpeakerUpdated,
+    { speakerId, name, change: { kind: "renamed", from: before.name, to: name } },
+    { source: ctx.source },
+  );
+  return summaryOf(ctx, after);
+}
+
+/** The sample's embeddings and clip go, and every voiceprint it was part of is rebuilt without it. */
+async function removeSample(ctx: RegistryContext, speakerId: string, sampleId: string) {
+  const profile = await ctx.store.requireProfile(speakerId);
+  const entries = (await ctx.store.samples(speakerId)).filter((s) => s.record.sampleId === sampleId);
+  const first = entries[0];
+  if (first === undefined) {
+    throw new SpeakersError("SAMPLE_NOT_FOUND", `"${profile.name}" has no sample "${sampleId}".`, {
+      details: { speakerId, sampleId },
+    });
+  }
+  for (const e of entries) await ctx.store.buckets.samples.purge(e.key);
+  if (first.record.clip !== undefined) {
+    await ctx.store.buckets.clips.delete(first.record.clip.name).catch(() => undefined);
+  }
+  for (const e of entries) await ctx.store.rebuildVoiceprint(speakerId, e.record.model);
+  const after = await ctx.store.updateProfile(speakerId, (p) => ({
+    ...p,
+    updatedAt: new Date().toISOString(),
+  }));
+  const summary = await summaryOf(ctx, after);
+  await publish(
+    ctx.bus,
+    SpeakerUpdated,
+    { speakerId, name: after.name, change: { kind: "sample-removed", sampleId }, samples: summary.samples },
+    { source: ctx.source },
+  );
+  return summary;
+}

@@ -1,0 +1,117 @@
+/** Identification (1:N) and verification (1:1) against stored voiceprints of the embedding's own model. */
+import { type Delivery, publish } from "@speakers/bus";
+import {
+  type EmbeddingComputed,
+  type IdentifyReply,
+  identifiedEventId,
+  type ModelRef,
+  modelKey,
+  SpeakerIdentified,
+  SpeakersError,
+  type VerifyReply,
+} from "@speakers/events";
+import type { RegistryContext } from "./context.js";
+import { decide, rank } from "./decide.js";
+import { dot, l2Normalize } from "./vectors.js";
+
+export interface Identification extends Omit<IdentifyReply, "durationMs"> {}
+
+export async function identifyVector(
+  ctx: RegistryContext,
+  vector: readonly number[],
+  model: ModelRef,
+  topK = 5,
+): Promise<Identification> {
+  if (vector.length !== model.dim) {
+    throw new SpeakersError("EMBEDDING_DIM_MISMATCH", undefined, {
+      details: { expected: model.dim, actual: vector.length },
+    });
+  }
+  const voiceprints = await ctx.store.voiceprintsOfModel(model);
+  const decision = decide(rank(vector, voiceprints), ctx.policy(modelKey(model)), topK);
+  const names = new Map<string, string>();
+  await Promise.all(
+    decision.candidates.map(async (c) => {
+      names.set(c.speakerId, (await ctx.store.profile(c.speakerId))?.name ?? c.speakerId);
+    }),
+  );
+  const name = (id: string) => names.get(id) ?? id;
+  return {
+    decision: decision.decision,
+    ...(decision.speakerId === undefined
+      ? {}
+      : { speaker: { id: decision.speakerId, name: name(decision.speakerId) } }),
+    score: clamp(decision.score ?? 0, -1, 1),
+    margin: clamp(decision.margin ?? 0, 0, 2),
+    threshold: decision.threshold,
+    marginThreshold: decision.requiredMargin,
+    candidates: decision.candidates.map((c) => ({
+      speakerId: c.speakerId,
+      name: name(c.speakerId),
+      score: clamp(c.score, -1, 1),
+    })),
+    model,
+    ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+  };
+}
+
+export async function verifyVector(
+  ctx: RegistryContext,
+  speakerId: string,
+  vector: readonly number[],
+  model: ModelRef,
+  threshold?: number,
+): Promise<VerifyReply> {
+  const profile = await ctx.store.requireProfile(speakerId);
+  const voiceprint = await ctx.store.voiceprint(speakerId, model);
+  if (voiceprint === undefined) {
+    throw new SpeakersError("NO_VOICEPRINT", `"${profile.name}" has no voiceprint for ${modelKey(model)}.`, {
+      details: { speakerId, model: modelKey(model) },
+    });
+  }
+  const score = clamp(dot(l2Normalize(vector), l2Normalize(voiceprint.vector)), -1, 1);
+  const accept = threshold ?? ctx.policy(modelKey(model)).threshold;
+  return { speakerId, name: profile.name, match: score >= accept, score, threshold: accept, model };
+}
+
+/**
+ * Handles one `embedding.computed` of the live model: the output id is derived from the input's, so a
+ * redelivered embedding publishes the same `speaker.identified` and JetStream stores it once.
+ */
+export async function handleEmbeddingComputed(
+  ctx: RegistryContext,
+  liveModel: () => ModelRef,
+  delivery: Delivery<typeof EmbeddingComputed>,
+): Promise<void> {
+  const event = delivery.data;
+  if (modelKey(event.model) !== modelKey(liveModel())) {
+    delivery.logger.debug({ model: modelKey(event.model) }, "not the live model; skipped");
+    return;
+  }
+  const result = await identifyVector(ctx, event.vector, event.model);
+  const { reason: _reason, ...identified } = result;
+  await publish(
+    ctx.bus,
+    SpeakerIdentified,
+    {
+      ...identified,
+      sourceEventId: event.sourceEventId,
+      embeddingEventId: delivery.meta.id,
+      source: event.source,
+      ...(event.capturedAt === undefined ? {} : { capturedAt: event.capturedAt }),
+    },
+    {
+      id: identifiedEventId(delivery.meta.id),
+      correlationId: delivery.meta.correlationId,
+      source: ctx.source,
+    },
+  );
+  delivery.logger.info(
+    { decision: result.decision, speakerId: result.speaker?.id, score: result.score },
+    "speaker identified",
+  );
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, x));
+}

@@ -1,0 +1,232 @@
+/**
+ * The registry's state in JetStream KV: profiles (with a name index), sample embeddings and voiceprints.
+ * Voiceprints are derived data, rebuilt from the samples with compare-and-set, so concurrent enrollments
+ * of one speaker both land and a restart finds exactly what was written.
+ */
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import { type ObjectStore, Objm } from "@nats-io/obj";
+import type { Bus } from "@speakers/bus";
+import { KV_BUCKETS, type ModelRef, modelKey, OBJECT_STORES, SpeakersError } from "@speakers/events";
+import { voiceprintOf } from "../vectors.js";
+import {
+  isValidSpeakerId,
+  modelVoiceprintsFilter,
+  NAME_KEY_PREFIX,
+  nameKey,
+  normalizeName,
+  speakerFilter,
+  voiceprintKey,
+} from "./keys.js";
+import type { ProfileRecord, SampleRecord, VoiceprintRecord } from "./records.js";
+
+export interface Buckets {
+  profiles: KV;
+  samples: KV;
+  voiceprints: KV;
+  state: KV;
+  clips: ObjectStore;
+}
+
+export async function openBuckets(bus: Bus): Promise<Buckets> {
+  const kvm = new Kvm(bus.js);
+  const [profiles, samples, voiceprints, state] = await Promise.all([
+    kvm.open(KV_BUCKETS.speakers.name),
+    kvm.open(KV_BUCKETS.speakerSamples.name),
+    kvm.open(KV_BUCKETS.voiceprints.name),
+    kvm.open(KV_BUCKETS.registryState.name),
+  ]);
+  const clips = await new Objm(bus.js).open(OBJECT_STORES.audioClips.name);
+  return { profiles, samples, voiceprints, state, clips };
+}
+
+const encoder = new TextEncoder();
+
+function encode(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+async function readJson<T>(kv: KV, key: string): Promise<{ value: T; revision: number } | undefined> {
+  const entry = await kv.get(key);
+  if (entry === null || entry.operation !== "PUT") return undefined;
+  return { value: entry.json<T>(), revision: entry.revision };
+}
+
+async function collect(iterator: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const key of iterator) out.push(key);
+  return out;
+}
+
+/** Lost a compare-and-set race (or a create found the key): re-read and try again. */
+function isWrongLastSequence(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) {
+    return (
+      err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown
+    );
+  }
+  return err instanceof Error && /wrong last sequence/i.test(err.message);
+}
+
+export class RegistryStore {
+  constructor(readonly buckets: Buckets) {}
+
+  async profile(speakerId: string): Promise<ProfileRecord | undefined> {
+    if (!isValidSpeakerId(speakerId)) return undefined;
+    return (await readJson<ProfileRecord>(this.buckets.profiles, speakerId))?.value;
+  }
+
+  async requireProfile(speakerId: string): Promise<ProfileRecord> {
+    const profile = await this.profile(speakerId);
+    if (profile === undefined) {
+      throw new SpeakersError("SPEAKER_NOT_FOUND", `No speaker has the id "${speakerId}".`, {
+        details: { speakerId },
+      });
+    }
+    return profile;
+  }
+
+  async idForName(name: string): Promise<string | undefined> {
+    return (await readJson<string>(this.buckets.profiles, nameKey(name)))?.value;
+  }
+
+  /**
+   * Claims a name for a new speaker id. Returns the id that holds the name afterwards: `speakerId` when the
+   * claim won, or the id of whoever held it first.
+   */
+  async claimName(name: string, speakerId: string): Promise<string> {
+    try {
+      await this.buckets.profiles.create(nameKey(name), encode(speakerId));
+      return speakerId;
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+      const holder = await this.idForName(name);
+      if (holder === undefined) return this.claimName(name, speakerId);
+      return holder;
+    }
+  }
+
+  async releaseName(name: string, speakerId: string): Promise<void> {
+    if ((await this.idForName(name)) === speakerId) await this.buckets.profiles.purge(nameKey(name));
+  }
+
+  /** Creates the profile unless it exists (a concurrent enrollment of the same new name made it). */
+  async ensureProfile(profile: ProfileRecord): Promise<void> {
+    try {
+      await this.buckets.profiles.create(profile.id, encode(profile));
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+    }
+  }
+
+  /** Read-modify-write of a profile with compare-and-set; `change` may run more than once. */
+  async updateProfile(
+    speakerId: string,
+    change: (p: ProfileRecord) => ProfileRecord,
+  ): Promise<ProfileRecord> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await readJson<ProfileRecord>(this.buckets.profiles, speakerId);
+      if (current === undefined) return this.requireProfile(speakerId);
+      const next = change(current.value);
+      try {
+        await this.buckets.profiles.update(speakerId, encode(next), current.revision);
+        return next;
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+    }
+    throw new SpeakersError("CONFLICT", `The speaker "${speakerId}" kept changing; try again.`);
+  }
+
+  async profiles(): Promise<ProfileRecord[]> {
+    const keys = await collect(await this.buckets.profiles.keys());
+    const ids = keys.filter((k) => !k.startsWith(NAME_KEY_PREFIX));
+    const found = await Promise.all(ids.map((id) => this.profile(id)));
+    return found.filter((p): p is ProfileRecord => p !== undefined);
+  }
+
+  async putSample(sample: SampleRecord, key: string): Promise<void> {
+    await this.buckets.samples.put(key, encode(sample));
+  }
+
+  /** Every sample embedding of a speaker, of one model or of all. */
+  async samples(speakerId: string, model?: ModelRef): Promise<{ key: string; record: SampleRecord }[]> {
+    if (!isValidSpeakerId(speakerId)) return [];
+    const keys = await collect(await this.buckets.samples.keys(speakerFilter(speakerId)));
+    const wanted = model === undefined ? undefined : modelKey(model);
+    const records = await Promise.all(
+      keys.map(async (key) => ({
+        key,
+        record: (await readJson<SampleRecord>(this.buckets.samples, key))?.value,
+      })),
+    );
+    return records
+      .filter((r): r is { key: string; record: SampleRecord } => r.record !== undefined)
+      .filter((r) => wanted === undefined || modelKey(r.record.model) === wanted)
+      .sort((a, b) => a.record.addedAt.localeCompare(b.record.addedAt) || a.key.localeCompare(b.key));
+  }
+
+  async voiceprint(speakerId: string, model: ModelRef): Promise<VoiceprintRecord | undefined> {
+    return (await readJson<VoiceprintRecord>(this.buckets.voiceprints, voiceprintKey(speakerId, model)))
+      ?.value;
+  }
+
+  async voiceprintsOfSpeaker(speakerId: string): Promise<VoiceprintRecord[]> {
+    if (!isValidSpeakerId(speakerId)) return [];
+    const keys = await collect(await this.buckets.voiceprints.keys(speakerFilter(speakerId)));
+    const found = await Promise.all(keys.map((k) => readJson<VoiceprintRecord>(this.buckets.voiceprints, k)));
+    return found.flatMap((f) => (f === undefined ? [] : [f.value]));
+  }
+
+  /** Every voiceprint of one model: what identification scores against. */
+  async voiceprintsOfModel(model: ModelRef): Promise<VoiceprintRecord[]> {
+    const keys = await collect(await this.buckets.voiceprints.keys(modelVoiceprintsFilter(model)));
+    const found = await Promise.all(keys.map((k) => readJson<VoiceprintRecord>(this.buckets.voiceprints, k)));
+    return found.flatMap((f) => (f === undefined ? [] : [f.value]));
+  }
+
+  /**
+   * Recomputes a speaker's voiceprint for one model from its samples, with compare-and-set. The revision is
+   * read BEFORE the samples are listed: a writer that listed too early then finds the revision moved and
+   * lists again, so the last voiceprint written always includes every sample stored before it.
+   */
+  async rebuildVoiceprint(speakerId: string, model: ModelRef): Promise<VoiceprintRecord | undefined> {
+    const key = voiceprintKey(speakerId, model);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const entry = await this.buckets.voiceprints.get(key);
+      const samples = await this.samples(speakerId, model);
+      try {
+        if (samples.length === 0) {
+          if (entry !== null && entry.operation === "PUT") {
+            await this.buckets.voiceprints.purge(key, { previousSeq: entry.revision });
+          }
+          return undefined;
+        }
+        const record: VoiceprintRecord = {
+          speakerId,
+          model,
+          vector: voiceprintOf(samples.map((s) => s.record.vector)),
+          sampleIds: samples.map((s) => s.record.sampleId),
+          updatedAt: new Date().toISOString(),
+        };
+        if (entry === null) await this.buckets.voiceprints.create(key, encode(record));
+        else await this.buckets.voiceprints.update(key, encode(record), entry.revision);
+        return record;
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+    throw new SpeakersError("CONFLICT", `The voiceprint of "${speakerId}" kept changing; try again.`);
+  }
+
+  /** Removes a KV entry and its history: a purge leaves one marker with no value behind. */
+  async purge(kv: KV, key: string): Promise<void> {
+    await kv.purge(key);
+  }
+
+  static sameName(a: string, b: string): boolean {
+    return normalizeName(a) === normalizeName(b);
+  }
+}
