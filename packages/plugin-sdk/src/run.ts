@@ -29,6 +29,8 @@ export interface StartPluginOptions {
   maxDeliver?: number;
   /** First retry delay, doubling per delivery (default 1 s). */
   backoffMs?: number;
+  /** A `start` still running after this fails the plugin's start (default 30 s). */
+  startTimeoutMs?: number;
   /**
    * Where a plugin's new consumer starts: "new" (default) from now on, "all" from the stream's history.
    * A consumer that exists already always resumes where it stopped, so a plugin that was down catches up.
@@ -78,7 +80,12 @@ export async function startPlugin<C extends TSchema>(
   let cleanup: PluginCleanup | undefined;
   let handle: ConsumeHandle | undefined;
   try {
-    cleanup = (await plugin.start?.(built.ctx as never)) ?? undefined;
+    cleanup =
+      (await withTimeout(
+        Promise.resolve().then(() => plugin.start?.(built.ctx as never)),
+        options.startTimeoutMs ?? 30_000,
+        `${plugin.name} did not start`,
+      )) ?? undefined;
     await built.ready();
     handle = await consume(bus, {
       stream: STREAMS.SPEAKERS.name,
@@ -172,6 +179,20 @@ async function runHandler<C extends TSchema>(run: HandlerRun<C>, delivery: Deliv
   }
 }
 
+async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new SpeakersError("TIMEOUT", `${what} within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function codeOf(err: unknown): ErrorCode {
   return isSpeakersError(err) ? err.code : "INTERNAL";
 }
@@ -208,28 +229,26 @@ export async function runPlugins(
   const { config, ...rest } = options;
   const running: RunningPlugin[] = [];
   const failed: RunningPlugins["failed"] = [];
-  for (const plugin of plugins) {
-    try {
-      running.push(
-        await startPlugin(bus, plugin as PluginDefinition<TSchema>, {
-          ...rest,
-          config: config?.[plugin.name],
-        }),
-      );
-    } catch (err) {
-      const error =
-        err instanceof SpeakersError
-          ? err
-          : new SpeakersError("INTERNAL", `plugin ${plugin.name} failed to start: ${String(err)}`, {
-              cause: err,
-            });
-      (options.logger ?? bus.logger).error(
-        { plugin: plugin.name, code: error.code, err },
-        "plugin failed to start",
-      );
-      failed.push({ name: plugin.name, error });
+  // Started side by side, so one slow `start` does not hold back the others.
+  const results = await Promise.allSettled(
+    plugins.map((plugin) =>
+      startPlugin(bus, plugin as PluginDefinition<TSchema>, { ...rest, config: config?.[plugin.name] }),
+    ),
+  );
+  results.forEach((result, index) => {
+    const name = plugins[index]?.name ?? "?";
+    if (result.status === "fulfilled") {
+      running.push(result.value);
+      return;
     }
-  }
+    const err = result.reason;
+    const error =
+      err instanceof SpeakersError
+        ? err
+        : new SpeakersError("INTERNAL", `plugin ${name} failed to start: ${String(err)}`, { cause: err });
+    (options.logger ?? bus.logger).error({ plugin: name, code: error.code, err }, "plugin failed to start");
+    failed.push({ name, error });
+  });
   return {
     running,
     failed,

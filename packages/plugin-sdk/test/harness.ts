@@ -72,9 +72,9 @@ let identifiedNo = 0;
 /** Publishes a `speaker.identified` event (the registry's output) as plugins receive it; returns its id. */
 export async function publishIdentified(
   bus: Bus,
-  overrides: Partial<SpeakerIdentifiedPayload> & { name?: string; room?: string } = {},
+  overrides: Partial<SpeakerIdentifiedPayload> & { name?: string; room?: string; unknown?: boolean } = {},
 ): Promise<string> {
-  const { name = "Alice", room = "kitchen", ...rest } = overrides;
+  const { name = "Alice", room = "kitchen", unknown = false, ...rest } = overrides;
   const n = ++identifiedNo;
   const payload: SpeakerIdentifiedPayload = {
     ...SpeakerIdentified.fixture,
@@ -86,6 +86,10 @@ export async function publishIdentified(
     capturedAt: new Date().toISOString(),
     ...rest,
   };
+  if (unknown) {
+    payload.decision = "unknown";
+    delete payload.speaker;
+  }
   const result = await publish(bus, SpeakerIdentified, payload, { source: "/test/registry" });
   return result.id;
 }

@@ -126,7 +126,7 @@ describe("plugin SDK", () => {
     }
   });
 
-  it("checks each plugin's config against its schema, applies defaults, and starts the others anyway", async () => {
+  it("checks each plugin's config, applies defaults, times out a stuck start, and starts the others anyway", async () => {
     const configs: unknown[] = [];
     const configured = definePlugin({
       name: "configured",
@@ -141,12 +141,22 @@ describe("plugin SDK", () => {
       },
     });
     const broken = definePlugin({ ...configured, name: "broken" });
-    const started = await runPlugins(t.bus, [configured, broken], {
+    const stuck = definePlugin({
+      name: "stuck",
+      version: "1.0.0",
+      on: { "speaker.deleted": () => {} },
+      start: () => new Promise<void>(() => {}),
+    });
+    const started = await runPlugins(t.bus, [configured, broken, stuck], {
       config: { configured: { limit: 3 }, broken: { limit: 0 } },
+      startTimeoutMs: 300,
     });
     running.push(...started.running);
     expect(started.running.map((p) => p.name)).toEqual(["configured"]);
-    expect(started.failed.map((f) => [f.name, f.error.code])).toEqual([["broken", "INVALID_REQUEST"]]);
+    expect(started.failed.map((f) => [f.name, f.error.code])).toEqual([
+      ["broken", "INVALID_REQUEST"],
+      ["stuck", "TIMEOUT"],
+    ]);
     expect(configs).toEqual([{ greeting: "hello", limit: 3 }]);
   });
 

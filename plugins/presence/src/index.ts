@@ -1,0 +1,11 @@
+export { presence } from "./plugin.js";
+export {
+  LastHeardRequestSchema,
+  newer,
+  PresenceConfigSchema,
+  type PresenceRecord,
+  PresenceRecordSchema,
+  type WhoIsHomeReply,
+  WhoIsHomeRequestSchema,
+  whoIsHome,
+} from "./records.js";
