@@ -1,0 +1,97 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "@speakers/bus";
+import { SpeakersError } from "@speakers/events";
+import { freePort, requireNatsServer } from "@speakers/nats-testing";
+import { type Child, spawnChild } from "./child.js";
+
+export interface EmbeddedNats {
+  readonly url: string;
+  readonly storeDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A nats-server for a single-machine install: JetStream files under `<dataDir>/nats` (kept across runs),
+ * loopback only. Unlike the test harness it survives a Ctrl-C until the stack has drained into it.
+ */
+export async function startEmbeddedNats(opts: {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  logger: Logger;
+  timeoutMs?: number;
+}): Promise<EmbeddedNats> {
+  const storeDir = join(opts.dataDir, "nats");
+  mkdirSync(storeDir, { recursive: true });
+  const configFile = join(opts.dataDir, "nats-server.conf");
+  // Enrollment sends a few clips inline in one request; the 1 MB default payload is tight for that.
+  writeFileSync(configFile, "max_payload: 8MB\n");
+  const port = opts.port === 0 ? await freePort() : opts.port;
+  const monitorPort = await freePort();
+  const log = opts.logger.child({ component: "nats" });
+  const child = spawnChild({
+    command: requireNatsServer(),
+    args: [
+      "-c",
+      configFile,
+      "-js",
+      "-sd",
+      storeDir,
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "-m",
+      String(monitorPort),
+    ],
+    logger: log,
+    // The server's banner is noise at info level; warnings and errors are not.
+    line: (text) => {
+      const level =
+        text.includes("[ERR]") || text.includes("[FTL]")
+          ? "error"
+          : text.includes("[WRN]")
+            ? "warn"
+            : "debug";
+      return { level, msg: text.replace(/^\[\d+\] \S+ \S+ /, "") };
+    },
+  });
+  try {
+    await waitHealthy(child, monitorPort, opts.timeoutMs ?? 20_000);
+  } catch (err) {
+    await child.stop(2_000);
+    throw new SpeakersError(
+      "BUS_UNAVAILABLE",
+      `the embedded nats-server did not start: ${(err as Error).message}`,
+      {
+        hint: `Is port ${port} taken? Set NATS_PORT to another port, or NATS_URL to use a running server.\n${child.tail()}`,
+        cause: err,
+      },
+    );
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    storeDir,
+    // SIGTERM lets JetStream flush its files; give it time before SIGKILL.
+    stop: () => child.stop(10_000),
+  };
+}
+
+async function waitHealthy(child: Child, monitorPort: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // /healthz answers ok only once JetStream is up, so a client never meets "JetStream not enabled".
+  const url = `http://127.0.0.1:${monitorPort}/healthz`;
+  while (Date.now() < deadline) {
+    if (child.exited) throw new Error("nats-server exited");
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not healthy after ${timeoutMs} ms`);
+}
