@@ -1,0 +1,76 @@
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { type Bus, closeBus, connectBus, createLogger, provision, publish } from "@speakers/bus";
+import { SpeakerIdentified } from "@speakers/events";
+import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, "../../..");
+const example = resolve(import.meta.dirname, "..");
+
+describe("examples/minimal-plugin", () => {
+  let server: NatsServer;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    // Run the example as a user does: built, then `node dist/main.js`.
+    await run("pnpm", ["exec", "tsc", "-b", example], { cwd: root });
+    server = await startNatsServer();
+    bus = await connectBus({
+      servers: server.url,
+      name: "example-test",
+      logger: createLogger("t", { level: "silent" }),
+    });
+    await provision(bus);
+  });
+  afterAll(async () => {
+    await closeBus(bus).catch(() => {});
+    await server?.stop();
+  });
+
+  it("greets a recognised speaker with its configured greeting, and drains on SIGTERM", async () => {
+    const child = spawn("node", [resolve(example, "dist/main.js")], {
+      env: {
+        ...process.env,
+        NATS_URL: server.url,
+        SPEAKERS_PLUGIN_HELLO: JSON.stringify({ greeting: "Hi" }),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let log = "";
+    child.stdout.on("data", (c: Buffer) => {
+      log += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      log += c.toString();
+    });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!log.includes("plugin started")) {
+        if (Date.now() > deadline || child.exitCode !== null)
+          throw new Error(`example did not start:\n${log}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const greeted = bus.nc.subscribe("plugin.hello.greeted", { max: 1, timeout: 10_000 });
+      const { id } = await publish(bus, SpeakerIdentified, SpeakerIdentified.fixture, {
+        source: "/test/registry",
+      });
+      for await (const m of greeted) {
+        expect(m.json()).toEqual({
+          text: "Hi, Alice in the kitchen!",
+          speakerId: "spk_01HZX3K9Q2",
+          eventId: id,
+        });
+      }
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const [code] = await exited;
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+});
