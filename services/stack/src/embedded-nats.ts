@@ -48,6 +48,8 @@ export async function startEmbeddedNats(opts: {
     logger: log,
     // The server's banner is noise at info level; warnings and errors are not.
     line: (text) => {
+      // Until JetStream is up the monitor's /healthz says so as a warning; that is the wait, not a problem.
+      if (text.includes("Healthcheck failed")) return { level: "debug", msg: text };
       const level =
         text.includes("[ERR]") || text.includes("[FTL]")
           ? "error"

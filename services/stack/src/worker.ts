@@ -17,6 +17,7 @@ export async function startWorker(opts: {
 }): Promise<WorkerHandle> {
   const env: NodeJS.ProcessEnv = { ...process.env, NATS_URL: opts.natsUrl, LOG_LEVEL: "INFO" };
   if (opts.model) env.SPEAKERS_MODEL = opts.model;
+  let stopping = false;
   let ready: () => void = () => {};
   const isReady = new Promise<void>((r) => {
     ready = r;
@@ -29,6 +30,9 @@ export async function startWorker(opts: {
     logger: opts.logger.child({ component: "worker" }),
     line: (text) => {
       if (/ ready model=/.test(text)) ready();
+      // Its own drain on SIGTERM ends with a disconnect warning; expected then, so not worth a warning.
+      if (stopping && / WARNING /.test(text))
+        return { level: "info", msg: text.replace(/^\S+ \S+ \S+ /, "") };
       const level = / (ERROR|CRITICAL) /.test(text) ? "error" : / WARNING /.test(text) ? "warn" : "info";
       return { level, msg: text.replace(/^\S+ \S+ \S+ /, "") };
     },
@@ -56,5 +60,10 @@ export async function startWorker(opts: {
     clearTimeout(timer);
     clearInterval(poll);
   }
-  return { stop: () => child.stop(15_000) };
+  return {
+    stop: () => {
+      stopping = true;
+      return child.stop(15_000);
+    },
+  };
 }
