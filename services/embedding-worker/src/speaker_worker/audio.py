@@ -22,6 +22,7 @@ FORMATS = ("wav", "flac", "ogg", "pcm_s16le")
 _MAGIC = {b"RIFF": "wav", b"RF64": "wav", b"fLaC": "flac", b"OggS": "ogg"}
 # Rates outside this range are almost surely a wrong header or a wrong declared rate, not real audio.
 _MIN_RATE, _MAX_RATE = 1000, 384_000
+_BLOCK_FRAMES = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -150,26 +151,75 @@ def _decode_pcm(
 def _decode_container(data: bytes, fmt: str, limits: AudioLimits) -> tuple[np.ndarray, int]:
     if fmt == "wav":
         _check_wav_header(data)
+    elif fmt == "ogg":
+        _check_ogg_pages(data)
     try:
-        with sf.SoundFile(io.BytesIO(data)) as f:
-            rate, expected = f.samplerate, f.frames
-            _check_rate(rate)
-            if expected > 0:
-                _check_duration(expected / rate, limits)
-            samples = f.read(dtype="float32", always_2d=True)
-    except WorkerError:
-        raise
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, struct.error) as exc:
+        f = sf.SoundFile(io.BytesIO(data))
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
         raise WorkerError(
             "AUDIO_CORRUPT", f"The {fmt} data could not be decoded: {exc}.", details={"format": fmt}
         ) from exc
-    if expected > 0 and len(samples) < expected:
+    with f:
+        rate, expected = f.samplerate, f.frames
+        _check_rate(rate)
+        if expected > 0:
+            _check_duration(expected / rate, limits)
+        blocks, got, failure = [], 0, None
+        # Block by block, so a stream that breaks off mid-way is reported as cut short with how far it got.
+        while True:
+            try:
+                block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as exc:
+                failure = exc
+                break
+            if not len(block):
+                break
+            blocks.append(block)
+            got += len(block)
+    if failure is not None or got < expected:
         raise WorkerError(
             "AUDIO_TRUNCATED",
-            f"The {fmt} data ends after {len(samples)} of the {expected} frames its header announces.",
-            details={"format": fmt, "framesRead": len(samples), "framesExpected": expected},
+            f"The {fmt} data breaks off after {got} of the {expected} frames its header announces"
+            + (f" ({str(failure).strip(' .')})." if failure else "."),
+            details={"format": fmt, "framesRead": got, "framesExpected": expected},
         )
+    channels = f.channels
+    samples = np.concatenate(blocks) if blocks else np.zeros((0, channels), dtype=np.float32)
     return samples, rate
+
+
+def _check_ogg_pages(data: bytes) -> None:
+    """Walks the Ogg pages: a stream cut short ends inside a page or lacks its end-of-stream page, which
+    libsndfile reports as "malformed" or as zero frames."""
+    pos, last_flags = 0, 0
+    while pos < len(data):
+        # Capture pattern, stream structure version 0, and only the three defined header flags.
+        if (
+            data[pos : pos + 4] != b"OggS"
+            or data[pos + 4 : pos + 5] not in (b"", b"\x00")
+            or (pos + 5 < len(data) and data[pos + 5] > 0x07)
+        ):
+            raise WorkerError(
+                "AUDIO_CORRUPT",
+                f"The Ogg data has no valid page header at byte {pos}.",
+                details={"format": "ogg"},
+            )
+        if pos + 27 > len(data) or pos + 27 + data[pos + 26] > len(data):
+            break
+        segments = data[pos + 27 : pos + 27 + data[pos + 26]]
+        end = pos + 27 + len(segments) + sum(segments)
+        if end > len(data):
+            break
+        last_flags, pos = data[pos + 5], end
+    else:
+        if last_flags & 0x04:  # end-of-stream flag on the last page
+            return
+    raise WorkerError(
+        "AUDIO_TRUNCATED",
+        "The Ogg stream is cut short: it ends "
+        + ("inside a page." if pos < len(data) else "without its end-of-stream page."),
+        details={"format": "ogg", "bytes": len(data)},
+    )
 
 
 def _check_wav_header(data: bytes) -> None:
@@ -181,6 +231,12 @@ def _check_wav_header(data: bytes) -> None:
     pos = 12
     while pos + 8 <= len(data):
         chunk_id, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
+        if not all(32 <= c < 127 for c in chunk_id):
+            raise WorkerError(
+                "AUDIO_CORRUPT",
+                f"The WAV file has a damaged chunk header at byte {pos}.",
+                details={"format": "wav"},
+            )
         if chunk_id == b"data":
             available = len(data) - (pos + 8)
             # 0 and 0xFFFFFFFF mark a stream whose writer did not know the length; nothing to compare against.
