@@ -37,6 +37,35 @@ describe("sniffAudio", () => {
     });
   });
 
+  it("reads Opus-in-Ogg headers: channels, 48 kHz, duration from the last page's granule minus pre-skip", () => {
+    const page = (granule: number, packet: Buffer) => {
+      const header = Buffer.alloc(27);
+      header.write("OggS", 0, "latin1");
+      header.writeUInt32LE(granule, 6);
+      header[26] = 1; // one segment
+      return Buffer.concat([header, Buffer.from([packet.length]), packet]);
+    };
+    const head = Buffer.alloc(19);
+    head.write("OpusHead", 0, "latin1");
+    head[8] = 1; // version
+    head[9] = 2; // channels
+    head.writeUInt16LE(312, 10); // pre-skip
+    head.writeUInt32LE(16_000, 12); // input rate (informational)
+    const ogg = Buffer.concat([
+      page(0, head),
+      page(0, Buffer.from("OpusTags")),
+      page(312 + 96_000, Buffer.alloc(20)),
+    ]);
+    expect(sniffAudio(ogg, "audio/ogg")).toEqual({
+      format: { encoding: "ogg", sampleRate: 48_000, channels: 2 },
+      contentType: "audio/ogg",
+      durationMs: 2000,
+    });
+    expect(codeOf(() => sniffAudio(page(0, Buffer.from("Speex   0123456789abcdef")), "audio/ogg"))).toBe(
+      "AUDIO_UNSUPPORTED_FORMAT",
+    );
+  });
+
   it("takes raw PCM only with a declared rate and whole frames", () => {
     const pcm = Buffer.alloc(32_000);
     expect(sniffAudio(pcm, "audio/L16;rate=16000;channels=1")).toEqual({
