@@ -167,7 +167,8 @@ export const VerifyReply = defineMessage({
 
 /**
  * One enrollment sample. Exactly one source: `length` > 0 bytes of the body; a `clip` the client already put in
- * the Object Store (large files: the body of one request is capped by the server's max payload); an earlier
+ * the Object Store (large files: the body of one request is capped by the server's max payload; the registry
+ * owns the clip from then on and deletes it unless the sample is accepted); an earlier
  * `audio.captured` event by `eventId` (naming a voice the house already heard); or a `path` the worker reads
  * (local mode only; no copy of the audio is kept).
  */

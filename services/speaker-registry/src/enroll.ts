@@ -59,6 +59,7 @@ export async function enroll(ctx: RegistryContext, req: EnrollRequest): Promise<
   const quality: SampleFeedback[] = [];
   const feedback: EnrollFeedback[] = [];
   let speakerId = target.id;
+  let savedSamples: ReadonlySet<number> | undefined;
   const progress = (stage: EnrollmentStage, done: number, final?: EnrollReply["result"]) =>
     publishProgress(ctx, {
       enrollmentId,
@@ -108,6 +109,7 @@ export async function enroll(ctx: RegistryContext, req: EnrollRequest): Promise<
     await progress("saving", total);
     const saved = await save(ctx, target, model, accepted);
     speakerId = saved.profile.id;
+    savedSamples = new Set(saved.sampleIds.keys());
     for (const e of embedded)
       quality.push(sampleFeedback(e, saved.sampleIds.get(e.index), gates?.verdicts.get(e.index)));
     quality.sort((a, b) => a.index - b.index);
@@ -119,6 +121,7 @@ export async function enroll(ctx: RegistryContext, req: EnrollRequest): Promise<
     for (const f of overall.feedback) feedback.push(withHint(f));
     await announce(ctx, saved, model, enrollmentId, pool.length);
 
+    await dropUploads(ctx, req.items, savedSamples);
     const result = {
       outcome: "enrolled" as const,
       samplesAccepted: accepted.length,
@@ -135,6 +138,7 @@ export async function enroll(ctx: RegistryContext, req: EnrollRequest): Promise<
     };
   } catch (err) {
     await releaseUnused(ctx, target);
+    await dropUploads(ctx, req.items, savedSamples ?? new Set());
     quality.sort((a, b) => a.index - b.index);
     const rejected = quality.filter((q) => !q.accepted).length;
     await progress("failed", total, {
@@ -337,6 +341,19 @@ async function announce(
     },
     { source: ctx.source },
   );
+}
+
+/**
+ * A clip the client uploaded for enrollment is handed over: kept with its sample when accepted, deleted
+ * otherwise, so no audio of a rejected (maybe wrong) voice stays behind.
+ */
+async function dropUploads(ctx: RegistryContext, items: readonly EnrollItem[], kept: ReadonlySet<number>) {
+  for (const [index, item] of items.entries()) {
+    if (item.clip === undefined || kept.has(index)) continue;
+    await ctx.store.buckets.clips.delete(item.clip.name).catch((err: unknown) => {
+      ctx.logger.warn({ err, clip: item.clip?.name }, "rejected upload not deleted");
+    });
+  }
 }
 
 /** Progress is advisory: a failed publish is logged, never allowed to fail the enrollment itself. */

@@ -7,8 +7,10 @@
  *   raises genuine scores and leaves impostor scores (centred near 0 for this AAM-softmax model) where they
  *   were, so 0.25 stays a conservative accept point.
  * - GE2E (Resemblyzer), cosine: its embeddings come out of a ReLU before normalization, so every component is
- *   non-negative and even unrelated voices score around 0.5-0.7; Resemblyzer's demos and most projects built on
- *   it treat 0.75 as "same voice". We keep 0.75.
+ *   non-negative and even unrelated voices score around 0.5-0.7. Resemblyzer's own demo 05 (resemble-ai/Resemblyzer,
+ *   demo05_fake_speech_detection.py) scores an utterance against several reference utterances of a speaker (our
+ *   voiceprint-against-utterance case) and draws its prediction threshold at 0.84. We use that value: a home
+ *   that names a stranger after a family member is worse off than one that asks "who was that?".
  *
  * The margin asks the best voiceprint to beat the runner-up by a small step, so that of two similar household
  * voices neither wins on noise. It is about a tenth of the gap between typical genuine and impostor scores
@@ -34,7 +36,7 @@ export const GE2E_MODEL_KEY = "resemblyzer/ge2e@0.1.4";
 
 const BY_MODEL_ID: Readonly<Record<string, ModelPolicy>> = {
   "speechbrain/spkrec-ecapa-voxceleb": { threshold: 0.25, margin: 0.05, consistencyFloor: 0.2 },
-  "resemblyzer/ge2e": { threshold: 0.75, margin: 0.03, consistencyFloor: 0.7 },
+  "resemblyzer/ge2e": { threshold: 0.84, margin: 0.03, consistencyFloor: 0.7 },
 };
 
 /** An unknown model gets the ECAPA-like defaults of an AAM-softmax embedding, the common case today. */

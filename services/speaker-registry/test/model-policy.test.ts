@@ -5,7 +5,7 @@ import { ECAPA_MODEL_KEY, GE2E_MODEL_KEY, policyFor, policyOverridesFromEnv } fr
 describe("model policy", () => {
   it("has documented defaults per model", () => {
     expect(policyFor(ECAPA_MODEL_KEY).threshold).toBe(0.25);
-    expect(policyFor(GE2E_MODEL_KEY).threshold).toBe(0.75);
+    expect(policyFor(GE2E_MODEL_KEY).threshold).toBe(0.84);
     expect(policyFor("someone/else@1").threshold).toBe(0.3);
   });
 

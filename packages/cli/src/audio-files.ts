@@ -1,0 +1,33 @@
+import { readFile, stat } from "node:fs/promises";
+import { extname } from "node:path";
+import { type AudioEncoding, SpeakersError } from "@speakers/events";
+
+const FORMATS: Record<string, AudioEncoding> = {
+  ".wav": "wav",
+  ".flac": "flac",
+  ".ogg": "ogg",
+  ".oga": "ogg",
+};
+
+/** The format a file name declares; undefined lets the worker sniff the bytes. */
+export function formatOf(path: string): AudioEncoding | undefined {
+  return FORMATS[extname(path).toLowerCase()];
+}
+
+export function isAudioFile(path: string): boolean {
+  return formatOf(path) !== undefined;
+}
+
+/** The file's bytes; a missing or unreadable file is a clear typed error, not a stack trace. */
+export async function readAudioFile(path: string): Promise<Uint8Array> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new Error("not a file");
+    return new Uint8Array(await readFile(path));
+  } catch (cause) {
+    throw new SpeakersError("AUDIO_PATH_NOT_FOUND", `Cannot read the audio file ${path}.`, {
+      hint: "Check the path; give WAV, FLAC or Ogg files.",
+      cause,
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import { formatReport } from "../eval/report.js";
+import { runEval } from "../eval/run-eval.js";
+import type { Output } from "../output.js";
+import { progressBar } from "../progress.js";
+
+export async function evalCommand(out: Output, dir: string, o: { enroll?: string; json?: boolean }) {
+  const bars = new Map<string, ReturnType<typeof progressBar>>();
+  try {
+    const report = await runEval({
+      dir,
+      ...(o.enroll === undefined ? {} : { enroll: Number(o.enroll) }),
+      onProgress: (phase, done, total) => {
+        let bar = bars.get(phase);
+        if (bar === undefined) {
+          for (const b of bars.values()) b.stop();
+          bar = progressBar(phase);
+          bars.set(phase, bar);
+        }
+        bar.update(done, total);
+      },
+    });
+    for (const b of bars.values()) b.stop();
+    out.out(o.json ? JSON.stringify(report) : formatReport(report));
+  } finally {
+    for (const b of bars.values()) b.stop();
+  }
+}

@@ -1,0 +1,74 @@
+/** identify, verify, list, rename, delete: one request each, printed for people or as JSON. */
+import type { EmbeddedStack } from "../embedded-stack.js";
+import type { Output } from "../output.js";
+import { registryClient } from "../registry-client.js";
+
+interface JsonOption {
+  json?: boolean;
+}
+
+export async function identifyCommand(stack: EmbeddedStack, out: Output, file: string, o: JsonOption) {
+  const r = await registryClient(stack.bus).identifyFile(file);
+  if (o.json) return out.out(JSON.stringify(r, null, 2));
+  const who =
+    r.decision === "known"
+      ? `${r.speaker?.name} (${r.speaker?.id})`
+      : `unknown${r.reason ? ` (${r.reason})` : ""}`;
+  out.out(
+    `${who}: score ${r.score.toFixed(3)}, margin ${r.margin.toFixed(3)} (threshold ${r.threshold}, margin ${r.marginThreshold})`,
+  );
+  for (const c of r.candidates) out.out(`  ${c.score.toFixed(3)}  ${c.name}`);
+}
+
+export async function verifyCommand(
+  stack: EmbeddedStack,
+  out: Output,
+  name: string,
+  file: string,
+  o: JsonOption,
+) {
+  const client = registryClient(stack.bus);
+  const speaker = await client.byName(name);
+  const r = await client.verifyFile(speaker.id, file);
+  if (o.json) return out.out(JSON.stringify(r, null, 2));
+  out.out(
+    `${r.match ? "match" : "no match"}: ${r.name}, score ${r.score.toFixed(3)} (threshold ${r.threshold})`,
+  );
+  process.exitCode = r.match ? 0 : 3;
+}
+
+export async function listCommand(stack: EmbeddedStack, out: Output, o: JsonOption) {
+  const r = await registryClient(stack.bus).list();
+  if (o.json) return out.out(JSON.stringify(r, null, 2));
+  if (r.speakers.length === 0)
+    return out.out("No speakers enrolled yet. Enroll one with: speakers enroll <name> <files...>");
+  for (const s of r.speakers) {
+    out.out(
+      `${s.name.padEnd(24)} ${s.id}  ${s.samples} sample(s)${s.complete ? "" : "  (needs more speech)"}`,
+    );
+  }
+}
+
+export async function renameCommand(
+  stack: EmbeddedStack,
+  out: Output,
+  name: string,
+  newName: string,
+  o: JsonOption,
+) {
+  const client = registryClient(stack.bus);
+  const speaker = await client.byName(name);
+  const r = await client.rename(speaker.id, newName);
+  if (o.json) return out.out(JSON.stringify(r, null, 2));
+  out.out(`Renamed ${speaker.name} to ${r.name} (${r.id}).`);
+}
+
+export async function deleteCommand(stack: EmbeddedStack, out: Output, name: string, o: JsonOption) {
+  const client = registryClient(stack.bus);
+  const speaker = await client.byName(name);
+  const r = await client.remove(speaker.id);
+  if (o.json) return out.out(JSON.stringify(r, null, 2));
+  out.out(
+    `Erased ${r.name} (${r.speakerId}): ${r.erased.samples} sample(s), ${r.erased.voiceprints} voiceprint(s), ${r.erased.clips} audio clip(s).`,
+  );
+}

@@ -1,0 +1,135 @@
+/** The `speakers` command line. Each command opens the stack it needs and always stops it again. */
+import { Command, InvalidArgumentError } from "commander";
+import { enrollCommand } from "./commands/enroll.js";
+import { evalCommand } from "./commands/eval.js";
+import {
+  deleteCommand,
+  identifyCommand,
+  listCommand,
+  renameCommand,
+  verifyCommand,
+} from "./commands/speakers.js";
+import { watchCommand } from "./commands/watch.js";
+import { type EmbeddedStack, startEmbeddedStack } from "./embedded-stack.js";
+import { consoleOutput, describeError, type Output } from "./output.js";
+
+export interface ProgramDeps {
+  output?: Output;
+  /** How a command gets its stack (tests pass one that is already running). */
+  openStack?: () => Promise<EmbeddedStack>;
+}
+
+export function buildProgram(deps: ProgramDeps = {}): Command {
+  const out = deps.output ?? consoleOutput;
+  const openStack = deps.openStack ?? (() => startEmbeddedStack());
+  const withStack =
+    <A extends unknown[]>(fn: (stack: EmbeddedStack, ...args: A) => Promise<unknown>) =>
+    async (...args: A) => {
+      const stack = await openStack();
+      try {
+        await fn(stack, ...args);
+      } finally {
+        await stack.stop();
+      }
+    };
+
+  const program = new Command("speakers")
+    .description(
+      "Speaker recognition over NATS. Without NATS_URL, starts a local server (store in $SPEAKERS_DATA_DIR or ./data), the worker and the registry for the command.",
+    )
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => out.err(s.trimEnd()), writeOut: (s) => out.out(s.trimEnd()) });
+
+  program
+    .command("enroll")
+    .description("enroll a speaker from audio files (adds to the speaker if the name exists)")
+    .argument("<name>", "the speaker's name")
+    .argument("<files...>", "WAV, FLAC or Ogg recordings of only this speaker")
+    .option("--new", "fail if a speaker with this name already exists")
+    .option("--json", "print the reply as JSON")
+    .action(
+      withStack((stack, name: string, files: string[], o: { new?: boolean; json?: boolean }) =>
+        enrollCommand(stack, out, name, files, o),
+      ),
+    );
+  program
+    .command("identify")
+    .description("who is speaking in this file?")
+    .argument("<file>")
+    .option("--json", "print the reply as JSON")
+    .action(withStack((stack, file: string, o: { json?: boolean }) => identifyCommand(stack, out, file, o)));
+  program
+    .command("verify")
+    .description("is this file the named speaker? (exit code 3 when not)")
+    .argument("<name>")
+    .argument("<file>")
+    .option("--json", "print the reply as JSON")
+    .action(
+      withStack((stack, name: string, file: string, o: { json?: boolean }) =>
+        verifyCommand(stack, out, name, file, o),
+      ),
+    );
+  program
+    .command("list")
+    .description("list enrolled speakers")
+    .option("--json", "print the reply as JSON")
+    .action(withStack((stack, o: { json?: boolean }) => listCommand(stack, out, o)));
+  program
+    .command("rename")
+    .description("rename a speaker")
+    .argument("<name>")
+    .argument("<new-name>")
+    .option("--json", "print the reply as JSON")
+    .action(
+      withStack((stack, name: string, newName: string, o: { json?: boolean }) =>
+        renameCommand(stack, out, name, newName, o),
+      ),
+    );
+  program
+    .command("delete")
+    .description("erase a speaker: samples, voiceprints, their stored audio and history")
+    .argument("<name>")
+    .option("--json", "print the reply as JSON")
+    .action(withStack((stack, name: string, o: { json?: boolean }) => deleteCommand(stack, out, name, o)));
+  program
+    .command("watch")
+    .description("print live speaker events until Ctrl-C")
+    .option("--json", "one JSON object per line")
+    .action(withStack((stack, o: { json?: boolean }) => watchCommand(stack, out, o)));
+  program
+    .command("eval")
+    .description(
+      "measure accuracy on a folder with one sub-folder of recordings per speaker, in a fresh isolated registry",
+    )
+    .argument("<dir>")
+    .option("--enroll <n>", "files per speaker to enroll (the first by name)", positiveInt, "3")
+    .option("--json", "print one JSON object")
+    .action((dir: string, o: { enroll?: string; json?: boolean }) => evalCommand(out, dir, o));
+  return program;
+}
+
+function positiveInt(value: string): string {
+  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError("must be a whole number, at least 1");
+  return value;
+}
+
+/** Runs the CLI; returns the exit code (errors are printed with their code and a hint, never a stack trace). */
+export async function runCli(argv: string[], deps: ProgramDeps = {}): Promise<number> {
+  const out = deps.output ?? consoleOutput;
+  const program = buildProgram(deps).exitOverride();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (
+      err instanceof Error &&
+      "exitCode" in err &&
+      "code" in err &&
+      String(err.code).startsWith("commander.")
+    ) {
+      return Number(err.exitCode);
+    }
+    out.err(describeError(err));
+    return 1;
+  }
+}
