@@ -9,7 +9,9 @@ for (const group of ["packages", "services", "plugins"]) {
   for (const dir of readdirSync(join(root, group), { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
     try {
-      const pkg = JSON.parse(readFileSync(join(root, group, dir.name, "package.json"), "utf8")) as { name: string };
+      const pkg = JSON.parse(readFileSync(join(root, group, dir.name, "package.json"), "utf8")) as {
+        name: string;
+      };
       alias[pkg.name] = resolve(root, group, dir.name, "src/index.ts");
     } catch {
       // a folder without package.json is not a workspace package
