@@ -7,6 +7,7 @@ import { type Child, spawnChild } from "./child.js";
 
 export interface EmbeddedNats {
   readonly url: string;
+  readonly pid: number | undefined;
   readonly storeDir: string;
   stop(): Promise<void>;
 }
@@ -74,6 +75,7 @@ export async function startEmbeddedNats(opts: {
   }
   return {
     url: `nats://127.0.0.1:${port}`,
+    pid: child.pid,
     storeDir,
     // SIGTERM lets JetStream flush its files; give it time before SIGKILL.
     stop: () => child.stop(10_000),

@@ -4,6 +4,7 @@ import type { Logger } from "@speakers/bus";
 import { spawnChild } from "./child.js";
 
 export interface WorkerHandle {
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -60,7 +61,9 @@ export async function startWorker(opts: {
     clearTimeout(timer);
     clearInterval(poll);
   }
+  opts.logger.info({ pid: child.pid }, "embedding worker started");
   return {
+    pid: child.pid,
     stop: () => {
       stopping = true;
       return child.stop(15_000);
