@@ -134,7 +134,7 @@ async def test_clip_from_the_object_store(
 async def test_unicode_metadata_travels_as_ascii_json(
     nc: Client, clean_streams: None, start_worker, dev_clips
 ) -> None:
-    # Header values must be ASCII (nats-py cannot parse others), so producers escape: the worker reads it back.
+    # Header values must be ASCII (nats-py cannot parse others): producers escape, the worker reads it back.
     js = nc.jetstream()
     await start_worker()
     data = dev_clips[0].read_bytes()

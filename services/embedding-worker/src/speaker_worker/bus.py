@@ -61,8 +61,9 @@ class HeaderError(ValueError):
     """A received message lacks a CloudEvents attribute the contract requires."""
 
 
-async def connect(url: str, name: str) -> Client:
-    """Connects and then reconnects forever: a restarting home server must never stop the worker."""
+async def connect(url: str, name: str, *, first_attempts: int = 5) -> Client:
+    """Gives up after `first_attempts` tries at start (a wrong URL is reported, not retried forever),
+    then reconnects forever: a restarting home server must never stop a running worker."""
 
     async def on_disconnect() -> None:
         log.warning("disconnected from NATS")
@@ -76,14 +77,23 @@ async def connect(url: str, name: str) -> Client:
     nc = await nats.connect(
         url,
         name=name,
-        max_reconnect_attempts=-1,
+        max_reconnect_attempts=first_attempts,
         reconnect_time_wait=1,
         allow_reconnect=True,
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
         error_cb=on_error,
     )
+    nc.options["max_reconnect_attempts"] = -1
     return nc
+
+
+async def flush(nc: Client) -> None:
+    """Returns once the server has processed everything sent so far. nats-py's own flush() writes its PING
+    ahead of commands still queued for the flusher task (subscriptions included), so a PONG alone does not
+    prove a new subscription is live: push the queue out first."""
+    await nc._flush_pending(force_flush=True)
+    await nc.flush()
 
 
 def ce_headers(

@@ -171,7 +171,7 @@ class AudioConsumer:
                 await self._retry_later(item.msg, outcome)
             else:
                 await item.msg.ack()
-        await self._nc.flush()
+        await bus.flush(self._nc)
 
     async def _admit(self, msg: Msg) -> _Item:
         """Checks headers and metadata against the contract and fetches object-store audio."""

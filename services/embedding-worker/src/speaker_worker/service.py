@@ -113,7 +113,7 @@ class EmbeddingService:
         group = self._service.add_group(name=SUBJECT_PREFIX, queue_group=QUEUE_GROUP)
         for name in self._handlers:
             await group.add_endpoint(name=name, handler=self._make_handler(name))
-        await self._nc.flush()
+        await bus.flush(self._nc)
 
     async def stop(self) -> None:
         if self._service is not None:

@@ -1,0 +1,171 @@
+"""The `embedding` micro service against a real nats-server and the real GE2E model."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from speaker_worker import contract
+
+PREFIX = "speakers.embedding"
+TIMEOUT = 60.0
+
+
+async def call(nc: Client, endpoint: str, data: bytes = b"", meta: Any = None, **kw: Any) -> Msg:
+    headers = None
+    if meta is not None:
+        headers = {"Speakers-Meta": meta if isinstance(meta, str) else json.dumps(meta)}
+    return await nc.request(f"{PREFIX}.{endpoint}", data, timeout=TIMEOUT, headers=headers, **kw)
+
+
+def ok(msg: Msg, schema: str) -> dict[str, Any]:
+    assert not (msg.headers or {}).get("Nats-Service-Error"), msg.headers
+    return contract.validate(schema, json.loads(msg.data))
+
+
+def failed(msg: Msg, code: str, status: int) -> dict[str, Any]:
+    headers = msg.headers or {}
+    assert headers.get("Nats-Service-Error-Code") == str(status), headers
+    assert headers.get("Nats-Service-Error", "").startswith(f"{code}: "), headers
+    payload = contract.validate("ErrorPayload", json.loads(msg.data))
+    assert payload["code"] == code and payload["message"] and payload.get("hint")
+    return payload
+
+
+@pytest.fixture
+async def worker(start_worker):
+    return await start_worker(consume=False)
+
+
+async def test_extract_from_bytes_and_from_a_path_agree(nc: Client, worker, dev_clips: list[Path]) -> None:
+    clip = dev_clips[0]
+    from_bytes = ok(await call(nc, "extract", clip.read_bytes(), {"format": "flac"}), "EmbeddingResult")
+    from_path = ok(await call(nc, "extract", b"", {"path": str(clip.resolve())}), "EmbeddingResult")
+    assert from_bytes["model"] == {"id": "resemblyzer/ge2e", "revision": "0.1.4", "dim": 256}
+    assert len(from_bytes["vector"]) == 256
+    assert from_bytes["durationMs"] > 2000
+    assert np.allclose(from_bytes["vector"], from_path["vector"], atol=1e-5)
+
+
+async def test_extract_errors_are_typed(nc: Client, worker, dev_clips: list[Path], tmp_path: Path) -> None:
+    failed(await call(nc, "extract", b"RIFF" + bytes(100)), "AUDIO_CORRUPT", 422)
+    failed(await call(nc, "extract", b""), "AUDIO_EMPTY", 400)
+    half_second = (np.random.default_rng(1).normal(0, 0.1, 8000) * 32767).astype("<i2").tobytes()
+    short = {"format": "pcm_s16le", "sampleRate": 16000, "channels": 1}
+    failed(await call(nc, "extract", half_second, short), "AUDIO_TOO_SHORT", 422)
+    outside = tmp_path / "x.flac"
+    outside.write_bytes(dev_clips[0].read_bytes())
+    failed(await call(nc, "extract", b"", {"path": str(outside)}), "AUDIO_PATH_FORBIDDEN", 400)
+    error = failed(await call(nc, "extract", b"x", {"format": "mp3"}), "INVALID_REQUEST", 400)
+    assert "format" in error["message"]
+    failed(await call(nc, "extract", b"x", "{oops"), "INVALID_REQUEST", 400)
+    # Still serving after every kind of bad input.
+    ok(await call(nc, "extract", dev_clips[1].read_bytes()), "EmbeddingResult")
+
+
+async def test_extract_batch_reports_each_item(nc: Client, worker, dev_clips: list[Path]) -> None:
+    a, b, c = (clip.read_bytes() for clip in dev_clips[:3])
+    garbage = b"fLaC" + bytes(500)
+    items = [
+        {"length": len(a), "format": "flac"},
+        {"length": len(garbage)},
+        {"length": 0, "path": str(dev_clips[2].resolve())},
+        {"length": len(b)},
+    ]
+    before = worker.embedder.stats["batches"]
+    result = ok(await call(nc, "extract-batch", a + garbage + b, {"items": items}), "BatchResult")
+    assert (result["total"], result["processed"], result["errorsCount"]) == (4, 4, 1)
+    assert [item["ok"] for item in result["items"]] == [True, False, True, True]
+    assert result["items"][1]["error"]["code"] == "AUDIO_CORRUPT"
+    assert worker.embedder.stats["batches"] == before + 1, "three good clips, one forward pass"
+    single = ok(await call(nc, "extract", c), "EmbeddingResult")
+    batched = result["items"][2]["embedding"]["vector"]
+    # Padding in a batch must not change a clip's embedding.
+    assert float(np.dot(single["vector"], batched)) > 0.999
+
+    lying = {"items": [{"length": len(a) + 10}]}
+    failed(await call(nc, "extract-batch", a, lying), "INVALID_REQUEST", 400)
+
+
+async def test_similarity(nc: Client, worker, dev_clips: list[Path]) -> None:
+    v0 = ok(await call(nc, "extract", dev_clips[0].read_bytes()), "EmbeddingResult")["vector"]
+    v1 = ok(await call(nc, "extract", dev_clips[1].read_bytes()), "EmbeddingResult")["vector"]
+    same = ok(await call(nc, "similarity", json.dumps({"a": v0, "b": v0}).encode()), "SimilarityReply")
+    other = ok(await call(nc, "similarity", json.dumps({"a": v0, "b": v1}).encode()), "SimilarityReply")
+    assert same["similarity"] == pytest.approx(1.0, abs=1e-6)
+    assert other["similarity"] < 0.95
+    assert ok(await call(nc, "similarity", b'{"a":[1,0],"b":[0,2]}'), "SimilarityReply")["similarity"] == 0
+    failed(await call(nc, "similarity", b'{"a":[1,0],"b":[1,0,0]}'), "EMBEDDING_DIM_MISMATCH", 400)
+    failed(await call(nc, "similarity", b'{"a":[0,0],"b":[1,0]}'), "INVALID_REQUEST", 400)
+    failed(await call(nc, "similarity", b'{"a":[1]}'), "INVALID_REQUEST", 400)
+    failed(await call(nc, "similarity", b"not json"), "INVALID_REQUEST", 400)
+
+
+async def test_centroid(nc: Client, worker) -> None:
+    reply = ok(await call(nc, "centroid", b'{"embeddings":[[3,0,0],[0,0.5,0]]}'), "CentroidReply")
+    assert reply["dim"] == 3 and reply["count"] == 2
+    assert np.allclose(reply["centroid"], [2**-0.5, 2**-0.5, 0])
+    failed(await call(nc, "centroid", b'{"embeddings":[]}'), "EMBEDDINGS_EMPTY", 400)
+    failed(await call(nc, "centroid", b'{"embeddings":[[1,0],[1,0,0]]}'), "EMBEDDING_DIM_MISMATCH", 400)
+    failed(await call(nc, "centroid", b'{"embeddings":[[1,0],[-1,0]]}'), "INVALID_REQUEST", 400)
+
+
+async def test_models(nc: Client, worker) -> None:
+    reply = ok(await call(nc, "models"), "ModelsReply")
+    assert reply["active"] == {"id": "resemblyzer/ge2e", "revision": "0.1.4", "dim": 256}
+    assert reply["device"] == "cpu" and reply["threads"] >= 1
+    assert {m["id"] for m in reply["available"]} == {"resemblyzer/ge2e", "speechbrain/spkrec-ecapa-voxceleb"}
+
+
+async def test_ping_info_stats_describe_the_worker(nc: Client, worker, dev_clips: list[Path]) -> None:
+    ok(await call(nc, "extract", dev_clips[0].read_bytes()), "EmbeddingResult")
+    failed(await call(nc, "extract", b"junk"), "AUDIO_UNSUPPORTED_FORMAT", 422)
+    ping = json.loads((await nc.request("$SRV.PING.embedding", b"", timeout=5)).data)
+    assert ping["type"] == "io.nats.micro.v1.ping_response" and ping["name"] == "embedding"
+    meta = ping["metadata"]
+    assert meta["model_id"] == "resemblyzer/ge2e" and meta["model_revision"] == "0.1.4"
+    assert meta["model_dim"] == "256" and meta["device"] == "cpu" and int(meta["threads"]) >= 1
+
+    info = json.loads((await nc.request("$SRV.INFO.embedding", b"", timeout=5)).data)
+    subjects = {e["name"]: (e["subject"], e["queue_group"]) for e in info["endpoints"]}
+    assert subjects == {
+        name: (f"{PREFIX}.{name}", "embedding")
+        for name in ("extract", "extract-batch", "similarity", "centroid", "models")
+    }
+
+    stats = json.loads((await nc.request("$SRV.STATS.embedding", b"", timeout=5)).data)
+    extract = next(e for e in stats["endpoints"] if e["name"] == "extract")
+    assert extract["num_requests"] == 2
+    assert extract["data"]["clips"] == 2 and extract["data"]["errors"] == 1
+    assert extract["data"]["lastErrorCode"] == "AUDIO_UNSUPPORTED_FORMAT"
+    assert extract["data"]["worker"]["embedder"]["batches"] >= 1
+
+
+async def test_two_workers_share_the_queue_group(nc: Client, start_worker) -> None:
+    for _ in range(2):
+        await start_worker(consume=False)
+    body = b'{"a":[1,2,3],"b":[3,2,1]}'
+    replies = await asyncio.gather(*(call(nc, "similarity", body) for _ in range(40)))
+    assert all(ok(r, "SimilarityReply")["similarity"] == pytest.approx(10 / 14) for r in replies)
+
+    inbox = nc.new_inbox()
+    answers: list[dict[str, Any]] = []
+
+    async def collect(msg: Msg) -> None:
+        answers.append(json.loads(msg.data))
+
+    sub = await nc.subscribe(inbox, cb=collect)
+    await nc.publish("$SRV.STATS.embedding", b"", reply=inbox)
+    await asyncio.sleep(1.0)
+    await sub.unsubscribe()
+    assert len(answers) == 2, "both instances answer STATS"
+    per_instance = [e["num_requests"] for a in answers for e in a["endpoints"] if e["name"] == "similarity"]
+    assert sum(per_instance) == 40
+    assert all(n > 0 for n in per_instance), f"the queue group did not spread requests: {per_instance}"
