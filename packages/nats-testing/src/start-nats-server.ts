@@ -26,6 +26,8 @@ export interface StartNatsServerOptions {
   configText?: string;
   /** Extra command-line arguments, appended last so they win over the defaults. */
   args?: string[];
+  /** Extra environment for the server process, on top of this one's: values for `$VAR`s in a config file. */
+  env?: Record<string, string>;
   /** How long to wait for the port and /healthz (default 20 s). */
   startTimeoutMs?: number;
   /** Copy the server's log to this process's stderr (default: only when NATS_TESTING_LOG is set). */
@@ -88,7 +90,10 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
   };
 
   const spawnOnce = async (): Promise<void> => {
-    const proc = spawn(binary, argv(), { stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(binary, argv(), {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }),
+    });
     child = proc;
     let exitReason: string | undefined;
     let spawnError: Error | undefined;
