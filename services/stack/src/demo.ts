@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Bus } from "@speakers/bus";
+import { registryClient } from "@speakers/cli";
 import type { SpeakerFolder } from "./audio-folders.js";
-import { enrollFiles } from "./enroll.js";
 import { mediaTypeOf, postClip } from "./post-clip.js";
 import { type Percentiles, percentiles } from "./stats.js";
 import { traceChain } from "./trace.js";
@@ -69,6 +69,8 @@ export interface DemoSummary {
  */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const started = performance.now();
+  // Enrollment goes the way `speakers enroll` sends it (clips through the Object Store), so the demo shows that path.
+  const registry = registryClient(options.bus);
   const enrolledNames = new Set<string>();
   const cut = options.speakers.length - Math.min(options.strangers ?? 0, options.speakers.length);
   const members = options.speakers.slice(0, cut);
@@ -83,7 +85,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       rejected: 0,
     };
     try {
-      const reply = await enrollFiles(options.bus, folder.speaker, files);
+      const reply = await registry.enrollFiles(folder.speaker, files);
       outcome.enrolled = reply.result.outcome === "enrolled";
       outcome.accepted = reply.result.samplesAccepted;
       outcome.rejected = reply.result.samplesRejected;

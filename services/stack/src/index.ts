@@ -1,7 +1,6 @@
 export { defaultAudioDir, type SpeakerFolder, speakerFolders } from "./audio-folders.js";
 export { banner } from "./banner.js";
 export { DEFAULT_CAPTURE_PORT, type StackConfig, stackConfigFromEnv } from "./config.js";
-export { enrollFiles } from "./enroll.js";
 export { createStackLogger } from "./logging.js";
 export { defaultPlugins } from "./plugins.js";
 export { mediaTypeOf, type PostedClip, postClip } from "./post-clip.js";

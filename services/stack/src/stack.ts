@@ -73,7 +73,7 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
         started.push({ name: "nats-server", stop: () => server.stop() });
         natsStore = server.storeDir;
         natsUrl = server.url;
-        logger.info({ url: natsUrl, store: natsStore, pid: server.pid }, "embedded nats-server started");
+        logger.info({ url: natsUrl, store: natsStore, childPid: server.pid }, "embedded nats-server started");
       }
       const b = await connectBus({ servers: natsUrl, name: "speakers-stack", logger });
       bus = b;

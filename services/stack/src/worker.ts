@@ -61,7 +61,7 @@ export async function startWorker(opts: {
     clearTimeout(timer);
     clearInterval(poll);
   }
-  opts.logger.info({ pid: child.pid }, "embedding worker started");
+  opts.logger.info({ childPid: child.pid }, "embedding worker started");
   return {
     pid: child.pid,
     stop: () => {

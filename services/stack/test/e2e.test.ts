@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@speakers/bus";
+import { registryClient } from "@speakers/cli";
 import { HEADERS } from "@speakers/events";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import type { WhoIsHomeReply } from "@speakers/plugin-presence";
@@ -15,15 +16,7 @@ import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The home-assistant plugin's broker harness (a real Mosquitto on a free port); reused rather than copied.
 import { type Mosquitto, startMosquitto } from "../../../plugins/home-assistant/test/mosquitto.js";
-import {
-  createStack,
-  defaultPlugins,
-  enrollFiles,
-  postClip,
-  type Stack,
-  type Trace,
-  traceChain,
-} from "../src/index.js";
+import { createStack, defaultPlugins, postClip, type Stack, type Trace, traceChain } from "../src/index.js";
 import { devSpeakers, eventually } from "./support/dev-audio.js";
 
 const [alice, bob, stranger] = devSpeakers();
@@ -80,7 +73,7 @@ describe("capture -> worker -> registry -> plugins, as one stack", () => {
 
   it("identifies enrolled voices and calls a stranger unknown, clips sent over HTTP", async () => {
     for (const who of [alice, bob]) {
-      const reply = await enrollFiles(stack.bus, who.speaker, who.files.slice(0, 3));
+      const reply = await registryClient(stack.bus).enrollFiles(who.speaker, who.files.slice(0, 3));
       expect(reply.result.outcome).toBe("enrolled");
       ids.set(who.speaker, reply.speaker?.id as string);
     }
