@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -43,10 +44,14 @@ async def _run(worker: Worker) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    exit_with_parent = os.environ.get("SPEAKERS_EXIT_WITH_PARENT") == "1"
+    watcher = asyncio.create_task(_exit_with_parent(stop)) if exit_with_parent else None
     try:
         await worker.start()
     except Exception as err:
         log.error("cannot start: %s", err)
+        if watcher is not None:
+            watcher.cancel()
         return 1
     info = worker.embedder.info
     log.info(
@@ -61,10 +66,23 @@ async def _run(worker: Worker) -> int:
         worker.config.nats_url,
     )
     await stop.wait()
+    if watcher is not None:
+        watcher.cancel()
     log.info("stopping: finishing the batch in hand and draining")
     await worker.stop()
     log.info("stopped")
     return 0
+
+
+async def _exit_with_parent(stop: asyncio.Event) -> None:
+    """Set by ensureWorker(): a parent killed outright cannot stop its worker, so the worker notices it was
+    orphaned (re-parented) and stops itself."""
+    parent = os.getppid()
+    while not stop.is_set():
+        await asyncio.sleep(1)
+        if os.getppid() != parent:
+            log.warning("parent process %d is gone; stopping", parent)
+            stop.set()
 
 
 if __name__ == "__main__":

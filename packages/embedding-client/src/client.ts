@@ -1,0 +1,152 @@
+import { resolve } from "node:path";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type Bus, call, request } from "@speakers/bus";
+import {
+  type BatchItemMeta,
+  BatchResult,
+  CentroidReply,
+  CentroidRequest,
+  decodeJson,
+  EmbeddingResult,
+  ExtractBatchMeta,
+  ExtractMeta,
+  ModelsReply,
+  SERVICES,
+  SimilarityReply,
+  SimilarityRequest,
+  SpeakersError,
+} from "@speakers/events";
+
+const ENDPOINTS = SERVICES.embedding.endpoints;
+export const PING_SUBJECT = `$SRV.PING.${SERVICES.embedding.name}`;
+
+export interface EmbeddingClientOptions {
+  /** For extract, similarity, centroid, models (default 60 s: a cold CPU forward pass can take seconds). */
+  timeoutMs?: number;
+  /** For extract-batch (default 300 s, the original design's limit). */
+  batchTimeoutMs?: number;
+  /** For ping (default 2 s). */
+  pingTimeoutMs?: number;
+}
+
+/** One clip of a batch: bytes (format sniffed unless given), or a path the worker reads (local mode). */
+export type BatchClip = ({ audio: Uint8Array } & Omit<BatchItemMeta, "length" | "path">) | { path: string };
+
+/** What one worker instance answers to `$SRV.PING.embedding` (ADR-32). */
+export interface WorkerPing {
+  id: string;
+  name: string;
+  version: string;
+  /** model_id, model_revision, model_dim, model_key, device, threads. */
+  metadata: Record<string, string>;
+}
+
+export interface EmbeddingClient {
+  /** Embeds one clip sent as bytes; `meta` declares the format (needed for raw PCM). */
+  extract(audio: Uint8Array, meta?: Omit<ExtractMeta, "path">): Promise<EmbeddingResult>;
+  /** Embeds a file the worker reads itself: local mode, under the worker's AUDIO_ROOTS. */
+  extractFile(path: string): Promise<EmbeddingResult>;
+  /** One forward pass for many clips; a bad clip is reported in its item, not as a failed call. */
+  extractBatch(clips: readonly BatchClip[]): Promise<BatchResult>;
+  /** Cosine similarity of two vectors of one model. */
+  similarity(a: readonly number[], b: readonly number[]): Promise<number>;
+  /** L2-normalised mean of L2-normalised vectors of one model. */
+  centroid(vectors: readonly (readonly number[])[]): Promise<CentroidReply>;
+  models(): Promise<ModelsReply>;
+  /** The first worker instance to answer; WORKER_UNAVAILABLE when none does. */
+  ping(): Promise<WorkerPing>;
+}
+
+/** A typed client of the worker's `embedding` micro service; every failure is a SpeakersError with its code. */
+export function createEmbeddingClient(
+  target: NatsConnection | Pick<Bus, "nc">,
+  options: EmbeddingClientOptions = {},
+): EmbeddingClient {
+  const bus = "nc" in target ? { nc: target.nc } : { nc: target };
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const batchTimeoutMs = options.batchTimeoutMs ?? 300_000;
+  const pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
+
+  const extractWith = (payload: ExtractMeta, body: Uint8Array) =>
+    call(bus, ENDPOINTS.extract, { request: ExtractMeta, payload, body, reply: EmbeddingResult, timeoutMs });
+
+  return {
+    extract: (audio, meta = {}) => extractWith(meta, audio),
+    // The worker checks paths against its roots, which are absolute; a relative path would mean the worker's cwd.
+    extractFile: (path) => extractWith({ path: resolve(path) }, new Uint8Array(0)),
+    async extractBatch(clips) {
+      const items: BatchItemMeta[] = [];
+      const parts: Uint8Array[] = [];
+      for (const clip of clips) {
+        if ("path" in clip) {
+          items.push({ length: 0, path: resolve(clip.path) });
+        } else {
+          const { audio, ...declared } = clip;
+          items.push({ length: audio.byteLength, ...declared });
+          parts.push(audio);
+        }
+      }
+      return call(bus, ENDPOINTS.extractBatch, {
+        request: ExtractBatchMeta,
+        payload: { items },
+        body: concat(parts),
+        reply: BatchResult,
+        timeoutMs: batchTimeoutMs,
+      });
+    },
+    async similarity(a, b) {
+      const reply = await call(bus, ENDPOINTS.similarity, {
+        request: SimilarityRequest,
+        payload: { a: [...a], b: [...b] },
+        reply: SimilarityReply,
+        timeoutMs,
+      });
+      return reply.similarity;
+    },
+    centroid: (vectors) =>
+      call(bus, ENDPOINTS.centroid, {
+        request: CentroidRequest,
+        payload: { embeddings: vectors.map((v) => [...v]) },
+        reply: CentroidReply,
+        timeoutMs,
+      }),
+    async models() {
+      const reply = await request(bus, ENDPOINTS.models, undefined, { timeoutMs });
+      try {
+        return decodeJson(ModelsReply, reply.data);
+      } catch (err) {
+        throw new SpeakersError("INTERNAL", "the worker's models reply breaks its contract", { cause: err });
+      }
+    },
+    async ping() {
+      const reply = await request(bus, PING_SUBJECT, undefined, { timeoutMs: pingTimeoutMs });
+      return toPing(parseJson(reply.data, "ping reply"));
+    },
+  };
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+function parseJson(data: Uint8Array, what: string): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch (err) {
+    throw new SpeakersError("INTERNAL", `the worker's ${what} is not JSON`, { cause: err });
+  }
+}
+
+function toPing(value: unknown): WorkerPing {
+  const v = value as Partial<WorkerPing> | null;
+  if (!v || typeof v.id !== "string" || typeof v.name !== "string" || typeof v.version !== "string") {
+    throw new SpeakersError("INTERNAL", "the worker's ping reply lacks id, name or version");
+  }
+  return { id: v.id, name: v.name, version: v.version, metadata: { ...(v.metadata ?? {}) } };
+}

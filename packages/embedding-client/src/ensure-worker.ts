@@ -1,0 +1,198 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
+import { SpeakersError } from "@speakers/events";
+import { createEmbeddingClient, type WorkerPing } from "./client.js";
+import { onProcessExit } from "./exit-cleanup.js";
+import { workerCommand } from "./worker-command.js";
+
+export interface EnsureWorkerOptions {
+  /** Probe over this connection; the worker gets its server's URL unless `servers` is given. */
+  nc?: NatsConnection;
+  /** Servers to probe and hand to the worker (default $NATS_URL, else nats://127.0.0.1:4222). */
+  servers?: string | string[];
+  /** Model for a worker started here (SPEAKERS_MODEL); the worker's default when unset. */
+  model?: "ecapa" | "ge2e";
+  /** Interpreter to run `-m speaker_worker` with; default the worker's .venv, else `uv run --frozen python`. */
+  python?: string;
+  /** The worker's project folder (default $SPEAKERS_WORKER_DIR, else services/embedding-worker here). */
+  cwd?: string;
+  /** Extra environment for the worker (MODEL_DEVICE, TORCH_THREADS, ...), over this process's own. */
+  env?: Record<string, string | undefined>;
+  /** Folders a started worker may read `extractFile` paths from (AUDIO_ROOTS). */
+  audioRoots?: string[];
+  /** How long a started worker may take to answer (default 300 s: a first ECAPA run downloads the model). */
+  readyTimeoutMs?: number;
+  /** How long the first PING waits for a running worker (default 1 s). */
+  probeTimeoutMs?: number;
+  /** How long stop() waits after SIGTERM before SIGKILL (default 10 s). */
+  stopGraceMs?: number;
+  /** Every line the started worker logs (its stderr). */
+  onLog?: (line: string) => void;
+}
+
+export interface WorkerHandle {
+  /** True when this call started the worker; false when one already answered. */
+  readonly started: boolean;
+  /** The started process's id. */
+  readonly pid: number | undefined;
+  /** The PING answer that showed the service is up. */
+  readonly ping: WorkerPing;
+  /** Ends a worker this call started (SIGTERM, then SIGKILL after the grace period); a no-op otherwise. */
+  stop(): Promise<void>;
+}
+
+const LOG_TAIL_LINES = 40;
+const POLL_MS = 250;
+
+/**
+ * The original design's "automatic service startup on first use": if no `embedding` service answers on the
+ * bus, start a local worker process, wait until it serves, and stop it on stop() or when this process exits.
+ */
+export async function ensureWorker(options: EnsureWorkerOptions = {}): Promise<WorkerHandle> {
+  const servers = options.servers ?? process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+  let ownBus: Bus | undefined;
+  let nc: NatsConnection;
+  if (options.nc) {
+    nc = options.nc;
+  } else {
+    // Quiet: this connection only probes; the caller's own logs say what happened.
+    const logger = createLogger("embedding-client", { level: "warn" });
+    ownBus = await connectBus({ servers, name: "embedding-client-ensure-worker", logger });
+    nc = ownBus.nc;
+  }
+  try {
+    const probe = createEmbeddingClient(nc, { pingTimeoutMs: options.probeTimeoutMs ?? 1_000 });
+    const running = await probe.ping().catch(() => undefined);
+    if (running) return { started: false, pid: undefined, ping: running, stop: async () => {} };
+    const natsUrl = options.servers !== undefined || !options.nc ? firstServer(servers) : serverUrl(nc);
+    return await startWorker(nc, natsUrl, options);
+  } finally {
+    if (ownBus) await closeBus(ownBus);
+  }
+}
+
+async function startWorker(
+  nc: NatsConnection,
+  natsUrl: string,
+  options: EnsureWorkerOptions,
+): Promise<WorkerHandle> {
+  const { command, args, cwd } = workerCommand({
+    ...(options.python === undefined ? {} : { python: options.python }),
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+  });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...options.env,
+    NATS_URL: natsUrl,
+    // The worker exits if this process dies without stopping it (SIGKILL leaves no exit hook to run).
+    SPEAKERS_EXIT_WITH_PARENT: "1",
+    PYTHONUNBUFFERED: "1",
+  };
+  if (options.model) env.SPEAKERS_MODEL = options.model;
+  if (options.audioRoots) env.AUDIO_ROOTS = options.audioRoots.join(":");
+
+  const child = spawn(command, args, { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
+  const tail: string[] = [];
+  let spawnError: Error | undefined;
+  child.once("error", (err) => {
+    spawnError = err;
+  });
+  let partial = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    const lines = (partial + chunk.toString("utf8")).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      tail.push(line);
+      if (tail.length > LOG_TAIL_LINES) tail.shift();
+      options.onLog?.(line);
+    }
+  });
+  const exited = once(child, "exit").then(([code, signal]) => ({ code, signal }) as const);
+  const unregister = onProcessExit(() => {
+    child.kill("SIGTERM");
+  });
+  const stop = async (): Promise<void> => {
+    unregister();
+    await stopChild(child, options.stopGraceMs ?? 10_000);
+  };
+
+  try {
+    const ping = await waitReady(nc, child, exited, options.readyTimeoutMs ?? 300_000, () => {
+      if (spawnError) return `could not run ${command}: ${spawnError.message}`;
+      return tail.concat(partial ? [partial] : []).join("\n");
+    });
+    return { started: true, pid: child.pid, ping, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Ready means PING answers and an endpoint does too (the framework subscribes PING before endpoints). */
+async function waitReady(
+  nc: NatsConnection,
+  child: ChildProcess,
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+  timeoutMs: number,
+  log: () => string,
+): Promise<WorkerPing> {
+  const client = createEmbeddingClient(nc, { pingTimeoutMs: 1_000, timeoutMs: 2_000 });
+  const deadline = Date.now() + timeoutMs;
+  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void exited.then((e) => {
+    gone = e;
+  });
+  for (;;) {
+    if (gone || child.exitCode !== null) {
+      await exited;
+      throw new SpeakersError(
+        "WORKER_UNAVAILABLE",
+        `The embedding worker exited (code ${gone?.code ?? child.exitCode}, signal ${gone?.signal ?? null}) before it was ready.\n${log()}`,
+        { details: { log: log() } },
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new SpeakersError(
+        "WORKER_UNAVAILABLE",
+        `The embedding worker was not ready within ${timeoutMs} ms.`,
+        {
+          details: { log: log() },
+        },
+      );
+    }
+    try {
+      const ping = await client.ping();
+      await client.models();
+      return ping;
+    } catch {
+      await Promise.race([sleep(POLL_MS), exited]);
+    }
+  }
+}
+
+async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function firstServer(servers: string | string[]): string {
+  const first = (Array.isArray(servers) ? servers[0] : servers.split(",")[0]) ?? "";
+  return first.includes("://") ? first : `nats://${first}`;
+}
+
+function serverUrl(nc: NatsConnection): string {
+  return `nats://${nc.getServer()}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

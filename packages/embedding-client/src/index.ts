@@ -1,0 +1,10 @@
+export {
+  type BatchClip,
+  createEmbeddingClient,
+  type EmbeddingClient,
+  type EmbeddingClientOptions,
+  PING_SUBJECT,
+  type WorkerPing,
+} from "./client.js";
+export { type EnsureWorkerOptions, ensureWorker, type WorkerHandle } from "./ensure-worker.js";
+export { defaultWorkerDir, type WorkerCommand, workerCommand } from "./worker-command.js";
