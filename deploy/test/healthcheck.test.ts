@@ -5,7 +5,7 @@ import { Svcm } from "@nats-io/services";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOY_DIR, NATS_CONFIGS, REPO_ROOT } from "./helpers/deploy-files.js";
-import { connectAs, type Passwords, setPasswords, type User } from "./helpers/nats-users.js";
+import { connectAs, newPasswords, type Passwords, passwordEnv, type User } from "./helpers/nats-users.js";
 import { runScript } from "./helpers/run-script.js";
 
 // The containers' HEALTHCHECK scripts, run as Docker runs them (a process, its exit code), with each service's
@@ -20,8 +20,8 @@ let passwords: Passwords;
 const opened: NatsConnection[] = [];
 
 beforeAll(async () => {
-  passwords = setPasswords();
-  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single] });
+  passwords = newPasswords();
+  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
 });
 
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectPublishRefused, expectRefused, expectSubscribeRefused, Violations } from "./helpers/denied.js";
 import { NATS_CONFIGS } from "./helpers/deploy-files.js";
-import { connectAs, type Passwords, setPasswords, type User } from "./helpers/nats-users.js";
+import { connectAs, newPasswords, type Passwords, passwordEnv, type User } from "./helpers/nats-users.js";
 
 // One server from deploy/nats/single.conf (its auth.conf included), provisioned by the admin the way the
 // deployment does it, then each service's user doing its real job and being refused what it must not do.
@@ -23,8 +23,8 @@ const VOICEPRINT_KEY = "alice.ecapa";
 const CLIP = new Uint8Array(700 * 1024).map((_, i) => i % 251); // above the inline limit: goes to audio-clips
 
 beforeAll(async () => {
-  passwords = setPasswords();
-  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single] });
+  passwords = newPasswords();
+  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
   const admin = await connectBus({
     servers: server.url,
     name: "deploy-test-admin",

@@ -16,18 +16,19 @@ export const passwordVar = (user: User | "route"): string => `NATS_${user.toUppe
 
 export type Passwords = Record<User | "route", string>;
 
-/**
- * Fresh random passwords in the environment variables the configs read. nats-server inherits this
- * process's environment when the harness spawns it (vitest runs each test file in its own process).
- */
-export function setPasswords(): Passwords {
+/** Fresh random passwords, one per user of auth.conf and one for the routes. */
+export function newPasswords(): Passwords {
   const passwords = {} as Passwords;
   for (const user of [...USERS, "route"] as const) {
     // nats-server parses an env value as config: "3e5a..." would read as a number, so start with a letter.
     passwords[user] = `p${randomBytes(12).toString("hex")}`;
-    process.env[passwordVar(user)] = passwords[user];
   }
   return passwords;
+}
+
+/** The environment the configs read their passwords from ($NATS_<USER>_PASSWORD). */
+export function passwordEnv(passwords: Passwords): Record<string, string> {
+  return Object.fromEntries(Object.entries(passwords).map(([user, pw]) => [passwordVar(user as User), pw]));
 }
 
 export function connectAs(
