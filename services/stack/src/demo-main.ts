@@ -3,16 +3,13 @@
  * folder, free ports), each folder's speaker enrolled from its first N files, the rest streamed through HTTP
  * capture, every identification printed as it arrives, then a summary. Nothing touches ./data.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultAudioDir, speakerFolders } from "./audio-folders.js";
 import { type DemoResult, type DemoSummary, runDemo } from "./demo.js";
 import { createStackLogger } from "./logging.js";
-import { defaultPlugins } from "./plugins.js";
-import { createStack } from "./stack.js";
 import { ms } from "./stats.js";
+import { throwawayStack } from "./throwaway.js";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const { values } = parseArgs({
@@ -35,21 +32,9 @@ if (folders.length === 0) {
 }
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
-const dataDir = mkdtempSync(join(tmpdir(), "speakers-demo-"));
 // The demo's own output is the point; the services only speak up when something is wrong.
 const logger = createStackLogger("demo", { level: "warn" });
-const { plugins, pluginConfig } = defaultPlugins({ mqttUrl: undefined });
-const stack = createStack(
-  {
-    natsUrl: undefined,
-    dataDir,
-    natsPort: 0,
-    http: { host: "127.0.0.1", port: 0 },
-    mqttUrl: undefined,
-    model: process.env.SPEAKERS_MODEL,
-  },
-  { logger, plugins, pluginConfig },
-);
+const { stack, dataDir, dispose } = throwawayStack(logger);
 let code = 0;
 try {
   out(`Starting a throwaway stack (data in ${dataDir}) ...`);
@@ -93,8 +78,7 @@ try {
   process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   code = 1;
 } finally {
-  await stack.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await dispose();
 }
 process.exit(code);
 

@@ -161,3 +161,46 @@ describe("pnpm demo", () => {
     for (const s of speakers) expect(demo.output()).toContain(`${s.speaker.padEnd(12)} enrolled`);
   }, 300_000);
 });
+
+describe("pnpm bench:e2e", () => {
+  it("measures every phase on real identifications and reports them as JSON (no speed asserted)", async () => {
+    const bench = run(
+      "bench-e2e-main.js",
+      ["--json", "--steady-count", "6", "--ramp", "1,2", "--step-seconds", "4", "--saturation-count", "8"],
+      {},
+    );
+    try {
+      expect(await bench.exited).toBe(0);
+    } finally {
+      bench.kill();
+    }
+    const out = bench.output();
+    const report = JSON.parse(out.slice(out.indexOf("{\n"))) as {
+      phases: Array<{
+        name: string;
+        clips: number;
+        lost: number;
+        totalMs: { p50: number; p99: number };
+        modelMs: { p50: number };
+        overheadMs: { p50: number };
+      }>;
+      sustainedEventsPerSecond: number | null;
+      saturationEventsPerSecond: number | null;
+      model: string | null;
+    };
+    // The ramp stops at its first rate that does not keep up, so it may have one step or two.
+    const names = report.phases.map((p) => p.name);
+    expect(names[0]).toBe("steady 2/s");
+    expect(names[1]).toBe("ramp 1/s");
+    expect(report.phases.at(-1)?.name).toBe("saturation");
+    for (const p of report.phases) {
+      expect(p.lost).toBe(0);
+      // The split is real: the worker reported model time, and the end-to-end time covers it.
+      expect(p.modelMs.p50).toBeGreaterThan(0);
+      expect(p.totalMs.p50).toBeGreaterThanOrEqual(p.modelMs.p50);
+      expect(p.totalMs.p99).toBeGreaterThanOrEqual(p.totalMs.p50);
+    }
+    expect(report.saturationEventsPerSecond).toBeGreaterThan(0);
+    expect(report.model).toMatch(/^resemblyzer\/ge2e@|^speechbrain\//);
+  }, 300_000);
+});

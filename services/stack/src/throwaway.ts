@@ -1,0 +1,31 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Logger } from "@speakers/bus";
+import { defaultPlugins } from "./plugins.js";
+import { createStack, type Stack } from "./stack.js";
+
+/**
+ * A full stack (embedded nats-server, worker, registry, capture, presence and unknown-voices) in a temp folder
+ * on free loopback ports, for the demo and the benchmark: it never touches ./data or a running `pnpm start`.
+ */
+export function throwawayStack(logger: Logger): { stack: Stack; dataDir: string; dispose(): Promise<void> } {
+  const dataDir = mkdtempSync(join(tmpdir(), "speakers-run-"));
+  const config = {
+    natsUrl: undefined,
+    dataDir,
+    natsPort: 0,
+    http: { host: "127.0.0.1", port: 0 },
+    mqttUrl: undefined,
+    model: process.env.SPEAKERS_MODEL || undefined,
+  };
+  const stack = createStack(config, { logger, ...defaultPlugins(config) });
+  return {
+    stack,
+    dataDir,
+    async dispose() {
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
