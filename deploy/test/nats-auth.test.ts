@@ -33,7 +33,7 @@ beforeAll(async () => {
   });
   await provision(admin, defaultTopology());
   await closeBus(admin);
-  for (const user of ["worker", "registry", "capture", "plugin", "presence"] as const) {
+  for (const user of ["worker", "registry", "capture", "plugin", "presence", "unknown-voices"] as const) {
     conns[user] = await connectAs(server.url, user, passwords);
     violations[user] = new Violations(conns[user]);
   }
@@ -158,6 +158,29 @@ describe("deploy/nats auth.conf", () => {
     await expectRefused(kvGet(js("presence"), "speakers", "alice"));
     await expectRefused(kvGet(js("presence"), "voiceprints", VOICEPRINT_KEY));
     await expectRefused(kvGet(js("plugin"), "presence", "alice"));
+  });
+});
+
+describe("deploy/nats auth.conf, unknown-voices", () => {
+  it("reads an event's audio and keeps its own clips, but not voiceprints", async () => {
+    const client = js("unknown-voices");
+    const jsm = await jetstreamManager(conns["unknown-voices"]);
+    const stored = await jsm.streams.getMessage("AUDIO", { seq: 1 });
+    expect(stored?.subject).toBe("audio.captured.kitchen");
+    const clips = await new Objm(client).open("audio-clips");
+    expect((await clips.getBlob("clip-1"))?.length).toBe(CLIP.length);
+    const own = await new Objm(client).create("plugin-unknown-voices");
+    await own.putBlob({ name: "u-1" }, new Uint8Array([1, 2, 3]));
+    const index = await new Kvm(client).create("plugin-unknown-voices");
+    await index.put("u-1", "{}");
+
+    const v = violations["unknown-voices"];
+    await expectPublishRefused(conns["unknown-voices"], v, "speaker.identified");
+    await expectRefused(kvGet(client, "voiceprints", VOICEPRINT_KEY));
+    await expectRefused(
+      conns["unknown-voices"].request("speakers.registry.delete", "{}", { timeout: 2_000 }),
+    );
+    await expectSubscribeRefused(conns["unknown-voices"], v, "_INBOX.>");
   });
 });
 

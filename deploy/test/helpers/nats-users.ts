@@ -2,7 +2,15 @@ import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 
 /** The users of deploy/nats/auth.conf. */
-export const USERS = ["admin", "worker", "registry", "capture", "plugin", "presence"] as const;
+export const USERS = [
+  "admin",
+  "worker",
+  "registry",
+  "capture",
+  "plugin",
+  "presence",
+  "unknown-voices",
+] as const;
 export type User = (typeof USERS)[number];
 
 /** Edge clients get an inbox of their own in auth.conf; they must connect with this prefix. */
@@ -10,9 +18,11 @@ export const INBOX_PREFIX: Partial<Record<User, string>> = {
   capture: "_INBOX.capture",
   plugin: "_INBOX.plugin",
   presence: "_INBOX.presence",
+  "unknown-voices": "_INBOX.unknown-voices",
 };
 
-export const passwordVar = (user: User | "route"): string => `NATS_${user.toUpperCase()}_PASSWORD`;
+export const passwordVar = (user: User | "route"): string =>
+  `NATS_${user.toUpperCase().replace(/-/g, "_")}_PASSWORD`;
 
 export type Passwords = Record<User | "route", string>;
 
