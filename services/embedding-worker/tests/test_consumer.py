@@ -9,7 +9,7 @@ import numpy as np
 from bus_helpers import GE2E_TOKEN, body, captured_meta, publish_audio, read_stream, stream_count, wait_for
 from nats.aio.client import Client
 
-from speaker_worker import contract
+from speaker_worker import bus, contract
 
 GE2E_KEY = "resemblyzer/ge2e@0.1.4"
 
@@ -142,3 +142,36 @@ async def test_unicode_metadata_travels_as_ascii_json(
     source_id = await publish_audio(js, data, raw_meta=contract.encode_meta("AudioCaptured", meta))
     [computed] = await read_stream(js, "EMBEDDINGS", f"embedding.computed.{GE2E_TOKEN}", 1)
     assert body(computed)["sourceEventId"] == source_id
+
+
+async def test_failed_publish_is_retried_later(
+    nc: Client, clean_streams: None, start_worker, dev_clips
+) -> None:
+    js = nc.jetstream()
+    worker = await start_worker(serve=False, nak_delay_s=0.5)
+    await js.delete_stream("EMBEDDINGS")  # the output stream is gone: every publish fails
+    source_id = await publish_audio(js, dev_clips[0].read_bytes())
+    assert worker.consumer is not None
+    stats = worker.consumer.stats
+
+    async def naked() -> bool:
+        return stats.naked >= 1
+
+    await wait_for(naked, what="the input to be naked after the failed publish")
+    await bus.ensure_streams(js)
+    [computed] = await read_stream(js, "EMBEDDINGS", f"embedding.computed.{GE2E_TOKEN}", 1)
+    assert body(computed)["sourceEventId"] == source_id
+    await wait_for(lambda: _settled(nc), what="the retried input to be acked")
+
+
+async def test_gives_up_after_max_deliver_into_the_dead_letters(
+    nc: Client, clean_streams: None, start_worker, dev_clips
+) -> None:
+    js = nc.jetstream()
+    await start_worker(serve=False, nak_delay_s=0.2, max_deliver=2)
+    await js.delete_stream("EMBEDDINGS")
+    await publish_audio(js, dev_clips[0].read_bytes(), device="attic")
+    [dead] = await read_stream(js, "DEADLETTER", "deadletter.audio.captured.attic", 1)
+    assert dead.headers is not None and dead.headers["Speakers-Dead-Code"] == "INTERNAL"
+    assert "after 2 deliveries" in dead.headers["Speakers-Dead-Reason"]
+    await wait_for(lambda: _settled(nc), what="the poison input to be terminated")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import signal
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +81,53 @@ async def test_unreachable_bus_fails_fast() -> None:
     async with worker_process(env) as proc:
         assert await proc.wait(timeout=120) == 1
     assert any("cannot start" in line for line in proc.lines)
+
+
+async def test_an_orphaned_worker_stops_itself(nats_server: NatsServer, tmp_path: Path) -> None:
+    # ensureWorker sets SPEAKERS_EXIT_WITH_PARENT: a parent killed outright cannot stop its worker.
+    log = tmp_path / "worker.log"
+    parent_code = (
+        "import subprocess, sys, time\n"
+        f"log = open({str(log)!r}, 'w')\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'speaker_worker'], stderr=log)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = {
+        **os.environ,
+        "NATS_URL": nats_server.url,
+        "SPEAKERS_MODEL": "ge2e",
+        "WORKER_CONSUME": "false",
+        "SPEAKERS_EXIT_WITH_PARENT": "1",
+    }
+    parent = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", parent_code, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert parent.stdout is not None
+        worker_pid = int(await asyncio.wait_for(parent.stdout.readline(), 30))
+        deadline = time.monotonic() + 120
+        while "ready model=" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()[-2000:]
+            await asyncio.sleep(0.2)
+        parent.kill()
+        await parent.wait()
+        deadline = time.monotonic() + 30
+        while _running(worker_pid):
+            assert time.monotonic() < deadline, "the orphaned worker kept running"
+            await asyncio.sleep(0.2)
+        text = log.read_text()
+        assert "is gone; stopping" in text and "stopped" in text
+    finally:
+        if parent.returncode is None:
+            parent.kill()
+            await parent.wait()
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for a reaper."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"

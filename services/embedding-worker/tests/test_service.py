@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +170,19 @@ async def test_two_workers_share_the_queue_group(nc: Client, start_worker) -> No
     per_instance = [e["num_requests"] for a in answers for e in a["endpoints"] if e["name"] == "similarity"]
     assert sum(per_instance) == 40
     assert all(n > 0 for n in per_instance), f"the queue group did not spread requests: {per_instance}"
+
+
+async def test_inference_never_blocks_the_event_loop(nc: Client, worker, dev_audio: Path) -> None:
+    # Long clips (12-15 s each, together under the 1 MiB max payload): a forward pass worth pinging during.
+    clips = [sorted(d.glob("*.flac"))[0].read_bytes() for d in sorted(dev_audio.iterdir()) if d.is_dir()][:3]
+    items = [{"length": len(c)} for c in clips]
+    batch = asyncio.create_task(call(nc, "extract-batch", b"".join(clips), {"items": items}))
+    latencies = []
+    while not batch.done():
+        started = time.perf_counter()
+        await nc.request("$SRV.PING.embedding", b"", timeout=5)
+        latencies.append(time.perf_counter() - started)
+        await asyncio.sleep(0.05)
+    assert len(latencies) >= 5, f"the batch was too quick to show anything ({len(latencies)} pings)"
+    assert max(latencies) < 0.5, f"PING waited on inference: {latencies}"
+    assert ok(await batch, "BatchResult")["errorsCount"] == 0
