@@ -22,6 +22,7 @@ import time
 import urllib.request
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -117,15 +118,25 @@ def measure_cell(
         end = time.perf_counter()
         return end - start, end - mid
 
-    first, first_embed = once()  # also warms this batch shape
+    first, first_embed = _on_inference_thread(once)  # also warms this batch shape
     if first >= plan.cell_seconds:
         return Cell(name, encoder.device, seconds, batch, 1, first, first_embed)
     n = max(1, min(plan.max_iterations, math.ceil(plan.cell_seconds / first)))
     total = embed = 0.0
     for _ in range(n):
-        t, e = once()
+        t, e = _on_inference_thread(once)
         total, embed = total + t, embed + e
     return Cell(name, encoder.device, seconds, batch, n, total, embed)
+
+
+# The worker runs every forward pass on an executor thread, never the main thread; measure there too. It is
+# not a detail: on a busy 2-core machine torch's OpenMP team in the main thread made GE2E's small LSTM
+# forwards over ten times slower than the same call on a worker thread.
+_INFERENCE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
+
+
+def _on_inference_thread(fn: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+    return _INFERENCE.submit(fn).result()
 
 
 class _Baseline(BaseHTTPRequestHandler):
@@ -266,7 +277,7 @@ def run(args: argparse.Namespace, emit: Callable[[str], None]) -> dict:
             for name, encoder in models.items():
                 for seconds in DURATIONS:
                     raw, payloads = clips[seconds]
-                    encoder.embed_batch(raw[:1])  # warm-up: lazy init, caches
+                    _INFERENCE.submit(encoder.embed_batch, raw[:1]).result()  # warm-up: lazy init, caches
                     for batch in batches:
                         cell = measure_cell(encoder, name, payloads, seconds, batch, plan)
                         cells.append(cell)

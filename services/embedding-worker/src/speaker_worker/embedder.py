@@ -21,6 +21,9 @@ class Embedder:
         # One lock around the model: torch modules are not documented as safe for concurrent forwards, and
         # two forwards at once would only split the same CPU cores.
         self._lock = threading.Lock()
+        # Counters have their own lock: reading them (service stats, on the event loop) must never wait for a
+        # forward pass to finish.
+        self._stats_lock = threading.Lock()
         self._stats = {"batches": 0, "clips": 0, "audio_seconds": 0.0, "errors": 0}
 
     @property
@@ -45,7 +48,7 @@ class Embedder:
 
     @property
     def stats(self) -> dict:
-        with self._lock:
+        with self._stats_lock:
             return dict(self._stats)
 
     def embed(self, clips: list[np.ndarray]) -> np.ndarray:
@@ -56,8 +59,7 @@ class Embedder:
         try:
             prepared = [self._check(i, c) for i, c in enumerate(clips)]
         except WorkerError:
-            with self._lock:
-                self._stats["errors"] += 1
+            self._count(errors=1)
             raise
         out = np.empty((len(prepared), dim), dtype=np.float32)
         with self._lock:
@@ -65,13 +67,16 @@ class Embedder:
                 for start in range(0, len(prepared), self._max_batch):
                     chunk = prepared[start : start + self._max_batch]
                     out[start : start + len(chunk)] = self._encoder.embed_batch(chunk)
-                    self._stats["batches"] += 1
-                    self._stats["clips"] += len(chunk)
-                    self._stats["audio_seconds"] += sum(len(c) for c in chunk) / TARGET_RATE
+                    self._count(batches=1, clips=len(chunk), audio_seconds=sum(map(len, chunk)) / TARGET_RATE)
             except Exception:
-                self._stats["errors"] += 1
+                self._count(errors=1)
                 raise
         return out
+
+    def _count(self, **increments: float) -> None:
+        with self._stats_lock:
+            for key, value in increments.items():
+                self._stats[key] += value
 
     def _check(self, index: int, clip: np.ndarray) -> np.ndarray:
         """Clips should come from decode_audio; this guards the model against ones that did not."""
@@ -96,5 +101,7 @@ class Embedder:
                 details={"clip": index, "seconds": round(seconds, 3), "maxSeconds": self._limits.max_seconds},
             )
         if not np.isfinite(arr).all():
-            raise WorkerError("AUDIO_NON_FINITE", f"Clip {index} contains NaN or infinite samples.")
+            raise WorkerError(
+                "AUDIO_NON_FINITE", f"Clip {index} contains NaN or infinite samples.", details={"clip": index}
+            )
         return arr
