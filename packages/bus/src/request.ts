@@ -28,7 +28,7 @@ export interface RequestOptions {
  * ErrorPayload body) is thrown as the SpeakersError it describes; no responders and timeouts become typed codes.
  */
 export async function request(
-  bus: Bus,
+  bus: Pick<Bus, "nc">,
   subject: string,
   body: Uint8Array | string | undefined,
   options: RequestOptions = {},
@@ -59,7 +59,7 @@ export interface CallOptions<Req extends MessageDefinition, Rep extends MessageD
 
 /** A typed request: the payload is validated and encoded by its definition, the reply decoded and validated. */
 export async function call<Req extends MessageDefinition, Rep extends MessageDefinition>(
-  bus: Bus,
+  bus: Pick<Bus, "nc">,
   subject: string,
   options: CallOptions<Req, Rep>,
 ): Promise<PayloadOf<Rep>> {
