@@ -1,0 +1,251 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { SERVICES } from "@speakers/events";
+import { pluginConfigEnv } from "@speakers/plugin-sdk";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { DEPLOY_DIR, REPO_ROOT } from "./helpers/deploy-files.js";
+import { effective, execForm, parseDockerfile, stageChain } from "./helpers/dockerfile.js";
+import { passwordVar, USERS, type User } from "./helpers/nats-users.js";
+
+// No Docker engine here, so docker-compose.yml and the Dockerfiles are checked against the code they run: each
+// container's command is the one the tests and READMEs use, every env var is one the service reads, every
+// health check is the one its image declares and names the service's real micro-service name.
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string; target?: string; args?: Record<string, string> };
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  healthcheck?: { test: string[] };
+  profiles?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  deploy?: {
+    resources: { reservations: { devices: { driver: string; count: number; capabilities: string[] }[] } };
+  };
+}
+
+const compose = parse(readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8"), { merge: true }) as {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+};
+const service = (name: string): ComposeService => {
+  const found = compose.services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+};
+
+interface AppSpec {
+  /** Folder whose sources must mention every env var the container sets. */
+  sources: string[];
+  command: string[];
+  /** The NATS user in NATS_URL. */
+  user: User;
+  /** The micro service its health check PINGs (undefined: an HTTP check or none). */
+  pings?: string;
+}
+
+const pluginName = (dir: string): string => {
+  const match = /definePlugin\(\{\s*name:\s*"([^"]+)"/.exec(
+    readFileSync(join(REPO_ROOT, dir, "src/plugin.ts"), "utf8"),
+  );
+  if (!match?.[1]) throw new Error(`no plugin name in ${dir}/src/plugin.ts`);
+  return match[1];
+};
+
+const WORKER: AppSpec = {
+  sources: ["services/embedding-worker/src/speaker_worker"],
+  command: ["python", "-m", "speaker_worker"],
+  user: "worker",
+  pings: SERVICES.embedding.name,
+};
+const APPS: Record<string, AppSpec> = {
+  worker: WORKER,
+  "worker-gpu": WORKER,
+  registry: {
+    sources: ["services/speaker-registry/src"],
+    command: ["node", "services/speaker-registry/dist/main.js"],
+    user: "registry",
+    pings: SERVICES.registry.name,
+  },
+  capture: {
+    sources: ["services/audio-capture/src"],
+    command: ["node", "services/audio-capture/dist/main.js"],
+    user: "capture",
+  },
+  "plugin-presence": {
+    sources: ["plugins/presence/src", "packages/plugin-sdk/src"],
+    command: ["node", "plugins/presence/dist/main.js"],
+    user: "presence",
+    pings: pluginName("plugins/presence"),
+  },
+  "plugin-unknown-voices": {
+    sources: ["plugins/unknown-voices/src", "packages/plugin-sdk/src"],
+    command: ["node", "plugins/unknown-voices/dist/main.js"],
+    user: "unknown-voices",
+    pings: pluginName("plugins/unknown-voices"),
+  },
+  "plugin-home-assistant": {
+    sources: ["plugins/home-assistant/src", "packages/plugin-sdk/src"],
+    command: ["node", "plugins/home-assistant/dist/main.js"],
+    user: "plugin",
+  },
+};
+
+function sourceText(dirs: string[]): string {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir)) {
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.(ts|py)$/.test(entry)) out.push(readFileSync(path, "utf8"));
+    }
+  };
+  for (const dir of dirs) walk(join(REPO_ROOT, dir));
+  return out.join("\n");
+}
+
+describe("docker-compose.yml", () => {
+  it("runs nats from deploy/nats/single.conf with a data volume and every password the config reads", () => {
+    const nats = service("nats");
+    expect(nats.image).toMatch(/^nats:2\.11\.\d+-alpine$/);
+    expect(nats.command).toEqual(["-c", "/etc/nats/single.conf", "-sd", "/data/jetstream"]);
+    expect(nats.volumes).toContain("./deploy/nats:/etc/nats:ro");
+    expect(nats.volumes).toContain("nats-data:/data");
+    expect(compose.volumes).toHaveProperty("nats-data");
+    const conf = ["common.conf", "single.conf", "auth.conf"]
+      .map((f) => readFileSync(join(DEPLOY_DIR, "nats", f), "utf8"))
+      .join("\n");
+    const read = new Set([...conf.matchAll(/:\s*\$([A-Z_]+)/g)].map((m) => m[1]));
+    expect(new Set(Object.keys(nats.environment ?? {}))).toEqual(read);
+    expect(nats.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:8222/healthz");
+    expect(conf).toMatch(/http_port:\s*8222/);
+  });
+
+  for (const [name, spec] of Object.entries(APPS)) {
+    describe(name, () => {
+      const svc = service(name);
+
+      it("runs the command the tests and READMEs use, as its image does", () => {
+        expect(svc.command).toEqual(spec.command);
+        const build = svc.build;
+        if (!build) throw new Error(`${name} has no build`);
+        const { stages } = parseDockerfile(join(REPO_ROOT, build.dockerfile));
+        const target = build.target ?? stages.at(-1)?.name ?? "";
+        expect(execForm(effective(stages, target, "CMD"))).toEqual(spec.command);
+        const user = effective(stages, target, "USER");
+        expect(user, "runs as a non-root user").toBeDefined();
+        expect(user).not.toMatch(/^(root|0)$/);
+        if (spec.command[0] === "node") {
+          const dir = spec.command[1]?.replace(/\/dist\/main\.js$/, "") ?? "";
+          expect(existsSync(join(REPO_ROOT, dir, "src/main.ts")), `${dir}/src/main.ts`).toBe(true);
+          const pkg = JSON.parse(readFileSync(join(REPO_ROOT, dir, "package.json"), "utf8"));
+          if (pkg.scripts?.start) expect(pkg.scripts.start).toBe("node dist/main.js");
+        } else {
+          expect(existsSync(join(REPO_ROOT, WORKER.sources[0] ?? "", "__main__.py"))).toBe(true);
+          // the launcher the TS tests and the CLI use
+          const launcher = readFileSync(
+            join(REPO_ROOT, "packages/embedding-client/src/worker-command.ts"),
+            "utf8",
+          );
+          expect(launcher).toContain('["-m", "speaker_worker"]');
+        }
+      });
+
+      it("sets only env vars the service reads, and a NATS user of auth.conf", () => {
+        const env = svc.environment ?? {};
+        const text = sourceText(spec.sources);
+        for (const key of Object.keys(env)) {
+          if (key.startsWith("SPEAKERS_PLUGIN_")) {
+            expect(key).toBe(pluginConfigEnv(pluginName(spec.sources[0]?.replace(/\/src$/, "") ?? "")));
+            continue;
+          }
+          expect(text, `${name} sets ${key}, which its code never reads`).toMatch(new RegExp(`\\b${key}\\b`));
+        }
+        expect(USERS).toContain(spec.user);
+        expect(env.NATS_URL).toBe(`nats://${spec.user}:\${${passwordVar(spec.user)}}@nats:4222`);
+      });
+
+      it("checks health the way its image does", () => {
+        const build = svc.build;
+        if (!build) throw new Error(`${name} has no build`);
+        const { stages } = parseDockerfile(join(REPO_ROOT, build.dockerfile));
+        const target = build.target ?? stages.at(-1)?.name ?? "";
+        const image = execForm(effective(stages, target, "HEALTHCHECK")) ?? [];
+        expect(svc.healthcheck?.test.slice(1) ?? [], "compose repeats the image's HEALTHCHECK").toEqual(
+          image,
+        );
+        if (spec.pings) expect(image.at(-1)).toBe(spec.pings);
+      });
+    });
+  }
+
+  it("caches the worker's model in a volume at MODEL_CACHE_DIR", () => {
+    for (const name of ["worker", "worker-gpu"]) {
+      const svc = service(name);
+      expect(svc.volumes).toContain(`models:${svc.environment?.MODEL_CACHE_DIR}`);
+    }
+    expect(compose.volumes).toHaveProperty("models");
+  });
+
+  it("reserves an NVIDIA GPU for the gpu profile's worker, built with CUDA torch", () => {
+    const cpu = service("worker");
+    const gpu = service("worker-gpu");
+    expect(cpu.profiles).toBeUndefined();
+    expect(cpu.build?.args?.TORCH_VARIANT).toBe("cpu");
+    expect(gpu.profiles).toEqual(["gpu"]);
+    expect(gpu.build?.args?.TORCH_VARIANT).toBe("cu128");
+    expect(gpu.environment?.MODEL_DEVICE).toBe("cuda");
+    expect(gpu.deploy?.resources.reservations.devices).toEqual([
+      { driver: "nvidia", count: 1, capabilities: ["gpu"] },
+    ]);
+    const worker = readFileSync(join(DEPLOY_DIR, "docker/worker.Dockerfile"), "utf8");
+    expect(worker).toMatch(/ARG TORCH_VARIANT=cpu/);
+    expect(worker).toMatch(/"\$TORCH_VARIANT" != "cu128"/);
+  });
+
+  it("gives the Home Assistant plugin the compose Mosquitto", () => {
+    const mosquitto = service("mosquitto");
+    expect(mosquitto.image).toMatch(/^eclipse-mosquitto:2\.0\.\d+$/);
+    expect(mosquitto.volumes).toContain(
+      "./deploy/mosquitto/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro",
+    );
+    expect(readFileSync(join(DEPLOY_DIR, "mosquitto/mosquitto.conf"), "utf8")).toMatch(/^listener 1883$/m);
+    const ha = service("plugin-home-assistant");
+    expect(JSON.parse(ha.environment?.SPEAKERS_PLUGIN_HOME_ASSISTANT ?? "{}").mqttUrl).toBe(
+      "mqtt://mosquitto:1883",
+    );
+    expect(ha.depends_on?.mosquitto?.condition).toBe("service_healthy");
+  });
+
+  it("starts every app after nats is healthy", () => {
+    for (const name of Object.keys(APPS)) {
+      expect(service(name).depends_on?.nats?.condition, name).toBe("service_healthy");
+    }
+  });
+});
+
+describe("Dockerfiles", () => {
+  it("pin their base images by version tag and digest", () => {
+    for (const file of ["node.Dockerfile", "worker.Dockerfile"]) {
+      const { args, stages } = parseDockerfile(join(DEPLOY_DIR, "docker", file));
+      const bases = stages.map((s) => s.from).filter((from) => from.startsWith("${"));
+      expect(bases.length, file).toBeGreaterThan(0);
+      for (const base of bases) {
+        const image = args[base.slice(2, -1)] ?? "";
+        expect(image, `${file}: ${base}`).toMatch(/^[\w./-]+:\d+[\w.-]*@sha256:[0-9a-f]{64}$/);
+      }
+    }
+  });
+
+  it("give every runtime target of node.Dockerfile a command and a user", () => {
+    const { stages } = parseDockerfile(join(DEPLOY_DIR, "docker/node.Dockerfile"));
+    const targets = stages.filter((s) => stageChain(stages, s.name).some((c) => c.name === "runtime"));
+    const composed = new Set(Object.values(compose.services).map((s) => s.build?.target));
+    for (const stage of targets.filter((s) => s.name !== "runtime")) {
+      expect(composed.has(stage.name), `target ${stage.name} is used by docker-compose.yml`).toBe(true);
+      expect(effective(stages, stage.name, "CMD")).toBeDefined();
+    }
+  });
+});
