@@ -27,7 +27,7 @@ export interface StartNatsServerOptions {
   /** Extra command-line arguments, appended last so they win over the defaults. */
   args?: string[];
   /** Extra environment for the server process, on top of this one's: values for `$VAR`s in a config file. */
-  env?: Record<string, string>;
+  env?: Record<string, string | undefined>;
   /** How long to wait for the port and /healthz (default 20 s). */
   startTimeoutMs?: number;
   /** Copy the server's log to this process's stderr (default: only when NATS_TESTING_LOG is set). */
