@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 INSTALL_COMMAND = (
-    "GOBIN=$HOME/.local/share/speakers/bin go install github.com/nats-io/nats-server/v2@v2.11.11"
+    "GOBIN=$HOME/.local/share/speakers/bin go install github.com/nats-io/nats-server/v2@v2.11.17"
 )
 START_TIMEOUT_S = 20.0
 STOP_GRACE_S = 5.0
@@ -135,7 +135,7 @@ def container_nats_server() -> Iterator[NatsServer]:
         DockerContainer,  # type: ignore[import-not-found]
     )
 
-    container = DockerContainer("nats:2.11.11").with_command("-js").with_exposed_ports(4222)
+    container = DockerContainer("nats:2.11.17").with_command("-js").with_exposed_ports(4222)
     with container:
         deadline = time.monotonic() + START_TIMEOUT_S
         while "Server is ready" not in _container_logs(container):
