@@ -259,7 +259,6 @@ def run(args: argparse.Namespace, emit: Callable[[str], None]) -> dict:
         "torch": torch.__version__,
         "cpu": platform.processor() or platform.machine(),
         "gpu": torch.cuda.get_device_name(0) if "cuda" in devices else None,
-        "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
         "audio": source_note,
         "ecapa_weights": "MODEL_SOURCE" if os.environ.get("MODEL_SOURCE") else "seeded same-shape",
     }
@@ -288,6 +287,8 @@ def run(args: argparse.Namespace, emit: Callable[[str], None]) -> dict:
                 if name == "ecapa":
                     flops.append(_flops(encoder, clips[3.0][0], cells, plan))
                     emit(_flops_row(flops[-1]))
+    # Read after the models loaded: importing speechbrain switches TF32 on for CUDA matmuls and convolutions.
+    meta["tf32_matmul"] = torch.backends.cuda.matmul.allow_tf32
     return {"meta": meta, "cells": cells, "baselines": baselines, "flops": flops}
 
 

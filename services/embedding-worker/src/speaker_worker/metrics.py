@@ -1,4 +1,4 @@
-"""Verification metrics over cosine scores. Kept free of torch so the TS CLI's eval can mirror it line by line:
+"""Verification metrics over cosine scores, free of torch so the TS CLI's eval can mirror them line by line:
 all pairs i < j, scores are dot products of L2-normalised rows, EER as defined in `equal_error_rate`."""
 
 from __future__ import annotations
