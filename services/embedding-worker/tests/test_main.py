@@ -41,6 +41,13 @@ def test_defaults_env_and_flags(tmp_path: Path) -> None:
     assert (config.consume, config.serve) == (False, True)
 
 
+def test_a_replay_worker_serves_and_never_consumes() -> None:
+    assert (load_config([], {}).role, load_config([], {}).consume) == ("live", True)
+    config = load_config(["--role", "replay"], {})
+    assert (config.role, config.consume, config.serve) == ("replay", False, True)
+    assert load_config([], {"WORKER_ROLE": "Replay"}).consume is False
+
+
 @pytest.mark.parametrize(
     ("env", "names"),
     [
@@ -49,6 +56,9 @@ def test_defaults_env_and_flags(tmp_path: Path) -> None:
         ({"BATCH_WAIT_MS": "soon"}, "BATCH_WAIT_MS"),
         ({"MIN_AUDIO_SECONDS": "5", "MAX_AUDIO_SECONDS": "2"}, "MIN_AUDIO_SECONDS"),
         ({"WORKER_CONSUME": "false", "WORKER_SERVE": "no"}, "WORKER_SERVE"),
+        ({"WORKER_ROLE": "shadow"}, "WORKER_ROLE"),
+        ({"WORKER_ROLE": "replay", "WORKER_CONSUME": "true"}, "WORKER_CONSUME"),
+        ({"WORKER_ROLE": "replay", "WORKER_SERVE": "false"}, "WORKER_SERVE"),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], names: str) -> None:

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.errors import NoRespondersError
 
 from speaker_worker import contract
 
 PREFIX = "speakers.embedding"
+GE2E_TOKEN = "resemblyzer_ge2e_0_1_4"
 TIMEOUT = 60.0
 
 
@@ -134,11 +136,14 @@ async def test_ping_info_stats_describe_the_worker(nc: Client, worker, dev_clips
     assert meta["model_id"] == "resemblyzer/ge2e" and meta["model_revision"] == "0.1.4"
     assert meta["model_dim"] == "256" and meta["device"] == "cpu" and int(meta["threads"]) >= 1
 
+    assert meta["role"] == "live"
+
     info = json.loads((await nc.request("$SRV.INFO.embedding", b"", timeout=5)).data)
     subjects = {e["name"]: (e["subject"], e["queue_group"]) for e in info["endpoints"]}
+    ops = ("extract", "extract-batch", "similarity", "centroid", "models")
     assert subjects == {
-        name: (f"{PREFIX}.{name}", "embedding")
-        for name in ("extract", "extract-batch", "similarity", "centroid", "models")
+        **{op: (f"{PREFIX}.{op}", "embedding") for op in ops},
+        **{f"{GE2E_TOKEN}-{op}": (f"{PREFIX}.{GE2E_TOKEN}.{op}", f"embedding-{GE2E_TOKEN}") for op in ops},
     }
 
     stats = json.loads((await nc.request("$SRV.STATS.embedding", b"", timeout=5)).data)
@@ -186,3 +191,36 @@ async def test_inference_never_blocks_the_event_loop(nc: Client, worker, dev_aud
     assert len(latencies) >= 5, f"the batch was too quick to show anything ({len(latencies)} pings)"
     assert max(latencies) < 0.5, f"PING waited on inference: {latencies}"
     assert ok(await batch, "BatchResult")["errorsCount"] == 0
+
+
+async def test_model_subjects_share_counters_with_the_generic_ones(
+    nc: Client, worker, dev_clips: list[Path]
+) -> None:
+    ok(await call(nc, "extract", dev_clips[0].read_bytes()), "EmbeddingResult")
+    reply = ok(await call(nc, f"{GE2E_TOKEN}.extract", dev_clips[0].read_bytes()), "EmbeddingResult")
+    assert reply["model"]["id"] == "resemblyzer/ge2e"
+    stats = json.loads((await nc.request("$SRV.STATS.embedding", b"", timeout=5)).data)
+    data = {e["name"]: e["data"] for e in stats["endpoints"]}
+    assert data["extract"]["clips"] == 2 and data[f"{GE2E_TOKEN}-extract"]["clips"] == 2
+
+
+async def test_a_replay_worker_answers_only_its_model_subjects(
+    nc: Client, start_worker, dev_clips: list[Path]
+) -> None:
+    await start_worker(consume=False, role="replay")
+    models = ok(await call(nc, f"{GE2E_TOKEN}.models"), "ModelsReply")
+    assert models["active"]["id"] == "resemblyzer/ge2e"
+    ok(await call(nc, f"{GE2E_TOKEN}.extract", dev_clips[0].read_bytes()), "EmbeddingResult")
+    with pytest.raises(NoRespondersError):
+        await nc.request(f"{PREFIX}.models", b"", timeout=5)
+    with pytest.raises(NoRespondersError):
+        await nc.request(f"{PREFIX}.extract", dev_clips[0].read_bytes(), timeout=5)
+    # Another model's subjects stay unanswered too: nothing mixes.
+    with pytest.raises(NoRespondersError):
+        await nc.request(
+            f"{PREFIX}.speechbrain_spkrec-ecapa-voxceleb_0f99f2d0ebe89ac095bcc5903c4dd8f72b367286.models",
+            b"",
+            timeout=5,
+        )
+    ping = json.loads((await nc.request("$SRV.PING.embedding", b"", timeout=5)).data)
+    assert ping["metadata"]["role"] == "replay"

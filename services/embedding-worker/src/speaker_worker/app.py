@@ -40,7 +40,8 @@ class Worker:
     async def start(self, nc: Client | None = None) -> None:
         """Connects (unless given a connection), then starts consuming and serving as configured."""
         self.nc = nc or await bus.connect(self.config.nats_url, name="embedding-worker")
-        if self.config.consume:
+        # A replay worker never takes live audio, whatever its config object says.
+        if self.config.consume and self.config.role == "live":
             self.consumer = AudioConsumer(self.nc, self.embedder, self._executor, self.config)
             await self.consumer.start()
         if self.config.serve:

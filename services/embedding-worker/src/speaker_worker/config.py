@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MODEL_CHOICES = ("ecapa", "ge2e")
+# live: consumes AUDIO and answers the generic `speakers.embedding.*` subjects (the live model's worker).
+# replay: answers only its model's `speakers.embedding.<model token>.*` subjects, so a second model can run
+# beside the live one (replay, retraining) without taking live requests or audio events.
+ROLE_CHOICES = ("live", "replay")
 
 
 class ConfigError(ValueError):
@@ -35,6 +39,7 @@ class WorkerConfig:
     nak_delay_s: float = 2.0
     consume: bool = True
     serve: bool = True
+    role: str = "live"
     log_level: str = "INFO"
     # Test hook (SPEAKERS_TEST_PAUSE_BEFORE_ACK_MS): sleep after publishing, before acking, so a test can
     # SIGKILL the worker in the one window where a crash could duplicate or lose output.
@@ -58,6 +63,7 @@ _ENV = {
     "nak_delay_s": "NAK_DELAY_S",
     "consume": "WORKER_CONSUME",
     "serve": "WORKER_SERVE",
+    "role": "WORKER_ROLE",
     "log_level": "LOG_LEVEL",
     "pause_before_ack_ms": "SPEAKERS_TEST_PAUSE_BEFORE_ACK_MS",
 }
@@ -92,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-deliver", dest="max_deliver", help="deliveries before giving up (env MAX_DELIVER)")
     p.add_argument("--no-consume", dest="consume", action="store_const", const="false", help="serve only")
     p.add_argument("--no-serve", dest="serve", action="store_const", const="false", help="consume only")
+    p.add_argument("--role", choices=ROLE_CHOICES, help="live (default) or replay (env WORKER_ROLE)")
     p.add_argument("--log-level", dest="log_level", help="env LOG_LEVEL")
     return p
 
@@ -101,6 +108,15 @@ def _build(raw: Mapping[str, str]) -> WorkerConfig:
     model = raw.get("model", "").strip().lower() or None
     if model is not None and model not in MODEL_CHOICES:
         raise ConfigError(f"SPEAKERS_MODEL must be one of {', '.join(MODEL_CHOICES)} or unset, got {model!r}")
+    role = raw.get("role", "").strip().lower() or defaults.role
+    if role not in ROLE_CHOICES:
+        raise ConfigError(f"WORKER_ROLE must be one of {', '.join(ROLE_CHOICES)}, got {role!r}")
+    if role == "replay":
+        # A replay worker must never take live audio off the shared durable consumer.
+        if _bool(raw, "consume", False):
+            raise ConfigError("a replay worker (WORKER_ROLE=replay) cannot consume; unset WORKER_CONSUME")
+        if not _bool(raw, "serve", True):
+            raise ConfigError("a replay worker (WORKER_ROLE=replay) only serves; unset WORKER_SERVE")
     config = WorkerConfig(
         nats_url=raw.get("nats_url", defaults.nats_url),
         model=model,
@@ -118,8 +134,9 @@ def _build(raw: Mapping[str, str]) -> WorkerConfig:
         ack_wait_s=_float(raw, "ack_wait_s", defaults.ack_wait_s),
         max_deliver=_int(raw, "max_deliver", defaults.max_deliver, minimum=1) or defaults.max_deliver,
         nak_delay_s=_float(raw, "nak_delay_s", defaults.nak_delay_s),
-        consume=_bool(raw, "consume", defaults.consume),
+        consume=role == "live" and _bool(raw, "consume", defaults.consume),
         serve=_bool(raw, "serve", defaults.serve),
+        role=role,
         log_level=raw.get("log_level", defaults.log_level).upper(),
         pause_before_ack_ms=_int(raw, "pause_before_ack_ms", 0, minimum=0) or 0,
     )

@@ -1,8 +1,12 @@
 """The request/reply path: the NATS micro service `embedding` (ADR-32), the original HTTP API's parity.
 
-Every replica joins queue group `embedding`, so adding workers scales it out. Health is the framework's
-PING/INFO/STATS: model, device and threads in the metadata, clips/batches/errors in each endpoint's data.
-Errors go out as Nats-Service-Error(-Code) headers with the ErrorPayload JSON as the body.
+Every live replica joins queue group `embedding` on `speakers.embedding.*`, so adding workers scales it
+out. Every replica, live or replay, also answers its own model's `speakers.embedding.<model token>.*` in
+queue group `embedding-<model token>`: a caller that needs one model (replay, enrollment) names it, and
+workers of two models never answer each other's requests. A replay worker serves only those. Health is
+the framework's PING/INFO/STATS: model, role, device and threads in the metadata, clips/batches/errors in
+each endpoint's data. Errors go out as Nats-Service-Error(-Code) headers with the ErrorPayload JSON as the
+body.
 """
 
 from __future__ import annotations
@@ -40,6 +44,15 @@ log = logging.getLogger("speaker_worker.service")
 Reply = dict[str, Any]
 
 
+def model_prefix(token: str) -> str:
+    """`speakers.embedding.<model token>`: the subjects only workers of that model answer."""
+    return f"{SUBJECT_PREFIX}.{token}"
+
+
+def model_queue(token: str) -> str:
+    return f"{QUEUE_GROUP}-{token}"
+
+
 @dataclass
 class EndpointCounters:
     clips: int = 0
@@ -74,14 +87,16 @@ class EmbeddingService:
         self._available = available or [bus.model_ref(embedder.info)]
         self._extra_stats = extra_stats
         self._service: Service | None = None
-        self._handlers: dict[str, tuple[Callable[[Request], Awaitable[Reply]], str]] = {
+        self._ops: dict[str, tuple[Callable[[Request], Awaitable[Reply]], str]] = {
             "extract": (self._extract, "EmbeddingResult"),
             "extract-batch": (self._extract_batch, "BatchResult"),
             "similarity": (self._similarity, "SimilarityReply"),
             "centroid": (self._centroid, "CentroidReply"),
             "models": (self._models, "ModelsReply"),
         }
-        self.counters = {name: EndpointCounters() for name in self._handlers}
+        # One set of counters per operation, shared by its generic and its model-specific endpoint.
+        self.counters = {name: EndpointCounters() for name in self._ops}
+        self._op_of_endpoint: dict[str, str] = {}
 
     @property
     def id(self) -> str | None:
@@ -96,6 +111,7 @@ class EmbeddingService:
             "model_key": bus.model_key(info),
             "device": str(self._embedder.device),
             "threads": str(self._threads()),
+            "role": self._config.role,
         }
 
     async def start(self) -> None:
@@ -110,9 +126,18 @@ class EmbeddingService:
                 stats_handler=self._endpoint_data,
             ),
         )
-        group = self._service.add_group(name=SUBJECT_PREFIX, queue_group=QUEUE_GROUP)
-        for name in self._handlers:
-            await group.add_endpoint(name=name, handler=self._make_handler(name))
+        token = bus.model_token(self._embedder.info)
+        if self._config.role == "live":
+            group = self._service.add_group(name=SUBJECT_PREFIX, queue_group=QUEUE_GROUP)
+            for op in self._ops:
+                self._op_of_endpoint[op] = op
+                await group.add_endpoint(name=op, handler=self._make_handler(op))
+        model_group = self._service.add_group(name=model_prefix(token), queue_group=model_queue(token))
+        for op in self._ops:
+            # Endpoint names must be unique within the service; the model token keeps them apart.
+            name = f"{token}-{op}"
+            self._op_of_endpoint[name] = op
+            await model_group.add_endpoint(name=name, subject=op, handler=self._make_handler(op))
         await bus.flush(self._nc)
 
     async def stop(self) -> None:
@@ -121,13 +146,13 @@ class EmbeddingService:
             self._service = None
 
     def _endpoint_data(self, stats: EndpointStats) -> dict[str, Any]:
-        data = self.counters[stats.name].to_dict()
+        data = self.counters[self._op_of_endpoint.get(stats.name, stats.name)].to_dict()
         if self._extra_stats is not None:
             data["worker"] = self._extra_stats()
         return data
 
     def _make_handler(self, name: str) -> Callable[[Request], Awaitable[None]]:
-        handler, reply_schema = self._handlers[name]
+        handler, reply_schema = self._ops[name]
         counters = self.counters[name]
 
         async def handle(request: Request) -> None:
