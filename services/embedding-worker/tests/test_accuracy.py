@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from dev_audio import dev_files, load
-from test_ge2e import ge2e
+from ge2e_fixture import ge2e
 
 from speaker_worker.audio import AudioLimits
 from speaker_worker.embedder import Embedder

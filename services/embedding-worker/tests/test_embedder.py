@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 from dev_audio import clips_between
-from test_ge2e import ge2e
+from ge2e_fixture import ge2e
 
 from speaker_worker.audio import AudioLimits
 from speaker_worker.embedder import Embedder

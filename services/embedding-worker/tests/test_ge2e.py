@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from functools import cache
-
 import numpy as np
 from dev_audio import clips_between
+from ge2e_fixture import ge2e
 from resemblyzer import VoiceEncoder, preprocess_wav
 
-from speaker_worker.models import Encoder, load_encoder
 from speaker_worker.models.ge2e import GE2E_INFO
-
-
-@cache
-def ge2e() -> Encoder:
-    return load_encoder(
-        "ge2e", device="cpu", cache_dir="", source=None, threads=None, log=logging.getLogger("t")
-    )
 
 
 def test_batched_embeddings_match_embed_utterance():
@@ -38,3 +28,18 @@ def test_carries_its_identity():
     assert encoder.info.key == "resemblyzer/ge2e@0.1.4"
     assert encoder.info.dim == 256
     assert encoder.device == "cpu" and encoder.threads >= 1
+
+
+def test_a_clip_without_detected_speech_is_embedded_untrimmed():
+    """A steady 100 Hz hum passes the silence check, but webrtcvad keeps none of it: the encoder falls back to
+    the volume-normalised clip instead of failing or embedding nothing."""
+    from resemblyzer.audio import normalize_volume, trim_long_silences
+    from resemblyzer.hparams import audio_norm_target_dBFS
+
+    hum = (0.1 * np.sin(2 * np.pi * 100 * np.arange(32000) / 16000)).astype(np.float32)
+    normalised = normalize_volume(hum, audio_norm_target_dBFS, increase_only=True)
+    assert trim_long_silences(normalised).size == 0  # the premise: VAD finds no speech
+    ours = ge2e().embed_batch([hum])[0]
+    assert np.isfinite(ours).all() and abs(float(np.linalg.norm(ours)) - 1) < 1e-5
+    reference = VoiceEncoder(device="cpu", verbose=False).embed_utterance(normalised)
+    assert float(ours @ reference) >= 0.9999

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from dev_audio import clips_between
 from ecapa_fixture import seeded_encoder
-from test_ge2e import ge2e
+from ge2e_fixture import ge2e
 
 
 @pytest.fixture(scope="module")
