@@ -80,7 +80,7 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       started.push({ name: "bus", stop: () => closeBus(b) });
       await provision(b);
 
-      const worker = await startWorker({ natsUrl, model: config.model, logger });
+      const worker = await startWorker({ nc: b.nc, natsUrl, model: config.model, logger });
       started.push({ name: "worker", stop: () => worker.stop() });
 
       const registry = createRegistry({ bus: b, logger: logger.child({ component: "registry" }) });

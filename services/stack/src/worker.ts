@@ -1,72 +1,53 @@
-// Interim: spawns the Python worker until @speakers/embedding-client's ensureWorker() lands; then this goes.
-import { resolve } from "node:path";
+import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "@speakers/bus";
-import { spawnChild } from "./child.js";
+import { ensureWorker } from "@speakers/embedding-client";
+import { SpeakersError } from "@speakers/events";
 
 export interface WorkerHandle {
+  /** Set when this stack started the worker; undefined when an `embedding` service already answered. */
   readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
-const WORKER_DIR = resolve(import.meta.dirname, "../../embedding-worker");
-
+/**
+ * The embedding worker the stack needs: an `embedding` service already on the bus is used as it is, otherwise
+ * one is started (ensureWorker), its log lines turned into readable log entries at their own level.
+ */
 export async function startWorker(opts: {
+  nc: NatsConnection;
   natsUrl: string;
   model: string | undefined;
   logger: Logger;
-  readyTimeoutMs?: number;
 }): Promise<WorkerHandle> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NATS_URL: opts.natsUrl, LOG_LEVEL: "INFO" };
-  if (opts.model) env.SPEAKERS_MODEL = opts.model;
+  const log = opts.logger.child({ component: "worker" });
   let stopping = false;
-  let ready: () => void = () => {};
-  const isReady = new Promise<void>((r) => {
-    ready = r;
-  });
-  const child = spawnChild({
-    command: resolve(WORKER_DIR, ".venv/bin/python"),
-    args: ["-m", "speaker_worker"],
-    cwd: WORKER_DIR,
-    env,
-    logger: opts.logger.child({ component: "worker" }),
-    line: (text) => {
-      if (/ ready model=/.test(text)) ready();
-      // Its own drain on SIGTERM ends with a disconnect warning; expected then, so not worth a warning.
-      if (stopping && / WARNING /.test(text))
-        return { level: "info", msg: text.replace(/^\S+ \S+ \S+ /, "") };
-      const level = / (ERROR|CRITICAL) /.test(text) ? "error" : / WARNING /.test(text) ? "warn" : "info";
-      return { level, msg: text.replace(/^\S+ \S+ \S+ /, "") };
+  const handle = await ensureWorker({
+    nc: opts.nc,
+    servers: opts.natsUrl,
+    ...(opts.model === undefined ? {} : { model: modelName(opts.model) }),
+    onLog: (line) => {
+      if (!line) return;
+      // "2026-11-23 23:41:48,689 INFO speaker_worker: ..." -> the level, then the message without the timestamp.
+      const level = / (ERROR|CRITICAL) /.test(line) ? "error" : / WARNING /.test(line) ? "warn" : "info";
+      const msg = line.replace(/^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) /, "");
+      // Its own drain on stop ends with a disconnect warning: expected then, not worth a warning.
+      log[stopping && level === "warn" ? "info" : level](msg);
     },
   });
-  const timeoutMs = opts.readyTimeoutMs ?? 180_000;
-  let timer: NodeJS.Timeout | undefined;
-  let poll: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      isReady,
-      new Promise<never>((_, fail) => {
-        timer = setTimeout(
-          () => fail(new Error(`worker not ready in ${timeoutMs} ms:\n${child.tail()}`)),
-          timeoutMs,
-        );
-        poll = setInterval(() => {
-          if (child.exited) fail(new Error(`worker exited:\n${child.tail()}`));
-        }, 200);
-      }),
-    ]);
-  } catch (err) {
-    await child.stop(2_000);
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    clearInterval(poll);
-  }
-  opts.logger.info({ childPid: child.pid }, "embedding worker started");
+  if (handle.started) log.info({ childPid: handle.pid }, "embedding worker started");
+  else log.info("an embedding worker already answers on the bus; using it");
   return {
-    pid: child.pid,
+    pid: handle.pid,
     stop: () => {
       stopping = true;
-      return child.stop(15_000);
+      return handle.stop();
     },
   };
+}
+
+function modelName(model: string): "ecapa" | "ge2e" {
+  if (model === "ecapa" || model === "ge2e") return model;
+  throw new SpeakersError("INVALID_REQUEST", `SPEAKERS_MODEL=${model} is not a model the worker knows.`, {
+    hint: "Use SPEAKERS_MODEL=ecapa or SPEAKERS_MODEL=ge2e, or leave it unset for the worker's default.",
+  });
 }
