@@ -3,6 +3,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { connect, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { SpeakersError } from "@speakers/events";
 import { createLogger, type Logger } from "./logger.js";
+import { inboxPrefixFor, splitServerCredentials } from "./server-credentials.js";
 
 /** One connection and the JetStream handles built on it; every bus function takes this. */
 export interface Bus {
@@ -12,14 +13,20 @@ export interface Bus {
   readonly logger: Logger;
   /** The client name the server sees, also used as the default CloudEvents source. */
   readonly name: string;
+  /** The NATS user it logged in as; undefined on a server without auth (dev, tests, embedded). */
+  readonly user?: string;
 }
 
 export interface ConnectBusOptions {
+  /** One URL, several (array or comma-separated); `user:pass@` in them is used as the login (see below). */
   servers: string | string[];
   /** Client name, shown in the server's connz and in logs. */
   name: string;
   logger?: Logger;
-  /** Credentials and other client options (user/pass, token, tls...), passed through. */
+  /**
+   * Credentials and other client options (user/pass, token, tls...), passed through. An explicit user/pass
+   * wins over the URL's; inboxPrefix defaults to `_INBOX.<user>` when there is a user (deploy/nats/auth.conf).
+   */
   connection?: Omit<NodeConnectionOptions, "servers" | "name">;
 }
 
@@ -29,6 +36,13 @@ export interface ConnectBusOptions {
  */
 export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   const logger = options.logger ?? createLogger(options.name);
+  const fromUrl = splitServerCredentials(options.servers);
+  const user = options.connection?.user ?? fromUrl.user;
+  const pass = options.connection?.pass ?? fromUrl.pass;
+  const inboxPrefix =
+    options.connection?.inboxPrefix ?? (user === undefined ? undefined : inboxPrefixFor(user));
+  // Only credential-free URLs go further: they appear in errors, logs and the client's status events.
+  const where = fromUrl.servers.join(",");
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -36,22 +50,34 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
       reconnectTimeWait: 1_000,
       reconnectJitter: 500,
       ...options.connection,
-      servers: options.servers,
+      ...(user === undefined ? {} : { user }),
+      ...(pass === undefined ? {} : { pass }),
+      ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
+      servers: fromUrl.servers,
       name: options.name,
     });
   } catch (err) {
     throw new SpeakersError(
       "BUS_UNAVAILABLE",
-      `cannot connect to ${String(options.servers)}: ${errorText(err)}`,
+      `cannot connect to ${where}${asUser(user)}: ${errorText(err)}`,
       {
         cause: err,
       },
     );
   }
   void logStatus(nc, logger);
-  logger.info({ server: nc.getServer() }, "connected to NATS");
-  return { nc, js: jetstream(nc), jsm: await jetstreamManager(nc), logger, name: options.name };
+  logger.info({ server: nc.getServer(), ...(user === undefined ? {} : { user }) }, "connected to NATS");
+  return {
+    nc,
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    logger,
+    name: options.name,
+    ...(user === undefined ? {} : { user }),
+  };
 }
+
+const asUser = (user: string | undefined): string => (user === undefined ? "" : ` as ${user}`);
 
 async function logStatus(nc: NatsConnection, logger: Logger): Promise<void> {
   for await (const s of nc.status()) {

@@ -14,6 +14,15 @@ export { type EventMeta, eventMeta } from "./event-meta.js";
 export { backoffDelay, isPermanent, PermanentError } from "./failure.js";
 export { type CreateLoggerOptions, createLogger, eventLogger, type Logger } from "./logger.js";
 export {
+  checkTopology,
+  type PrepareTopologyOptions,
+  type ProvisionMode,
+  permissionViolationIn,
+  prepareTopology,
+  provisionModeFromEnv,
+  type TopologyNeeds,
+} from "./prepare-topology.js";
+export {
   type ConsumerSpec,
   defaultTopology,
   ensureConsumer,
@@ -29,5 +38,7 @@ export {
 export { type PublishOptions, type PublishResult, publish } from "./publish.js";
 export { type CallOptions, call, type RequestOptions, request, serviceError } from "./request.js";
 export { addService, type EndpointRequest, type EndpointSpec, serveEndpoint } from "./serve-endpoint.js";
+export { inboxPrefixFor, type SplitServers, splitServerCredentials } from "./server-credentials.js";
+export { SERVICE_NEEDS } from "./service-needs.js";
 export { type Cleanup, type InstallShutdownOptions, installShutdown } from "./shutdown.js";
 export { type KvUpdateResult, type UpdateKvOptions, updateKv } from "./update-kv.js";
