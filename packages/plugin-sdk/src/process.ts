@@ -1,11 +1,18 @@
-import { connectBus, installShutdown, provision } from "@speakers/bus";
+import {
+  connectBus,
+  installShutdown,
+  prepareTopology,
+  provisionModeFromEnv,
+  SERVICE_NEEDS,
+} from "@speakers/bus";
 import { SpeakersError } from "@speakers/events";
 import type { AnyPlugin } from "./define.js";
 import { type RunningPlugins, type RunPluginsOptions, runPlugins } from "./run.js";
 
 /**
  * The whole `main` of a plugin process: NATS_URL (default nats://127.0.0.1:4222), each plugin's config from
- * `SPEAKERS_PLUGIN_<NAME>` (JSON; NAME upper-cased, `-` as `_`), LOG_LEVEL; drains on SIGTERM.
+ * `SPEAKERS_PLUGIN_<NAME>` (JSON; NAME upper-cased, `-` as `_`), LOG_LEVEL, SPEAKERS_PROVISION (see
+ * `prepareTopology`: with a NATS user it only checks SPEAKERS and DEADLETTER exist); drains on SIGTERM.
  */
 export async function runPluginProcess(
   plugins: readonly AnyPlugin[],
@@ -29,7 +36,7 @@ export async function runPluginProcess(
     servers: env.NATS_URL ?? "nats://127.0.0.1:4222",
     name: `plugins-${plugins.map((p) => p.name).join("-")}`.slice(0, 100),
   });
-  await provision(bus);
+  await prepareTopology(bus, SERVICE_NEEDS.plugins, { mode: provisionModeFromEnv(env) });
   const running = await runPlugins(bus, plugins, { ...rest, config });
   installShutdown(bus, [() => running.stop()]);
   return running;

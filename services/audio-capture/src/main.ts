@@ -1,4 +1,10 @@
-import { connectBus, installShutdown, provision } from "@speakers/bus";
+import {
+  connectBus,
+  installShutdown,
+  prepareTopology,
+  provisionModeFromEnv,
+  SERVICE_NEEDS,
+} from "@speakers/bus";
 import { createCapture } from "./capture.js";
 import { captureConfigFromEnv } from "./config.js";
 
@@ -8,7 +14,7 @@ const bus = await connectBus({
   servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
   name: "audio-capture",
 });
-await provision(bus);
+await prepareTopology(bus, SERVICE_NEEDS.capture, { mode: provisionModeFromEnv() });
 const capture = createCapture({ bus, config });
 await capture.listen();
 installShutdown(bus, [() => capture.close()]);

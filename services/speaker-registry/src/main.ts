@@ -1,5 +1,11 @@
-/** `node dist/main.js`: connect, provision, start the registry, drain on SIGTERM. */
-import { connectBus, installShutdown, provision } from "@speakers/bus";
+/** `node dist/main.js`: connect, provision or check the topology, start the registry, drain on SIGTERM. */
+import {
+  connectBus,
+  installShutdown,
+  prepareTopology,
+  provisionModeFromEnv,
+  SERVICE_NEEDS,
+} from "@speakers/bus";
 import { enrollmentPolicyFromEnv } from "./enrollment-policy.js";
 import { policyOverridesFromEnv } from "./model-policy.js";
 import { createRegistry } from "./registry.js";
@@ -8,7 +14,7 @@ const bus = await connectBus({
   servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
   name: "speaker-registry",
 });
-await provision(bus);
+await prepareTopology(bus, SERVICE_NEEDS.registry, { mode: provisionModeFromEnv() });
 const registry = createRegistry({
   bus,
   policyOverrides: policyOverridesFromEnv(),
