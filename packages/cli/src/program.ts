@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from "commander";
 import { enrollCommand } from "./commands/enroll.js";
 import { evalCommand } from "./commands/eval.js";
+import { registerProvision } from "./commands/provision.js";
 import {
   deleteCommand,
   identifyCommand,
@@ -105,6 +106,7 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
     .option("--enroll <n>", "files per speaker to enroll (the first by name)", positiveInt, "3")
     .option("--json", "print one JSON object")
     .action((dir: string, o: { enroll?: string; json?: boolean }) => evalCommand(out, dir, o));
+  registerProvision(program, out);
   return program;
 }
 
