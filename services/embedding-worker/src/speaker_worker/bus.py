@@ -74,8 +74,11 @@ async def connect(url: str, name: str, *, first_attempts: int = 5) -> Client:
     async def on_error(err: Exception) -> None:
         log.error("NATS error: %s", err)
 
+    # A cluster's servers come comma-separated (the Go client's form, and what the TS services read); nats-py
+    # wants a list, and each URL keeps its own user:password@ (servers it discovers later carry none).
+    servers = [s.strip() for s in url.split(",") if s.strip()]
     nc = await nats.connect(
-        url,
+        servers,
         name=name,
         max_reconnect_attempts=first_attempts,
         reconnect_time_wait=1,
