@@ -11,18 +11,24 @@ if (!service) {
 }
 
 // nats.js ignores credentials inside a server URL; NATS_URL carries them (nats://user:pass@host:port, the form
-// nats-py reads natively), so they are taken out here and passed as options.
-const url = new URL(process.env.NATS_URL ?? "nats://127.0.0.1:4222");
-const auth = url.username
-  ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
-  : {};
-url.username = "";
-url.password = "";
+// nats-py reads natively, comma-separated for a cluster), so they are taken out here and passed as options, as
+// connectBus (packages/bus) does. Its inbox prefix too: plugins may only subscribe to `_INBOX.<user>.>`.
+let auth = {};
+const servers = (process.env.NATS_URL ?? "nats://127.0.0.1:4222").split(",").map((server) => {
+  const url = new URL(server.trim());
+  if (url.username) {
+    const user = decodeURIComponent(url.username);
+    auth = { user, pass: decodeURIComponent(url.password), inboxPrefix: `_INBOX.${user}` };
+  }
+  url.username = "";
+  url.password = "";
+  return url.toString();
+});
 
 let nc;
 try {
   nc = await connect({
-    servers: url.toString(),
+    servers,
     ...auth,
     name: `healthcheck-${service}`,
     reconnect: false,

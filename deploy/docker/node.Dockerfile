@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # The TypeScript services, one target each, all from one build of the workspace. From the repository root:
 #   docker build -f deploy/docker/node.Dockerfile --target registry -t speakers-registry .
-# Targets: registry, capture, plugin-presence, plugin-home-assistant, plugin-unknown-voices. Each runs the
+# Targets: provision, registry, capture, plugin-presence, plugin-home-assistant, plugin-unknown-voices. Each runs the
 # command the tests and READMEs use (`node <package>/dist/main.js` from the repository root).
 # The base is pinned by tag and digest; the digest comes from public references and was not pulled here (no
 # Docker engine on the build machines): check it with `docker buildx imagetools inspect <image>`.
@@ -22,6 +22,12 @@ WORKDIR /app
 # Owned by root and read-only to the service user `node` (uid 1000, from the base image).
 COPY --from=build /app /app
 USER node
+
+FROM runtime AS provision
+# The admin's one-shot step before the services start: create or update every stream, consumer and bucket.
+# The services' own users may only check these exist (deploy/nats/auth.conf). Exits when done: no health check.
+HEALTHCHECK NONE
+CMD ["node", "packages/cli/dist/main.js", "provision"]
 
 FROM runtime AS registry
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

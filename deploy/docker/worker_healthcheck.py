@@ -18,9 +18,14 @@ TIMEOUT_S = float(os.environ.get("HEALTHCHECK_TIMEOUT_S", "3"))
 
 
 async def ping() -> dict:
+    # A cluster's NATS_URL lists its servers comma-separated; each is tried once (reconnects > 0 drops it), so
+    # a dead node does not make a healthy worker look unhealthy.
+    url = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
     nc = await nats.connect(
-        os.environ.get("NATS_URL", "nats://127.0.0.1:4222"),
-        allow_reconnect=False,
+        [s.strip() for s in url.split(",") if s.strip()],
+        allow_reconnect=True,
+        max_reconnect_attempts=0,
+        reconnect_time_wait=0,
         connect_timeout=TIMEOUT_S,
         name=f"healthcheck-{SERVICE}",
     )

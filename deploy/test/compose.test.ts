@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { splitServerCredentials } from "@speakers/bus";
+import { buildProgram } from "@speakers/cli";
 import { SERVICES } from "@speakers/events";
 import { pluginConfigEnv } from "@speakers/plugin-sdk";
 import { describe, expect, it } from "vitest";
@@ -20,6 +22,8 @@ interface ComposeService {
   volumes?: string[];
   healthcheck?: { test: string[] };
   profiles?: string[];
+  restart?: string;
+  networks?: Record<string, { aliases?: string[] }>;
   depends_on?: Record<string, { condition: string }>;
   deploy?: {
     resources: { reservations: { devices: { driver: string; count: number; capabilities: string[] }[] } };
@@ -61,6 +65,11 @@ const WORKER: AppSpec = {
   pings: SERVICES.embedding.name,
 };
 const APPS: Record<string, AppSpec> = {
+  provision: {
+    sources: ["packages/cli/src"],
+    command: ["node", "packages/cli/dist/main.js", "provision"],
+    user: "admin",
+  },
   worker: WORKER,
   "worker-gpu": WORKER,
   registry: {
@@ -93,6 +102,14 @@ const APPS: Record<string, AppSpec> = {
   },
 };
 
+const NATS_IMAGE = "nats:2.11.17-alpine";
+
+const confText = (files: string[]): string =>
+  files.map((f) => readFileSync(join(DEPLOY_DIR, "nats", f), "utf8")).join("\n");
+/** The $VARs a nats-server config reads from its environment. */
+const varsRead = (conf: string): Set<string | undefined> =>
+  new Set([...conf.matchAll(/:\s*\$([A-Z_]+)/g)].map((m) => m[1]));
+
 function sourceText(dirs: string[]): string {
   const out: string[] = [];
   const walk = (dir: string) => {
@@ -109,16 +126,14 @@ function sourceText(dirs: string[]): string {
 describe("docker-compose.yml", () => {
   it("runs nats from deploy/nats/single.conf with a data volume and every password the config reads", () => {
     const nats = service("nats");
-    expect(nats.image).toMatch(/^nats:2\.11\.\d+-alpine$/);
+    // 2.11.11 has a published queue-subscribe permission bypass; the tests' binary is the same release
+    expect(nats.image).toBe(NATS_IMAGE);
     expect(nats.command).toEqual(["-c", "/etc/nats/single.conf", "-sd", "/data/jetstream"]);
     expect(nats.volumes).toContain("./deploy/nats:/etc/nats:ro");
     expect(nats.volumes).toContain("nats-data:/data");
     expect(compose.volumes).toHaveProperty("nats-data");
-    const conf = ["common.conf", "single.conf", "auth.conf"]
-      .map((f) => readFileSync(join(DEPLOY_DIR, "nats", f), "utf8"))
-      .join("\n");
-    const read = new Set([...conf.matchAll(/:\s*\$([A-Z_]+)/g)].map((m) => m[1]));
-    expect(new Set(Object.keys(nats.environment ?? {}))).toEqual(read);
+    const conf = confText(["common.conf", "single.conf", "auth.conf"]);
+    expect(new Set(Object.keys(nats.environment ?? {}))).toEqual(varsRead(conf));
     expect(nats.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:8222/healthz");
     expect(conf).toMatch(/http_port:\s*8222/);
   });
@@ -222,6 +237,82 @@ describe("docker-compose.yml", () => {
   it("starts every app after nats is healthy", () => {
     for (const name of Object.keys(APPS)) {
       expect(service(name).depends_on?.nats?.condition, name).toBe("service_healthy");
+    }
+  });
+
+  it("provisions once as the admin before any other app starts, with a command the CLI has", () => {
+    const provision = service("provision");
+    expect(provision.restart, "a one-shot: compose must not restart it after it exits 0").toBe("no");
+    for (const name of Object.keys(APPS).filter((n) => n !== "provision")) {
+      expect(service(name).depends_on?.provision?.condition, name).toBe("service_completed_successfully");
+    }
+    const command = buildProgram().commands.find((c) => c.name() === "provision");
+    expect(command, "speakers provision").toBeDefined();
+    expect(command?.options.map((o) => o.long)).toContain("--replicas");
+  });
+});
+
+describe("docker-compose.cluster.yml", () => {
+  const cluster = parse(readFileSync(join(REPO_ROOT, "docker-compose.cluster.yml"), "utf8"), {
+    merge: true,
+  }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
+  const node = (n: 1 | 2 | 3): ComposeService => {
+    // node 1 overrides the base file's `nats`, so every app's dependency on nats holds in the cluster too
+    const found = cluster.services[n === 1 ? "nats" : `nats-${n}`];
+    if (!found) throw new Error(`docker-compose.cluster.yml has no node ${n}`);
+    return found;
+  };
+  const password = "p0route";
+
+  it("runs each node from its own deploy/nats/cluster file, with its own data volume", () => {
+    const volumes = new Set<string>();
+    for (const n of [1, 2, 3] as const) {
+      const svc = node(n);
+      expect(svc.image).toBe(NATS_IMAGE);
+      expect(svc.command).toEqual(["-c", `/etc/nats/cluster/node-${n}.conf`, "-sd", "/data/jetstream"]);
+      expect(existsSync(join(DEPLOY_DIR, `nats/cluster/node-${n}.conf`))).toBe(true);
+      expect(svc.volumes).toContain("./deploy/nats:/etc/nats:ro");
+      const data = svc.volumes?.find((v) => v.endsWith(":/data")) ?? "";
+      // same target as the base file's nats-data mount, so compose replaces it for node 1
+      expect(data).toBe(`nats-${n}-data:/data`);
+      expect(cluster.volumes).toHaveProperty(`nats-${n}-data`);
+      volumes.add(data);
+      expect(svc.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:8222/healthz");
+    }
+    expect(volumes.size).toBe(3);
+    expect(node(1).networks?.default?.aliases).toEqual(["nats-1"]);
+  });
+
+  it("gives each node every password and route setting its config reads, routes authenticated", () => {
+    const read = varsRead(confText(["common.conf", "auth.conf", "cluster/cluster.conf"]));
+    for (const n of [1, 2, 3] as const) {
+      const env = node(n).environment ?? {};
+      expect(new Set(Object.keys(env)), `node ${n}`).toEqual(read);
+      expect(env.NATS_ROUTE_PASSWORD).toMatch(/^\$\{NATS_ROUTE_PASSWORD:\?/);
+      expect(env.NATS_CLUSTER_LISTEN).toBe("0.0.0.0:6222");
+      // what nats-server parses: an array of the three route URLs, each carrying the route password
+      const routes = JSON.parse(
+        (env.NATS_ROUTES ?? "").replaceAll(`\${NATS_ROUTE_PASSWORD}`, password),
+      ) as string[];
+      expect(routes).toEqual([1, 2, 3].map((m) => `nats-route://route:${password}@nats-${m}:6222`));
+    }
+  });
+
+  it("points every app at all three nodes as its own user, and provisions 3 replicas", () => {
+    for (const [name, spec] of Object.entries(APPS)) {
+      const url = cluster.services[name]?.environment?.NATS_URL ?? "";
+      const pw = `\${${passwordVar(spec.user)}}`;
+      expect(url, name).toBe([1, 2, 3].map((n) => `nats://${spec.user}:${pw}@nats-${n}:4222`).join(","));
+      // the form connectBus (and the worker) read: one user for all three servers
+      expect(splitServerCredentials(url).user, name).toBe(spec.user);
+    }
+    expect(cluster.services.provision?.command).toEqual([
+      ...(APPS.provision?.command ?? []),
+      "--replicas",
+      "3",
+    ]);
+    for (const n of [2, 3]) {
+      expect(cluster.services.provision?.depends_on?.[`nats-${n}`]?.condition).toBe("service_healthy");
     }
   });
 });

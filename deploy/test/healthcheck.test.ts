@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOY_DIR, NATS_CONFIGS, REPO_ROOT } from "./helpers/deploy-files.js";
 import { connectAs, newPasswords, type Passwords, passwordEnv, type User } from "./helpers/nats-users.js";
@@ -67,6 +67,34 @@ describe("container health checks", () => {
     const after = await run();
     expect(after.code, after.output).toBe(0);
     expect(after.output).toContain("healthy: embedding 0.1.0");
+  });
+
+  it("presence: healthcheck.mjs uses the user's own inbox and every server of a cluster's NATS_URL", async () => {
+    await serve("presence", "presence");
+    // a dead node first: the check must go on to the live one, not report the service unhealthy
+    const dead = `nats://presence:${passwords.presence}@127.0.0.1:${await freePort()}`;
+    const env = {
+      PATH: process.env.PATH,
+      NATS_URL: `${dead},${natsUrl("presence")}`,
+      HEALTHCHECK_TIMEOUT_S: "1",
+    };
+    const result = await runScript(process.execPath, [NODE_CHECK, "presence"], env, { cwd: REPO_ROOT });
+    // auth.conf lets presence subscribe to _INBOX.presence.> only: the default inbox would be refused
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain("healthy: presence 0.1.0");
+  });
+
+  it("worker: worker_healthcheck.py reads a cluster's comma-separated NATS_URL", async () => {
+    const dead = `nats://worker:${passwords.worker}@127.0.0.1:${await freePort()}`;
+    const env = {
+      PATH: process.env.PATH,
+      NATS_URL: `${dead},${natsUrl("worker")}`,
+      HEALTHCHECK_TIMEOUT_S: "1",
+    };
+    // `embedding` is served since the worker test above
+    const result = await runScript(WORKER_PYTHON, [WORKER_CHECK], env);
+    expect(result.code, result.output).toBe(0);
+    expect(result.output).toContain("healthy: embedding 0.1.0");
   });
 
   it("a user without the PING permission is unhealthy even when the service is up", async () => {
