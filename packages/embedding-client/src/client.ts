@@ -11,16 +11,26 @@ import {
   ExtractBatchMeta,
   ExtractMeta,
   ModelsReply,
+  modelEmbeddingService,
+  modelKey,
+  resolveModel,
   SERVICES,
   SimilarityReply,
   SimilarityRequest,
   SpeakersError,
 } from "@speakers/events";
 
-const ENDPOINTS = SERVICES.embedding.endpoints;
 export const PING_SUBJECT = `$SRV.PING.${SERVICES.embedding.name}`;
 
+/** A model by name (`ecapa`, `ge2e`, or its key) or as a reference. */
+export type ModelChoice = string | { readonly id: string; readonly revision: string; readonly dim?: number };
+
 export interface EmbeddingClientOptions {
+  /**
+   * Talk only to workers of this model (`speakers.embedding.<model token>.*`), live or replay; replies of
+   * another model are MODEL_MISMATCH. Unset: the generic subjects, which only live workers answer.
+   */
+  model?: ModelChoice;
   /** For extract, similarity, centroid, models (default 60 s: a cold CPU forward pass can take seconds). */
   timeoutMs?: number;
   /** For extract-batch (default 300 s, the original design's limit). */
@@ -42,6 +52,8 @@ export interface WorkerPing {
 }
 
 export interface EmbeddingClient {
+  /** The model this client is bound to, if any. */
+  readonly model: { readonly id: string; readonly revision: string } | undefined;
   /** Embeds one clip sent as bytes; `meta` declares the format (needed for raw PCM). */
   extract(audio: Uint8Array, meta?: Omit<ExtractMeta, "path">): Promise<EmbeddingResult>;
   /** Embeds a file the worker reads itself: local mode, under the worker's AUDIO_ROOTS. */
@@ -53,7 +65,10 @@ export interface EmbeddingClient {
   /** L2-normalised mean of L2-normalised vectors of one model. */
   centroid(vectors: readonly (readonly number[])[]): Promise<CentroidReply>;
   models(): Promise<ModelsReply>;
-  /** The first worker instance to answer; WORKER_UNAVAILABLE when none does. */
+  /**
+   * The first worker instance to answer that serves this client's subjects (of its model; else a live
+   * one); WORKER_UNAVAILABLE when none does within the ping timeout.
+   */
   ping(): Promise<WorkerPing>;
 }
 
@@ -66,11 +81,27 @@ export function createEmbeddingClient(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const batchTimeoutMs = options.batchTimeoutMs ?? 300_000;
   const pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
+  const model = options.model === undefined ? undefined : modelOf(options.model);
+  const ENDPOINTS = model ? modelEmbeddingService(model).endpoints : SERVICES.embedding.endpoints;
+  // A model-bound client checks every reply's model: a mismatch would put vectors into the wrong space.
+  const checked = <T extends { model: { id: string; revision: string } }>(reply: T): T => {
+    if (model && modelKey(reply.model) !== modelKey(model)) throw mismatch(model, reply.model);
+    return reply;
+  };
 
-  const extractWith = (payload: ExtractMeta, body: Uint8Array) =>
-    call(bus, ENDPOINTS.extract, { request: ExtractMeta, payload, body, reply: EmbeddingResult, timeoutMs });
+  const extractWith = async (payload: ExtractMeta, body: Uint8Array) =>
+    checked(
+      await call(bus, ENDPOINTS.extract, {
+        request: ExtractMeta,
+        payload,
+        body,
+        reply: EmbeddingResult,
+        timeoutMs,
+      }),
+    );
 
   return {
+    model,
     extract: (audio, meta = {}) => extractWith(meta, audio),
     // The worker checks paths against its roots, which are absolute; a relative path would mean the worker's cwd.
     extractFile: (path) => extractWith({ path: resolve(path) }, new Uint8Array(0)),
@@ -86,13 +117,15 @@ export function createEmbeddingClient(
           parts.push(audio);
         }
       }
-      return call(bus, ENDPOINTS.extractBatch, {
+      const result = await call(bus, ENDPOINTS.extractBatch, {
         request: ExtractBatchMeta,
         payload: { items },
         body: concat(parts),
         reply: BatchResult,
         timeoutMs: batchTimeoutMs,
       });
+      for (const item of result.items) if (item.ok) checked(item.embedding);
+      return result;
     },
     async similarity(a, b) {
       const reply = await call(bus, ENDPOINTS.similarity, {
@@ -112,17 +145,61 @@ export function createEmbeddingClient(
       }),
     async models() {
       const reply = await request(bus, ENDPOINTS.models, undefined, { timeoutMs });
+      let decoded: ModelsReply;
       try {
-        return decodeJson(ModelsReply, reply.data);
+        decoded = decodeJson(ModelsReply, reply.data);
       } catch (err) {
         throw new SpeakersError("INTERNAL", "the worker's models reply breaks its contract", { cause: err });
       }
+      if (model && modelKey(decoded.active) !== modelKey(model)) throw mismatch(model, decoded.active);
+      return decoded;
     },
-    async ping() {
-      const reply = await request(bus, PING_SUBJECT, undefined, { timeoutMs: pingTimeoutMs });
-      return toPing(parseJson(reply.data, "ping reply"));
-    },
+    ping: () =>
+      firstPing(bus.nc, pingTimeoutMs, (p) =>
+        model ? p.metadata.model_key === modelKey(model) : p.metadata.role !== "replay",
+      ),
   };
+}
+
+function modelOf(choice: ModelChoice): { id: string; revision: string } {
+  return typeof choice === "string" ? resolveModel(choice) : { id: choice.id, revision: choice.revision };
+}
+
+function mismatch(want: { id: string; revision: string }, got: { id: string; revision: string }) {
+  return new SpeakersError(
+    "MODEL_MISMATCH",
+    `A worker of ${modelKey(got)} answered on the subjects of ${modelKey(want)}.`,
+    { details: { expected: modelKey(want), actual: modelKey(got) } },
+  );
+}
+
+/**
+ * PING reaches every instance of the `embedding` service, live and replay, of every model; the first answer
+ * that fits wins. (A worker older than the model subjects has no role and counts as live.)
+ */
+async function firstPing(
+  nc: NatsConnection,
+  timeoutMs: number,
+  fits: (ping: WorkerPing) => boolean,
+): Promise<WorkerPing> {
+  let seen = 0;
+  try {
+    const replies = await nc.requestMany(PING_SUBJECT, undefined, { strategy: "timer", maxWait: timeoutMs });
+    for await (const msg of replies) {
+      seen += 1;
+      const ping = toPing(parseJson(msg.data, "ping reply"));
+      if (fits(ping)) return ping;
+    }
+  } catch (err) {
+    if (err instanceof SpeakersError) throw err;
+    // No responders or a closed connection: the same answer as silence.
+  }
+  throw new SpeakersError(
+    "WORKER_UNAVAILABLE",
+    seen === 0
+      ? "No embedding worker answered."
+      : `${seen} embedding worker(s) answered, none of the wanted model or role.`,
+  );
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

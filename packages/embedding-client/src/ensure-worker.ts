@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
-import { SpeakersError } from "@speakers/events";
-import { createEmbeddingClient, type WorkerPing } from "./client.js";
+import { MODELS, modelKey, resolveModel, SpeakersError } from "@speakers/events";
+import { createEmbeddingClient, type ModelChoice, type WorkerPing } from "./client.js";
 import { onProcessExit } from "./exit-cleanup.js";
 import { workerCommand } from "./worker-command.js";
 
@@ -12,8 +12,17 @@ export interface EnsureWorkerOptions {
   nc?: NatsConnection;
   /** Servers to probe and hand to the worker (default $NATS_URL, else nats://127.0.0.1:4222). */
   servers?: string | string[];
-  /** Model for a worker started here (SPEAKERS_MODEL); the worker's default when unset. */
-  model?: "ecapa" | "ge2e";
+  /**
+   * The model the worker must run: only a worker of this model counts as answering (checked on its model's
+   * subjects and in its PING metadata), and a worker started here loads it (SPEAKERS_MODEL). Unset: any live
+   * worker counts, and a started one loads the worker's default.
+   */
+  model?: ModelChoice;
+  /**
+   * live (default): a worker that consumes AUDIO and answers the generic subjects. replay: one that answers
+   * only its model's subjects (WORKER_ROLE=replay), to run beside the live worker; needs `model`.
+   */
+  role?: "live" | "replay";
   /** Interpreter to run `-m speaker_worker` with; default the worker's .venv, else `uv run --frozen python`. */
   python?: string;
   /** The worker's project folder (default $SPEAKERS_WORKER_DIR, else services/embedding-worker here). */
@@ -62,21 +71,65 @@ export async function ensureWorker(options: EnsureWorkerOptions = {}): Promise<W
     ownBus = await connectBus({ servers, name: "embedding-client-ensure-worker", logger });
     nc = ownBus.nc;
   }
+  const role = options.role ?? "live";
+  if (role === "replay" && options.model === undefined) {
+    throw new SpeakersError("INVALID_REQUEST", "A replay worker needs a model (ensureWorker({ model })).");
+  }
+  const model = modelOf(options.model);
   try {
-    const probe = createEmbeddingClient(nc, { pingTimeoutMs: options.probeTimeoutMs ?? 1_000 });
+    const probe = createEmbeddingClient(nc, {
+      pingTimeoutMs: options.probeTimeoutMs ?? 1_000,
+      ...(model === undefined ? {} : { model }),
+    });
     const running = await probe.ping().catch(() => undefined);
-    if (running) return { started: false, pid: undefined, ping: running, stop: async () => {} };
+    // A replay worker of the model serves replay needs, never live ones (it takes no audio events).
+    const fits = running !== undefined && (role === "replay" || running.metadata.role !== "replay");
+    if (running && fits) return { started: false, pid: undefined, ping: running, stop: async () => {} };
+    if (role === "live" && model !== undefined) {
+      // Two live workers of different models would split the shared audio consumer between two spaces.
+      const live = await createEmbeddingClient(nc, { pingTimeoutMs: options.probeTimeoutMs ?? 1_000 })
+        .ping()
+        .catch(() => undefined);
+      if (live !== undefined) {
+        throw new SpeakersError(
+          "MODEL_MISMATCH",
+          `A live worker of ${live.metadata.model_key} is running; a live worker of ${modelKey(model)} would mix two models.`,
+          {
+            hint: "Stop the running worker first, or start this model as a replay worker (role: replay).",
+            details: { running: live.metadata.model_key, wanted: modelKey(model) },
+          },
+        );
+      }
+    }
     const natsUrl = options.servers !== undefined || !options.nc ? firstServer(servers) : serverUrl(nc);
-    return await startWorker(nc, natsUrl, options);
+    return await startWorker(nc, natsUrl, options, model, role);
   } finally {
     if (ownBus) await closeBus(ownBus);
   }
+}
+
+function modelOf(choice: ModelChoice | undefined) {
+  if (choice === undefined) return undefined;
+  return typeof choice === "string" ? resolveModel(choice) : { id: choice.id, revision: choice.revision };
+}
+
+/** SPEAKERS_MODEL for a model: the worker loads models by name. */
+function workerModelName(model: { id: string; revision: string }): string {
+  const name = Object.entries(MODELS).find(([, m]) => modelKey(m) === modelKey(model))?.[0];
+  if (name === undefined) {
+    throw new SpeakersError("INVALID_REQUEST", `No worker can load ${modelKey(model)}.`, {
+      details: { model: modelKey(model) },
+    });
+  }
+  return name;
 }
 
 async function startWorker(
   nc: NatsConnection,
   natsUrl: string,
   options: EnsureWorkerOptions,
+  model: { id: string; revision: string } | undefined,
+  role: "live" | "replay",
 ): Promise<WorkerHandle> {
   const { command, args, cwd } = workerCommand({
     ...(options.python === undefined ? {} : { python: options.python }),
@@ -90,7 +143,8 @@ async function startWorker(
     SPEAKERS_EXIT_WITH_PARENT: "1",
     PYTHONUNBUFFERED: "1",
   };
-  if (options.model) env.SPEAKERS_MODEL = options.model;
+  if (model) env.SPEAKERS_MODEL = workerModelName(model);
+  env.WORKER_ROLE = role;
   if (options.audioRoots) env.AUDIO_ROOTS = options.audioRoots.join(":");
 
   const child = spawn(command, args, { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
@@ -119,7 +173,7 @@ async function startWorker(
   };
 
   try {
-    const ping = await waitReady(nc, child, exited, options.readyTimeoutMs ?? 300_000, () => {
+    const ping = await waitReady(nc, model, child, exited, options.readyTimeoutMs ?? 300_000, () => {
       if (spawnError) return `could not run ${command}: ${spawnError.message}`;
       return tail.concat(partial ? [partial] : []).join("\n");
     });
@@ -133,12 +187,18 @@ async function startWorker(
 /** Ready means PING answers and an endpoint does too (the framework subscribes PING before endpoints). */
 async function waitReady(
   nc: NatsConnection,
+  model: { id: string; revision: string } | undefined,
   child: ChildProcess,
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
   timeoutMs: number,
   log: () => string,
 ): Promise<WorkerPing> {
-  const client = createEmbeddingClient(nc, { pingTimeoutMs: 1_000, timeoutMs: 2_000 });
+  // Bound to the model, so `models()` also proves the worker that answers runs it (MODEL_MISMATCH otherwise).
+  const client = createEmbeddingClient(nc, {
+    pingTimeoutMs: 1_000,
+    timeoutMs: 2_000,
+    ...(model === undefined ? {} : { model }),
+  });
   const deadline = Date.now() + timeoutMs;
   let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void exited.then((e) => {
@@ -166,7 +226,8 @@ async function waitReady(
       const ping = await client.ping();
       await client.models();
       return ping;
-    } catch {
+    } catch (err) {
+      if (err instanceof SpeakersError && err.code === "MODEL_MISMATCH") throw err;
       await Promise.race([sleep(POLL_MS), exited]);
     }
   }

@@ -3,6 +3,7 @@ export {
   createEmbeddingClient,
   type EmbeddingClient,
   type EmbeddingClientOptions,
+  type ModelChoice,
   PING_SUBJECT,
   type WorkerPing,
 } from "./client.js";

@@ -150,6 +150,27 @@ describe("ensureWorker and the client against a real GE2E worker", () => {
     expect((await rejection(client.centroid([]))).code).toBe("INVALID_REQUEST");
   });
 
+  it("a model-bound client uses that model's subjects, and only a worker of that model answers", async () => {
+    const ge2e = createEmbeddingClient(bus, { model: "ge2e" });
+    expect(ge2e.model).toEqual(GE2E);
+    expect((await ge2e.extract(readFileSync(clips[0] ?? ""))).model).toEqual(GE2E);
+    expect((await ge2e.ping()).metadata).toMatchObject({ model_key: "resemblyzer/ge2e@0.1.4", role: "live" });
+
+    // No ECAPA worker runs: its subjects have no responders, and PING finds no worker of it.
+    const ecapa = createEmbeddingClient(bus, { model: "ecapa", pingTimeoutMs: 500, timeoutMs: 2_000 });
+    expect((await rejection(ecapa.ping())).code).toBe("WORKER_UNAVAILABLE");
+    expect((await rejection(ecapa.models())).code).toBe("WORKER_UNAVAILABLE");
+    expect(
+      (await rejection(Promise.resolve().then(() => createEmbeddingClient(bus, { model: "whisper" })))).code,
+    ).toBe("INVALID_REQUEST");
+  });
+
+  it("ensureWorker refuses a second live worker of another model", async () => {
+    const err = await rejection(ensureWorker({ nc: bus.nc, model: "ecapa", readyTimeoutMs: 5_000 }));
+    expect(err.code).toBe("MODEL_MISMATCH");
+    expect(err.details).toMatchObject({ running: "resemblyzer/ge2e@0.1.4" });
+  });
+
   it("stop() ends the started worker, after which nobody answers", async () => {
     await handle.stop();
     const gone = await rejection(client.ping());

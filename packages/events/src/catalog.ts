@@ -21,6 +21,8 @@ import {
   IdentifyReply,
   ListReply,
   ListRequest,
+  RebuildVoiceprintsReply,
+  RebuildVoiceprintsRequest,
   RenameRequest,
   SamplesAddMeta,
   SamplesAddReply,
@@ -79,6 +81,8 @@ export const MESSAGES = [
   SamplesAddMeta,
   SamplesAddReply,
   SamplesRemoveRequest,
+  RebuildVoiceprintsRequest,
+  RebuildVoiceprintsReply,
 ] as const;
 
 /**

@@ -39,3 +39,21 @@ export function subjectToken(value: string): string {
 export function modelToken(model: { readonly id: string; readonly revision: string }): string {
   return subjectToken(modelKey(model));
 }
+
+export type ModelName = keyof typeof MODELS;
+
+/**
+ * A model named on a command line or in config: `ecapa`, `ge2e`, or a model key (`<id>@<revision>`) of one
+ * of them. Only models a worker can load are accepted, so a typo fails here rather than as a silent timeout.
+ */
+export function resolveModel(name: string): ModelRef {
+  const wanted = name.trim();
+  const byName = (MODELS as Record<string, ModelRef>)[wanted.toLowerCase()];
+  if (byName !== undefined) return { ...byName };
+  const byKey = Object.values(MODELS).find((m) => modelKey(m) === wanted);
+  if (byKey !== undefined) return { ...byKey };
+  throw new SpeakersError("INVALID_REQUEST", `"${name}" is not a model this system knows.`, {
+    hint: `Use one of: ${Object.keys(MODELS).join(", ")}, ${Object.values(MODELS).map(modelKey).join(", ")}.`,
+    details: { model: name },
+  });
+}

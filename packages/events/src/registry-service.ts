@@ -478,3 +478,69 @@ export const SamplesRemoveRequest = defineMessage({
   schema: SamplesRemoveRequestSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", sampleId: "smp_2" },
 });
+
+export const RebuildVoiceprintsRequestSchema = Type.Object(
+  {
+    model: ModelRefSchema,
+    /** Re-embed samples that already have an embedding of this model (default: keep them). */
+    force: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+export type RebuildVoiceprintsRequest = Static<typeof RebuildVoiceprintsRequestSchema>;
+
+export const RebuildVoiceprintsRequest = defineMessage({
+  name: "RebuildVoiceprintsRequest",
+  typeId: "speakers.registry.rebuild-voiceprints-request.v1",
+  description:
+    "`voiceprints.rebuild` request: embed every speaker's stored enrollment audio with this model (not the live one) and rebuild that model's voiceprints.",
+  schema: RebuildVoiceprintsRequestSchema,
+  fixture: { model: { ...MODELS.ecapa } },
+});
+
+export const RebuiltSpeakerSchema = Type.Object(
+  {
+    speakerId: Id,
+    name: Name,
+    /** Samples of this speaker (any model). */
+    samples: Count,
+    /** Samples newly embedded with the model by this request. */
+    embedded: Count,
+    /** Samples whose audio could not be embedded (clip gone, bad audio); codes in `errors`. */
+    failed: Count,
+    errors: Type.Optional(Type.Array(ErrorCodeSchema, { maxItems: 100 })),
+    /** The speaker has a voiceprint for the model afterwards. */
+    voiceprint: Type.Boolean(),
+  },
+  strict,
+);
+export type RebuiltSpeaker = Static<typeof RebuiltSpeakerSchema>;
+
+export const RebuildVoiceprintsReplySchema = Type.Object(
+  { model: ModelRefSchema, speakers: Type.Array(RebuiltSpeakerSchema), durationMs: Milliseconds },
+  strict,
+);
+export type RebuildVoiceprintsReply = Static<typeof RebuildVoiceprintsReplySchema>;
+
+export const RebuildVoiceprintsReply = defineMessage({
+  name: "RebuildVoiceprintsReply",
+  typeId: "speakers.registry.rebuild-voiceprints-reply.v1",
+  description: "`voiceprints.rebuild` reply: per speaker, what was embedded and whether a voiceprint exists.",
+  schema: RebuildVoiceprintsReplySchema,
+  fixture: {
+    model: { ...MODELS.ecapa },
+    speakers: [
+      { speakerId: "spk_01HZX3K9Q2", name: "Alice", samples: 3, embedded: 3, failed: 0, voiceprint: true },
+      {
+        speakerId: "spk_01HZX3M1B7",
+        name: "Bob",
+        samples: 2,
+        embedded: 1,
+        failed: 1,
+        errors: ["AUDIO_OBJECT_NOT_FOUND"],
+        voiceprint: true,
+      },
+    ],
+    durationMs: 5320,
+  },
+});

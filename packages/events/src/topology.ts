@@ -2,6 +2,8 @@
  * Names and limits of streams, consumers and buckets (ADR 0001), shared by the bus and, through
  * `schemas/topology.json`, by the Python worker. Durations are milliseconds, sizes bytes.
  */
+import { modelToken } from "./model.js";
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 
@@ -119,9 +121,31 @@ export const SERVICES = {
       delete: "speakers.registry.delete",
       samplesAdd: "speakers.registry.samples.add",
       samplesRemove: "speakers.registry.samples.remove",
+      voiceprintsRebuild: "speakers.registry.voiceprints.rebuild",
     },
   },
 } as const;
+
+/**
+ * The `embedding` endpoints only workers of one model answer: `speakers.embedding.<model token>.*` in queue
+ * group `embedding-<model token>`. Every worker serves its model's; only live workers serve the generic
+ * `SERVICES.embedding` ones, so a replay worker of another model never takes a live request.
+ */
+export function modelEmbeddingService(model: { readonly id: string; readonly revision: string }) {
+  const token = modelToken(model);
+  const prefix = `${SERVICES.embedding.prefix}.${token}`;
+  return {
+    queue: `${SERVICES.embedding.queue}-${token}`,
+    prefix,
+    endpoints: {
+      extract: `${prefix}.extract`,
+      extractBatch: `${prefix}.extract-batch`,
+      similarity: `${prefix}.similarity`,
+      centroid: `${prefix}.centroid`,
+      models: `${prefix}.models`,
+    },
+  } as const;
+}
 
 /** True when `subject` is matched by the NATS filter `filter` (`*` one token, `>` one or more at the end). */
 export function subjectMatches(filter: string, subject: string): boolean {
@@ -134,4 +158,15 @@ export function subjectMatches(filter: string, subject: string): boolean {
     if (token !== "*" && token !== got[i]) return false;
   }
   return want.length === got.length;
+}
+
+/**
+ * `ce-source` of the `embedding.computed` events a replay publishes. They describe past audio in another
+ * model's space; the live registry never identifies them, even after that model becomes the live one.
+ */
+export const REPLAY_SOURCE = "/services/replay";
+
+/** The durable consumer a replay of one model reads AUDIO with; it keeps its place across interruptions. */
+export function replayConsumerName(model: { readonly id: string; readonly revision: string }): string {
+  return `replay-${modelToken(model)}`;
 }
