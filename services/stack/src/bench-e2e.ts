@@ -22,6 +22,8 @@ export interface Sample {
   modelMs: number;
   /** totalMs - modelMs. */
   overheadMs: number;
+  /** embedding.computed seen -> speaker.identified seen: the registry's consume, match and publish. */
+  registryMs: number | undefined;
   sentAt: number;
   identifiedAt: number;
 }
@@ -43,6 +45,8 @@ export interface PhaseResult {
   totalMs: Percentiles;
   modelMs: Percentiles;
   overheadMs: Percentiles;
+  /** The part of the overhead after the worker: embedding.computed -> speaker.identified. */
+  registryMs: Percentiles;
   uploadMs: Percentiles;
   wallMs: number;
 }
@@ -126,6 +130,7 @@ async function runPhase(
             totalMs,
             modelMs,
             overheadMs: Math.max(0, totalMs - modelMs),
+            registryMs: trace.computedAt === undefined ? undefined : trace.identifiedAt - trace.computedAt,
             sentAt: posted.sentAt,
             identifiedAt: trace.identifiedAt,
           });
@@ -149,6 +154,7 @@ async function runPhase(
     totalMs: percentiles(samples.map((s) => s.totalMs)),
     modelMs: percentiles(samples.map((s) => s.modelMs)),
     overheadMs: percentiles(samples.map((s) => s.overheadMs)),
+    registryMs: percentiles(samples.flatMap((s) => (s.registryMs === undefined ? [] : [s.registryMs]))),
     uploadMs: percentiles(samples.map((s) => s.uploadMs)),
     wallMs,
   };

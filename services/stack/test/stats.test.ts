@@ -32,6 +32,7 @@ describe("keepsUp", () => {
       totalMs: p,
       modelMs: p,
       overheadMs: p,
+      registryMs: p,
       uploadMs: p,
       wallMs: 1,
     };
