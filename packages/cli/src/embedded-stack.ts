@@ -5,15 +5,18 @@
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { Kvm } from "@nats-io/kv";
 import { type Bus, closeBus, connectBus, createLogger, type Logger, provision } from "@speakers/bus";
+import { defaultWorkerDir, ensureWorker } from "@speakers/embedding-client";
+import { KV_BUCKETS, MODELS, modelKey } from "@speakers/events";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import {
   createRegistry,
   enrollmentPolicyFromEnv,
   policyOverridesFromEnv,
   type Registry,
+  readLiveModel,
 } from "@speakers/speaker-registry";
-import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 export interface EmbeddedStackOptions {
   /** Use this server instead of starting one (default $NATS_URL). */
@@ -24,7 +27,7 @@ export interface EmbeddedStackOptions {
   isolated?: boolean;
   /** Folders the embedded worker may read by path. */
   audioRoots?: string[];
-  /** Embedded worker model (ecapa or ge2e; default $SPEAKERS_MODEL). */
+  /** Embedded worker model (ecapa or ge2e; default the data folder's live model, else $SPEAKERS_MODEL). */
   model?: string;
   logger?: Logger;
   env?: NodeJS.ProcessEnv;
@@ -68,11 +71,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const bus = await connectBus({ servers: server.url, name: "speakers-cli", logger });
     stops.push(() => closeBus(bus));
     await provision(bus);
-    const worker: WorkerProcess = await startWorkerProcess({
-      natsUrl: server.url,
-      ...(options.model === undefined ? {} : { model: options.model }),
-      ...(options.audioRoots === undefined ? {} : { audioRoots: options.audioRoots }),
+    // The live worker must run the live model (`speakers model use` may have switched it in this data folder).
+    const model = options.model ?? (await storedLiveModel(bus)) ?? env.SPEAKERS_MODEL;
+    const worker = await ensureWorker({
+      nc: bus.nc,
+      cwd: defaultWorkerDir(env),
       env,
+      ...(model ? { model } : {}),
+      ...(options.audioRoots === undefined ? {} : { audioRoots: options.audioRoots }),
     });
     stops.push(() => worker.stop());
     const registry: Registry = createRegistry({
@@ -88,4 +94,12 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     await stopAll();
     throw err;
   }
+}
+
+/** The live model's name (`ecapa`, `ge2e`) if this store has one. */
+async function storedLiveModel(bus: Bus): Promise<string | undefined> {
+  const state = await new Kvm(bus.js).open(KV_BUCKETS.registryState.name);
+  const live = await readLiveModel(state);
+  if (live === undefined) return undefined;
+  return Object.entries(MODELS).find(([, m]) => modelKey(m) === modelKey(live))?.[0];
 }

@@ -1,4 +1,5 @@
 import type { Bus, Logger } from "@speakers/bus";
+import type { ModelRef } from "@speakers/events";
 import type { Embedder } from "./embedder.js";
 import type { EnrollmentPolicy } from "./enrollment-policy.js";
 import type { ModelPolicy } from "./model-policy.js";
@@ -9,6 +10,10 @@ export interface RegistryContext {
   readonly bus: Bus;
   readonly store: RegistryStore;
   readonly embedder: Embedder;
+  /** A client bound to one model's subjects: only workers of that model answer it. */
+  readonly embedderFor: (model: ModelRef) => Embedder;
+  /** The live model now (it changes when `registry-state` does). */
+  readonly liveModel: () => ModelRef;
   readonly enrollment: EnrollmentPolicy;
   /** Decision defaults for a model key (overrides applied). */
   readonly policy: (modelKey: string) => ModelPolicy;

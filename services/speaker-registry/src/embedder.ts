@@ -1,44 +1,18 @@
 /**
- * What the registry needs from the embedding worker. `createRegistry` takes any implementation; `workerEmbedder`
- * is the real one over the worker's `embedding` micro service.
+ * What the registry needs from the embedding worker: the embedding client's calls. `createRegistry` takes a
+ * client (tests may pass their own); by default it makes one on its bus.
  */
-import { type Bus, call, request } from "@speakers/bus";
-import {
-  decodeJson,
-  EmbeddingResult,
-  type EmbeddingResult as EmbeddingResultPayload,
-  ExtractMeta,
-  type ExtractMeta as ExtractMetaPayload,
-  ModelsReply,
-  type ModelsReply as ModelsReplyPayload,
-  SERVICES,
-} from "@speakers/events";
+import type { EmbeddingClient } from "@speakers/embedding-client";
+import type { EmbeddingResult, ExtractMeta } from "@speakers/events";
 
-export interface Embedder {
-  /** One clip: audio bytes with format hints, or an empty body and `meta.path` (worker's local mode). */
-  extract(audio: Uint8Array, meta: ExtractMetaPayload): Promise<EmbeddingResultPayload>;
-  models(): Promise<ModelsReplyPayload>;
-}
+export type Embedder = Pick<EmbeddingClient, "extract" | "extractFile" | "extractBatch" | "models">;
 
-export interface WorkerEmbedderOptions {
-  /** Per clip; the worker queues clips behind each other on two cores (default 60 s). */
-  timeoutMs?: number;
-}
-
-export function workerEmbedder(bus: Bus, options: WorkerEmbedderOptions = {}): Embedder {
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  return {
-    extract: (audio, meta) =>
-      call(bus, SERVICES.embedding.endpoints.extract, {
-        request: ExtractMeta,
-        payload: meta,
-        body: audio,
-        reply: EmbeddingResult,
-        timeoutMs,
-      }),
-    models: async () => {
-      const reply = await request(bus, SERVICES.embedding.endpoints.models, undefined, { timeoutMs });
-      return decodeJson(ModelsReply, reply.data);
-    },
-  };
+/** One clip: audio bytes with format hints, or an empty body and `meta.path` (the worker's local mode). */
+export function embedClip(
+  embedder: Embedder,
+  audio: Uint8Array,
+  meta: ExtractMeta,
+): Promise<EmbeddingResult> {
+  const { path, ...format } = meta;
+  return path === undefined ? embedder.extract(audio, format) : embedder.extractFile(path);
 }

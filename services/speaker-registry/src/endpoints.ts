@@ -9,6 +9,8 @@ import {
   IdentifyReply,
   ListReply,
   ListRequest,
+  RebuildVoiceprintsReply,
+  RebuildVoiceprintsRequest,
   RenameRequest,
   SamplesAddMeta,
   SamplesAddReply,
@@ -23,9 +25,11 @@ import {
   VerifyReply,
 } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
+import { embedClip } from "./embedder.js";
 import { enroll } from "./enroll.js";
 import { eraseSpeaker } from "./erase.js";
 import { identifyVector, verifyVector } from "./identify.js";
+import { rebuildVoiceprints } from "./rebuild.js";
 import { RegistryStore } from "./store/registry-store.js";
 import { detailOf, summaryOf } from "./summaries.js";
 
@@ -51,7 +55,7 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
     request: IdentifyMeta,
     reply: IdentifyReply,
     handler: async ({ data, body }) => {
-      const embedding = await ctx.embedder.extract(body, audioMeta(data));
+      const embedding = await embedClip(ctx.embedder, body, audioMeta(data));
       const result = await identifyVector(ctx, embedding.vector, embedding.model, data.topK ?? 5);
       return { ...result, durationMs: embedding.durationMs };
     },
@@ -63,7 +67,7 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
     reply: VerifyReply,
     handler: async ({ data, body }) => {
       await ctx.store.requireProfile(data.speakerId);
-      const embedding = await ctx.embedder.extract(body, audioMeta(data));
+      const embedding = await embedClip(ctx.embedder, body, audioMeta(data));
       return verifyVector(ctx, data.speakerId, embedding.vector, embedding.model, data.threshold);
     },
   });
@@ -135,6 +139,13 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
     request: RenameRequest,
     reply: SpeakerSummary,
     handler: ({ data }) => rename(ctx, data.speakerId, data.name),
+  });
+
+  serveEndpoint(bus, group, "voiceprints-rebuild", {
+    subject: relative(ep.voiceprintsRebuild),
+    request: RebuildVoiceprintsRequest,
+    reply: RebuildVoiceprintsReply,
+    handler: ({ data }) => rebuildVoiceprints(ctx, ctx.liveModel(), data.model, data.force ?? false),
   });
 
   serveEndpoint(bus, group, "delete", {

@@ -24,6 +24,7 @@ import {
 } from "@speakers/events";
 import { audioResolver, type ResolvedAudio } from "./audio-sources.js";
 import type { RegistryContext } from "./context.js";
+import { embedClip } from "./embedder.js";
 import { type Feedback, type GateSample, qualityOf, runQualityGates } from "./quality-gates.js";
 import { clipName, newEnrollmentId, newSampleId, newSpeakerId, sampleKey } from "./store/keys.js";
 import type { ProfileRecord, SampleRecord } from "./store/records.js";
@@ -78,7 +79,7 @@ export async function enroll(ctx: RegistryContext, req: EnrollRequest): Promise<
     for (let index = 0; index < total; index++) {
       try {
         const audio = await resolver.resolve(index);
-        const embedding = await ctx.embedder.extract(audio.bytes, audio.meta);
+        const embedding = await embedClip(ctx.embedder, audio.bytes, audio.meta);
         model ??= embedding.model;
         if (modelKey(embedding.model) !== modelKey(model)) {
           throw new SpeakersError("MODEL_MISMATCH", "The worker switched models during the enrollment.");

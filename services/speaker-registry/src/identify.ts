@@ -6,6 +6,7 @@ import {
   identifiedEventId,
   type ModelRef,
   modelKey,
+  REPLAY_SOURCE,
   SpeakerIdentified,
   SpeakersError,
   type VerifyReply,
@@ -84,6 +85,10 @@ export async function handleEmbeddingComputed(
   delivery: Delivery<typeof EmbeddingComputed>,
 ): Promise<void> {
   const event = delivery.data;
+  if (delivery.meta.source === REPLAY_SOURCE) {
+    delivery.logger.debug("a replayed embedding of past audio; not a live identification");
+    return;
+  }
   if (modelKey(event.model) !== modelKey(liveModel())) {
     delivery.logger.debug({ model: modelKey(event.model) }, "not the live model; skipped");
     return;

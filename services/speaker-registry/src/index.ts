@@ -6,13 +6,21 @@ export {
   type ScoredVoiceprint,
   type UnknownReason,
 } from "./decide.js";
-export { type Embedder, workerEmbedder } from "./embedder.js";
+export type { Embedder } from "./embedder.js";
 export {
   DEFAULT_ENROLLMENT_POLICY,
   type EnrollmentPolicy,
   enrollmentPolicyFromEnv,
 } from "./enrollment-policy.js";
-export { LIVE_MODEL_KEY, readLiveModel, setLiveModel } from "./live-model.js";
+export {
+  LIVE_MODEL_KEY,
+  readLiveModel,
+  readVoiceprints,
+  type SwitchLiveModelDeps,
+  setLiveModel,
+  switchLiveModel,
+  workerCommandFor,
+} from "./live-model.js";
 export {
   ECAPA_MODEL_KEY,
   GE2E_MODEL_KEY,

@@ -1,25 +1,30 @@
 /**
  * createRegistry builds the speaker registry from its dependencies without touching the network; start()
  * opens the buckets, settles the live model, serves the `registry` micro service and follows
- * `embedding.computed.<live model>` with the durable consumer `speaker-registry`.
+ * `embedding.computed.<live model>` with the durable consumer `speaker-registry`. It watches the live model
+ * in `registry-state`: when `speakers model use` changes it, the consumer's filter moves to the new model's
+ * subject without a restart (the durable keeps its place, so no live embedding is skipped or repeated).
  */
+import type { KvEntry } from "@nats-io/kv";
 import type { Service } from "@nats-io/services";
 import { addService, type Bus, type ConsumeHandle, consume, type Logger } from "@speakers/bus";
-import { CONSUMERS, EmbeddingComputed, type ModelRef, SERVICES, STREAMS } from "@speakers/events";
+import { createEmbeddingClient } from "@speakers/embedding-client";
+import { CONSUMERS, EmbeddingComputed, type ModelRef, modelKey, SERVICES, STREAMS } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
 import type { Embedder } from "./embedder.js";
-import { workerEmbedder } from "./embedder.js";
 import { addRegistryEndpoints } from "./endpoints.js";
 import { DEFAULT_ENROLLMENT_POLICY, type EnrollmentPolicy } from "./enrollment-policy.js";
 import { handleEmbeddingComputed } from "./identify.js";
-import { resolveLiveModel } from "./live-model.js";
+import { LIVE_MODEL_KEY, resolveLiveModel } from "./live-model.js";
 import { type PolicyOverrides, policyFor } from "./model-policy.js";
 import { openBuckets, RegistryStore } from "./store/registry-store.js";
 
 export interface RegistryDeps {
   bus: Bus;
-  /** Default: the worker's `embedding` service on the same bus. */
+  /** Default: the worker's `embedding` service on the same bus (live workers). */
   embedder?: Embedder;
+  /** A client for one model's workers (voiceprint rebuilds); default the embedding client bound to it. */
+  embedderFor?: (model: ModelRef) => Embedder;
   policyOverrides?: PolicyOverrides;
   enrollment?: EnrollmentPolicy;
   logger?: Logger;
@@ -32,7 +37,7 @@ export interface Registry {
   start(): Promise<void>;
   /** Stops consuming and serving; the connection stays the caller's. */
   stop(): Promise<void>;
-  /** The live model, once started. */
+  /** The live model, once started; follows `registry-state`. */
   liveModel(): ModelRef;
 }
 
@@ -40,24 +45,64 @@ export const REGISTRY_SOURCE = "/services/speaker-registry";
 
 export function createRegistry(deps: RegistryDeps): Registry {
   const logger = deps.logger ?? deps.bus.logger;
-  const embedder = deps.embedder ?? workerEmbedder(deps.bus);
+  const embedder = deps.embedder ?? createEmbeddingClient(deps.bus);
+  const clients = new Map<string, Embedder>();
+  const embedderFor =
+    deps.embedderFor ??
+    ((model: ModelRef) => {
+      const key = modelKey(model);
+      let client = clients.get(key);
+      if (client === undefined) {
+        client = createEmbeddingClient(deps.bus, { model });
+        clients.set(key, client);
+      }
+      return client;
+    });
   let live: ModelRef | undefined;
   let service: Service | undefined;
   let consumer: ConsumeHandle | undefined;
+  let watcher: { stop(): void; done: Promise<void> } | undefined;
+  // Switches run one after another, so two quick changes end on the last one.
+  let switching: Promise<void> = Promise.resolve();
 
   const liveModel = (): ModelRef => {
     if (live === undefined) throw new Error("the registry is not started");
     return live;
   };
 
+  const follow = async (c: RegistryContext, model: ModelRef) => {
+    consumer = await consume(deps.bus, {
+      stream: STREAMS.EMBEDDINGS.name,
+      durable: CONSUMERS.speakerRegistry.durable,
+      defs: [EmbeddingComputed],
+      create: { filterSubjects: [EmbeddingComputed.subject(model)] },
+      handler: (delivery) => handleEmbeddingComputed(c, liveModel, delivery),
+      logger,
+    });
+  };
+
+  const switchTo = async (c: RegistryContext, model: ModelRef) => {
+    if (live !== undefined && modelKey(model) === modelKey(live)) return;
+    const from = live;
+    live = model;
+    if (consumer !== undefined) {
+      await consumer.stop();
+      consumer = undefined;
+      await follow(c, model);
+    }
+    logger.info({ from, to: model }, "live model switched");
+  };
+
   return {
     liveModel,
     async start() {
       const buckets = await openBuckets(deps.bus);
-      const ctx: RegistryContext = {
+      const c: RegistryContext = {
         bus: deps.bus,
         store: new RegistryStore(buckets),
         embedder,
+        embedderFor,
+        liveModel,
         enrollment: deps.enrollment ?? DEFAULT_ENROLLMENT_POLICY,
         policy: (key) => policyFor(key, deps.policyOverrides),
         source: REGISTRY_SOURCE,
@@ -69,26 +114,42 @@ export function createRegistry(deps: RegistryDeps): Registry {
         version: deps.version ?? "0.1.0",
         description: "Speaker registry: enrollment, identification and verification against voiceprints",
         queue: SERVICES.registry.queue,
-        metadata: { liveModel: `${live.id}@${live.revision}` },
+        metadata: { liveModel: modelKey(live) },
       });
-      addRegistryEndpoints(ctx, service);
-      if (deps.consume ?? true) {
-        consumer = await consume(deps.bus, {
-          stream: STREAMS.EMBEDDINGS.name,
-          durable: CONSUMERS.speakerRegistry.durable,
-          defs: [EmbeddingComputed],
-          create: { filterSubjects: [EmbeddingComputed.subject(live)] },
-          handler: (delivery) => handleEmbeddingComputed(ctx, liveModel, delivery),
-          logger,
-        });
-      }
+      addRegistryEndpoints(c, service);
+      if (deps.consume ?? true) await follow(c, live);
+      const updates = await buckets.state.watch({ key: LIVE_MODEL_KEY });
+      const done = (async () => {
+        for await (const entry of updates) {
+          const model = liveModelOf(entry);
+          if (model === undefined) continue;
+          switching = switching
+            .then(() => switchTo(c, model))
+            .catch((err: unknown) => logger.error({ err, model }, "live model switch failed"));
+          await switching;
+        }
+      })();
+      watcher = { stop: () => updates.stop(), done };
       logger.info({ liveModel: live }, "registry started");
     },
     async stop() {
+      watcher?.stop();
+      await watcher?.done;
+      watcher = undefined;
+      await switching;
       await consumer?.stop();
       consumer = undefined;
       await service?.stop();
       service = undefined;
     },
   };
+}
+
+function liveModelOf(entry: KvEntry): ModelRef | undefined {
+  if (entry.operation !== "PUT") return undefined;
+  try {
+    return entry.json<ModelRef>();
+  } catch {
+    return undefined;
+  }
 }
