@@ -1,0 +1,59 @@
+import { readFileSync } from "node:fs";
+import { type Bus, connectBus, createLogger } from "@speakers/bus";
+import type { SpeakerIdentified } from "@speakers/events";
+import type { Passwords, User } from "./nats-users.js";
+
+/** NATS_URL as docker-compose writes it for a service: every server, each with the user's credentials. */
+export function natsUrl(urls: string | string[], user: User, passwords: Passwords): string {
+  return [urls]
+    .flat()
+    .map((u) => u.replace("nats://", `nats://${user}:${passwords[user]}@`))
+    .join(",");
+}
+
+/** The services' own way in: connectBus with NATS_URL (credentials and inbox prefix derived from it). */
+export async function busAs(
+  urls: string | string[],
+  user: User,
+  passwords: Passwords,
+  options: { level?: string } = {},
+): Promise<Bus> {
+  return connectBus({
+    servers: natsUrl(urls, user, passwords),
+    name: `deploy-test-${user}`,
+    logger: createLogger(`deploy-test-${user}`, { level: options.level ?? process.env.LOG_LEVEL ?? "warn" }),
+    // a cluster test kills a node: keep trying the others rather than give up
+    connection: { maxReconnectAttempts: -1, reconnectTimeWait: 250 },
+  });
+}
+
+export const readClip = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
+
+/**
+ * Every `speaker.identified` seen on core NATS from now on (a JetStream publish reaches plain subscribers
+ * too), grouped by the audio event it identifies, so a test can count the identifications of each clip.
+ */
+export function watchIdentified(bus: Bus) {
+  const bySource = new Map<string, SpeakerIdentified[]>();
+  const sub = bus.nc.subscribe("speaker.identified");
+  void (async () => {
+    for await (const m of sub) {
+      const event = m.json<SpeakerIdentified>();
+      bySource.set(event.sourceEventId, [...(bySource.get(event.sourceEventId) ?? []), event]);
+    }
+  })();
+  return { bySource, stop: () => sub.unsubscribe() };
+}
+
+/** Polls until `check` holds; fails with `what()` after the timeout. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
