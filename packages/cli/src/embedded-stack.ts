@@ -6,9 +6,17 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Kvm } from "@nats-io/kv";
-import { type Bus, closeBus, connectBus, createLogger, type Logger, provision } from "@speakers/bus";
+import {
+  type Bus,
+  closeBus,
+  connectBus,
+  createLogger,
+  defaultTopology,
+  type Logger,
+  provision,
+} from "@speakers/bus";
 import { defaultWorkerDir, ensureWorker } from "@speakers/embedding-client";
-import { KV_BUCKETS, MODELS, modelKey } from "@speakers/events";
+import { audioRetentionFromEnv, KV_BUCKETS, MODELS, modelKey } from "@speakers/events";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import {
   createRegistry,
@@ -70,7 +78,8 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     stops.push(() => server.stop());
     const bus = await connectBus({ servers: server.url, name: "speakers-cli", logger });
     stops.push(() => closeBus(bus));
-    await provision(bus);
+    // SPEAKERS_AUDIO_MAX_AGE / _MAX_BYTES: how much history is kept, and so how far a replay reaches.
+    await provision(bus, defaultTopology(audioRetentionFromEnv(env)));
     // The live worker must run the live model (`speakers model use` may have switched it in this data folder).
     const model = options.model ?? (await storedLiveModel(bus)) ?? env.SPEAKERS_MODEL;
     const worker = await ensureWorker({

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { enrollCommand } from "./commands/enroll.js";
 import { evalCommand } from "./commands/eval.js";
 import { registerProvision } from "./commands/provision.js";
+import { registerReplayCommands } from "./commands/replay.js";
 import {
   deleteCommand,
   identifyCommand,
@@ -18,6 +19,8 @@ export interface ProgramDeps {
   output?: Output;
   /** How a command gets its stack (tests pass one that is already running). */
   openStack?: () => Promise<EmbeddedStack>;
+  /** Environment for workers a command starts (MODEL_SOURCE, ...); default this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function buildProgram(deps: ProgramDeps = {}): Command {
@@ -107,6 +110,7 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
     .option("--json", "print one JSON object")
     .action((dir: string, o: { enroll?: string; json?: boolean }) => evalCommand(out, dir, o));
   registerProvision(program, out);
+  registerReplayCommands(program, out, withStack, deps.env ?? process.env);
   return program;
 }
 

@@ -11,6 +11,7 @@ export * from "./export.js";
 export * from "./headers.js";
 export * from "./model.js";
 export * from "./registry-service.js";
+export * from "./retention.js";
 export * from "./speaker.js";
 export * from "./topology.js";
 export * from "./validate.js";
