@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { SpeakersError } from "@speakers/events";
+import { audioRetentionFromEnv, SpeakersError } from "@speakers/events";
 
 export interface StackConfig {
   /** An existing NATS server; unset starts an embedded nats-server with its store under `dataDir`. */
@@ -14,6 +14,8 @@ export interface StackConfig {
   mqttUrl: string | undefined;
   /** SPEAKERS_MODEL for a worker the stack starts (unset: the worker's own default). */
   model: string | undefined;
+  /** How much captured audio the AUDIO stream keeps (unset fields: ADR 0001's defaults). */
+  audioRetention: ReturnType<typeof audioRetentionFromEnv>;
 }
 
 export const DEFAULT_CAPTURE_PORT = 8750;
@@ -22,7 +24,7 @@ export const DEFAULT_NATS_PORT = 4222;
 /**
  * NATS_URL (unset: embedded), SPEAKERS_DATA_DIR (./data), NATS_PORT (4222, embedded only),
  * CAPTURE_HTTP_HOST (127.0.0.1), PORT or CAPTURE_HTTP_PORT (8750), MQTT_URL (unset: no Home Assistant),
- * SPEAKERS_MODEL.
+ * SPEAKERS_MODEL, SPEAKERS_AUDIO_MAX_AGE / SPEAKERS_AUDIO_MAX_BYTES (AUDIO retention).
  */
 export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): StackConfig {
   return {
@@ -35,6 +37,7 @@ export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = p
     },
     mqttUrl: nonEmpty(env.MQTT_URL),
     model: nonEmpty(env.SPEAKERS_MODEL),
+    audioRetention: audioRetentionFromEnv(env),
   };
 }
 

@@ -3,7 +3,15 @@
  * streams, the embedding worker, the registry, HTTP capture and the plugins. Nothing starts until start().
  */
 import { createCapture, DEFAULT_LIMITS } from "@speakers/audio-capture";
-import { type Bus, closeBus, connectBus, createLogger, type Logger, provision } from "@speakers/bus";
+import {
+  type Bus,
+  closeBus,
+  connectBus,
+  createLogger,
+  defaultTopology,
+  type Logger,
+  provision,
+} from "@speakers/bus";
 import { type AnyPlugin, type RunningPlugins, runPlugins } from "@speakers/plugin-sdk";
 import { createRegistry } from "@speakers/speaker-registry";
 import type { StackConfig } from "./config.js";
@@ -78,7 +86,7 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       const b = await connectBus({ servers: natsUrl, name: "speakers-stack", logger });
       bus = b;
       started.push({ name: "bus", stop: () => closeBus(b) });
-      await provision(b);
+      await provision(b, defaultTopology(config.audioRetention));
 
       const worker = await startWorker({ nc: b.nc, natsUrl, model: config.model, logger });
       started.push({ name: "worker", stop: () => worker.stop() });

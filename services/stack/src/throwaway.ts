@@ -18,6 +18,7 @@ export function throwawayStack(logger: Logger): { stack: Stack; dataDir: string;
     http: { host: "127.0.0.1", port: 0 },
     mqttUrl: undefined,
     model: process.env.SPEAKERS_MODEL || undefined,
+    audioRetention: {},
   };
   const stack = createStack(config, { logger, ...defaultPlugins(config) });
   return {

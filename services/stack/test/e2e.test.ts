@@ -48,6 +48,8 @@ describe("capture -> worker -> registry -> plugins, as one stack", () => {
       http: { host: "127.0.0.1", port: 0 },
       mqttUrl: broker.url,
       model: "ge2e",
+      // What SPEAKERS_AUDIO_MAX_AGE=7d gives; the default is 30 days, so the stream shows which one was used.
+      audioRetention: { audioMaxAgeMs: 7 * 86_400_000 },
     };
     const logger = createLogger("stack-e2e", { level: process.env.LOG_LEVEL ?? "silent" });
     stack = createStack(config, { logger, ...defaultPlugins(config) });
@@ -60,6 +62,11 @@ describe("capture -> worker -> registry -> plugins, as one stack", () => {
     await broker?.stop();
     await nats?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("keeps captured audio as long as the configured retention says", async () => {
+    const audio = await stack.bus.jsm.streams.info("AUDIO");
+    expect(audio.config.max_age).toBe(7 * 86_400 * 1e9);
   });
 
   it("runs presence, unknown-voices and, with MQTT configured, home-assistant", () => {

@@ -9,7 +9,7 @@ import {
   provision,
   splitServerCredentials,
 } from "@speakers/bus";
-import { SpeakersError } from "@speakers/events";
+import { audioRetentionFromEnv, SpeakersError } from "@speakers/events";
 import { type Command, InvalidArgumentError } from "commander";
 import type { Output } from "../output.js";
 
@@ -48,10 +48,12 @@ export async function provisionCommand(out: Output, o: ProvisionCommandOptions):
     });
   }
   const replicas = Number(o.replicas ?? "1");
+  // Read before connecting: a malformed SPEAKERS_AUDIO_MAX_AGE / _MAX_BYTES fails without touching the server.
+  const topology = defaultTopology({ replicas, ...audioRetentionFromEnv(env) });
   const logger = createLogger("speakers-provision", { level: env.LOG_LEVEL ?? "warn" });
   const bus = await connectBus({ servers: url, name: "speakers-provision", logger });
   try {
-    const report = await settled(() => provision(bus, defaultTopology({ replicas })), o.attempts ?? 10, out);
+    const report = await settled(() => provision(bus, topology), o.attempts ?? 10, out);
     if (o.json) out.out(JSON.stringify({ replicas, ...report }));
     else {
       const line = (kind: string, items: Record<string, string>) =>
