@@ -1,9 +1,11 @@
 /**
- * What a `speakers` command runs against. With NATS_URL set, the running system. Without it, an embedded
- * default: a local nats-server with its store in a data folder, the worker, and the registry in-process,
- * all stopped again when the command ends. Reusable by `pnpm start`/`pnpm demo`.
+ * What a `speakers` command runs against. With NATS_URL set, the running system. Without it, the `pnpm start`
+ * stack of the data folder when one runs (its `stack.json`); otherwise an embedded default: a local
+ * nats-server with its store in the data folder, the worker, and the registry in-process, all stopped again
+ * when the command ends.
  */
-import { mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import {
@@ -17,7 +19,6 @@ import {
 } from "@speakers/bus";
 import { defaultWorkerDir, ensureWorker } from "@speakers/embedding-client";
 import { audioRetentionFromEnv, KV_BUCKETS, MODELS, modelKey } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import {
   createRegistry,
   enrollmentPolicyFromEnv,
@@ -25,6 +26,10 @@ import {
   type Registry,
   readLiveModel,
 } from "@speakers/speaker-registry";
+import { startEmbeddedNats } from "./embedded-nats.js";
+import { runningStack } from "./running-stack.js";
+import { stopOnSignal } from "./stop-on-signal.js";
+import { logWorkerLine } from "./worker-log.js";
 
 export interface EmbeddedStackOptions {
   /** Use this server instead of starting one (default $NATS_URL). */
@@ -44,37 +49,45 @@ export interface EmbeddedStackOptions {
 export interface EmbeddedStack {
   readonly url: string;
   readonly bus: Bus;
-  /** True when this process started the server, worker and registry. */
+  /** True when this process started the server, worker and registry; false for NATS_URL or a running stack. */
   readonly embedded: boolean;
+  /** Idempotent. */
   stop(): Promise<void>;
 }
-
-/** The embedded server's payload limit: enrollment and identify send whole recordings. */
-const EMBEDDED_MAX_PAYLOAD = "8MB";
 
 export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger("speakers-cli", { level: env.LOG_LEVEL ?? "warn" });
   const external = options.isolated ? undefined : (options.natsUrl ?? env.NATS_URL);
-  if (external) {
-    const bus = await connectBus({ servers: external, name: "speakers-cli", logger });
-    return { url: external, bus, embedded: false, stop: () => closeBus(bus) };
+  if (external) return await joined(external, logger);
+  const dataDir = options.isolated ? undefined : resolve(options.dataDir ?? env.SPEAKERS_DATA_DIR ?? "data");
+  const running = dataDir === undefined ? undefined : runningStack(dataDir);
+  if (running) {
+    // Its worker and registry serve this command; a failed connect means the file outlived its stack.
+    const stack = await joined(running.url, logger).catch(() => undefined);
+    if (stack) return stack;
+    logger.warn({ url: running.url }, "the stack in stack.json does not answer; starting an embedded one");
   }
 
   const stops: (() => Promise<unknown>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= (async () => {
+      for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    })();
+    return stopping;
   };
+  const release = stopOnSignal(stopAll);
+  stops.push(async () => release());
   try {
-    let storeDir: string | undefined;
-    if (!options.isolated) {
-      storeDir = join(resolve(options.dataDir ?? env.SPEAKERS_DATA_DIR ?? "data"), "nats");
-      mkdirSync(storeDir, { recursive: true });
+    let dir = dataDir;
+    if (dir === undefined) {
+      const temp = mkdtempSync(join(tmpdir(), "speakers-isolated-"));
+      stops.push(async () => rmSync(temp, { recursive: true, force: true }));
+      dir = temp;
     }
-    const server: NatsServer = await startNatsServer({
-      ...(storeDir === undefined ? {} : { storeDir }),
-      configText: `max_payload: ${EMBEDDED_MAX_PAYLOAD}\n`,
-    });
+    // A free port: the command talks to it in-process, and a `pnpm start` may hold 4222.
+    const server = await startEmbeddedNats({ dataDir: dir, port: 0, logger });
     stops.push(() => server.stop());
     const bus = await connectBus({ servers: server.url, name: "speakers-cli", logger });
     stops.push(() => closeBus(bus));
@@ -82,12 +95,16 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     await provision(bus, defaultTopology(audioRetentionFromEnv(env)));
     // The live worker must run the live model (`speakers model use` may have switched it in this data folder).
     const model = options.model ?? (await storedLiveModel(bus)) ?? env.SPEAKERS_MODEL;
+    const workerLog = logger.child({ component: "worker" });
     const worker = await ensureWorker({
       nc: bus.nc,
       cwd: defaultWorkerDir(env),
       env,
       ...(model ? { model } : {}),
       ...(options.audioRoots === undefined ? {} : { audioRoots: options.audioRoots }),
+      // At the CLI's level (warn by default): a worker that fails to load says why. Its drain on stop ends
+      // with a disconnect warning, expected then.
+      onLog: (line) => logWorkerLine(workerLog, line, stopping !== undefined),
     });
     stops.push(() => worker.stop());
     const registry: Registry = createRegistry({
@@ -103,6 +120,16 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     await stopAll();
     throw err;
   }
+}
+
+async function joined(url: string, logger: Logger): Promise<EmbeddedStack> {
+  const bus = await connectBus({ servers: url, name: "speakers-cli", logger });
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= closeBus(bus);
+    return stopping;
+  };
+  return { url, bus, embedded: false, stop };
 }
 
 /** The live model's name (`ecapa`, `ge2e`) if this store has one. */

@@ -14,8 +14,8 @@ export function banner(urls: StackUrls, options: { mqtt: boolean; plugins: reado
     }`,
     "",
     "  1. Enroll a voice from a few clips (in another terminal):",
-    // Without NATS_URL the CLI would start a server of its own on the same data folder instead of using this one.
-    `       NATS_URL=${urls.nats} pnpm speakers enroll <name> <files…>`,
+    // An embedded stack announces itself in <data dir>/stack.json, which the CLI joins; an external one does not.
+    `       ${urls.natsStore ? "" : `NATS_URL=${urls.nats} `}pnpm speakers enroll <name> <files…>`,
     "  2. Send audio as a microphone would:",
     `       curl --data-binary @clip.flac -H 'Content-Type: audio/flac' '${audio}'`,
     "  3. Watch the identifications below (speaker.identified), or try `pnpm demo`.",

@@ -12,10 +12,10 @@ import {
   type Logger,
   provision,
 } from "@speakers/bus";
+import { announceStack, startEmbeddedNats } from "@speakers/cli";
 import { type AnyPlugin, type RunningPlugins, runPlugins } from "@speakers/plugin-sdk";
 import { createRegistry } from "@speakers/speaker-registry";
 import type { StackConfig } from "./config.js";
-import { startEmbeddedNats } from "./embedded-nats.js";
 import { startWorker } from "./worker.js";
 
 export interface StackUrls {
@@ -115,6 +115,12 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       // Capture goes first on stop: no new audio while the rest drains.
       started.push({ name: "capture", stop: () => capture.close() });
 
+      if (natsStore !== undefined) {
+        // Now that the worker and registry answer, `speakers` commands on this data folder join this stack
+        // instead of starting a second server on its store. Removed first on stop, before anything stops.
+        const withdraw = announceStack(config.dataDir, { url: natsUrl, pid: process.pid });
+        started.push({ name: "stack.json", stop: async () => withdraw() });
+      }
       urls = { nats: natsUrl, capture: capture.url as string, ...(natsStore ? { natsStore } : {}) };
       return urls;
     } catch (err) {

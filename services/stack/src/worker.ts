@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "@speakers/bus";
+import { logWorkerLine } from "@speakers/cli";
 import { ensureWorker } from "@speakers/embedding-client";
 import { SpeakersError } from "@speakers/events";
 
@@ -25,14 +26,8 @@ export async function startWorker(opts: {
     nc: opts.nc,
     servers: opts.natsUrl,
     ...(opts.model === undefined ? {} : { model: modelName(opts.model) }),
-    onLog: (line) => {
-      if (!line) return;
-      // "2026-11-23 23:41:48,689 INFO speaker_worker: ..." -> the level, then the message without the timestamp.
-      const level = / (ERROR|CRITICAL) /.test(line) ? "error" : / WARNING /.test(line) ? "warn" : "info";
-      const msg = line.replace(/^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) /, "");
-      // Its own drain on stop ends with a disconnect warning: expected then, not worth a warning.
-      log[stopping && level === "warn" ? "info" : level](msg);
-    },
+    // Its own drain on stop ends with a disconnect warning: expected then, not worth a warning.
+    onLog: (line) => logWorkerLine(log, line, stopping),
   });
   if (handle.started) log.info({ childPid: handle.pid }, "embedding worker started");
   else log.info("an embedding worker already answers on the bus; using it");

@@ -55,6 +55,17 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv) {
   };
 }
 
+/** `pnpm speakers ...` as a user runs it from the repository, without NATS_URL. */
+async function speakers(args: string[], env: NodeJS.ProcessEnv) {
+  const childEnv = { ...process.env, ...env };
+  delete childEnv.NATS_URL;
+  return await promisify(execFile)("node", [join(root, "packages/cli/dist/main.js"), ...args], {
+    cwd: root,
+    env: childEnv,
+    timeout: 120_000,
+  });
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -83,8 +94,11 @@ describe("pnpm start", () => {
       await main.until("Ctrl-C stops everything", 180_000);
       const out = main.output();
       expect(out).toContain("pnpm speakers enroll <name> <files…>");
+      // The CLI finds this stack by itself; the banner no longer asks for NATS_URL.
+      expect(out).not.toContain("NATS_URL=");
       expect(out).toContain("curl --data-binary @clip.flac -H 'Content-Type: audio/flac'");
       const capture = /Capture {4}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+      const natsUrl = /NATS {7}(nats:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
       const lines = out
         .split("\n")
         .filter((l) => l.startsWith("{"))
@@ -107,6 +121,36 @@ describe("pnpm start", () => {
       expect(res.status).toBe(202);
       await main.until("unknown voice at kitchen", 60_000);
 
+      // `pnpm speakers` without NATS_URL joins this stack (its stack.json) instead of starting its own server.
+      const announced = JSON.parse(readFileSync(join(dataDir, "stack.json"), "utf8")) as { url: string };
+      expect(announced).toEqual({ url: natsUrl, pid: main.child.pid });
+      const speaker = devSpeakers()[1] as { speaker: string; files: string[] };
+      const enroll = await speakers(["enroll", "joiner", ...speaker.files.slice(0, 3)], {
+        SPEAKERS_DATA_DIR: dataDir,
+        LOG_LEVEL: "info",
+      });
+      expect(enroll.stdout).toMatch(/^joiner \(/m);
+      // Its one connection went to this stack's server (an embedded one of its own would listen elsewhere).
+      const connected = enroll.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { msg?: string; server?: string })
+        .filter((l) => l.msg === "connected to NATS");
+      expect(connected.map((l) => l.server)).toEqual([natsUrl.slice("nats://".length)]);
+      const listed = await speakers(["list", "--json"], { SPEAKERS_DATA_DIR: dataDir });
+      const names = (JSON.parse(listed.stdout) as { speakers: { name: string }[] }).speakers.map(
+        (s) => s.name,
+      );
+      expect(names).toEqual(["joiner"]);
+      // The stack's own registry holds the voice: a clip of that speaker sent to its capture is named.
+      const again = await fetch(`${capture}/v1/audio?device=hall`, {
+        method: "POST",
+        headers: { "Content-Type": "audio/flac" },
+        body: readFileSync(speaker.files[4] as string),
+      });
+      expect(again.status).toBe(202);
+      await main.until("joiner at hall", 60_000);
+
       process.kill(-(main.child.pid as number), "SIGINT");
       expect(await main.exited).toBe(0);
       expect(main.output()).toContain("stack stopped");
@@ -115,6 +159,8 @@ describe("pnpm start", () => {
       expect(alive(workerPid)).toBe(false);
       // The embedded server kept its store in the data folder, for the next start.
       expect(existsSync(join(dataDir, "nats", "jetstream"))).toBe(true);
+      // A stopped stack is no longer announced, so the next command starts its own.
+      expect(existsSync(join(dataDir, "stack.json"))).toBe(false);
     } finally {
       main.kill();
     }

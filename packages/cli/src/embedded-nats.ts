@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@speakers/bus";
 import { SpeakersError } from "@speakers/events";
-import { freePort, requireNatsServer } from "@speakers/nats-testing";
 import { type Child, spawnChild } from "./child.js";
+import { freePort, requireNatsServer } from "./nats-binary.js";
 
 export interface EmbeddedNats {
   readonly url: string;
@@ -13,8 +13,9 @@ export interface EmbeddedNats {
 }
 
 /**
- * A nats-server for a single-machine install: JetStream files under `<dataDir>/nats` (kept across runs),
- * loopback only. Unlike the test harness it survives a Ctrl-C until the stack has drained into it.
+ * The one runtime launcher of an embedded nats-server (`pnpm start`, `pnpm demo`, and `speakers` without
+ * NATS_URL): JetStream files under `<dataDir>/nats` (kept across runs), loopback only. It runs in its own
+ * process group, so a terminal's Ctrl-C reaches only its owner, which drains into it before stopping it.
  */
 export async function startEmbeddedNats(opts: {
   dataDir: string;
