@@ -4,20 +4,29 @@ import { defineConfig } from "vitest/config";
 
 // Tests import packages by name; point those names at src so a test never runs a stale dist/.
 const root = import.meta.dirname;
-const alias: Record<string, string> = {};
+const alias: { find: string; replacement: string }[] = [];
 for (const group of ["packages", "services", "plugins"]) {
   for (const dir of readdirSync(join(root, group), { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
     try {
       const pkg = JSON.parse(readFileSync(join(root, group, dir.name, "package.json"), "utf8")) as {
         name: string;
+        exports?: Record<string, unknown>;
       };
-      alias[pkg.name] = resolve(root, group, dir.name, "src/index.ts");
+      // A subpath export "./x" (e.g. @speakers/bus/testing) is built from src/x.ts.
+      for (const sub of Object.keys(pkg.exports ?? { ".": null })) {
+        const file = sub === "." ? "index" : sub.slice(2);
+        const find = sub === "." ? pkg.name : `${pkg.name}/${file}`;
+        alias.push({ find, replacement: resolve(root, group, dir.name, `src/${file}.ts`) });
+      }
     } catch {
       // a folder without package.json is not a workspace package
     }
   }
 }
+
+// A name also matches its subpaths ("@speakers/bus" would take "@speakers/bus/testing"): longest first wins.
+alias.sort((a, b) => b.find.length - a.find.length);
 
 export default defineConfig({
   resolve: { alias },

@@ -1,32 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Bus, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
+import { connectTestBus, type TestBus as TestBusOn } from "@speakers/bus/testing";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 
-export interface TestBus {
-  server: NatsServer;
-  bus: Bus;
-  stop(): Promise<void>;
-}
+export { eventually, sleep } from "@speakers/bus/testing";
+
+export type TestBus = TestBusOn<NatsServer>;
 
 /** A real nats-server with the system's topology provisioned, and a bus that reconnects quickly. */
 export async function startTestBus(name: string): Promise<TestBus> {
-  const server = await startNatsServer();
-  const bus = await connectBus({
-    servers: server.url,
-    name,
-    logger: createLogger(name, { level: process.env.LOG_LEVEL ?? "silent" }),
-    connection: { reconnectTimeWait: 100, reconnectJitter: 50 },
-  });
-  await provision(bus);
-  return {
-    server,
-    bus,
-    async stop() {
-      await closeBus(bus).catch(() => {});
-      await server.stop();
-    },
-  };
+  return connectTestBus(await startNatsServer(), name);
 }
 
 /** The LibriSpeech dev clips (never copied into the repo). */
@@ -47,22 +30,6 @@ export function devClips(): DevClip[] {
     const [path = "", speaker = "", duration = "0", rate = "0"] = row.split(",");
     return { path: join(DEV_AUDIO, path), speaker, durationS: Number(duration), sampleRate: Number(rate) };
   });
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await sleep(50);
-  }
 }
 
 /** A PCM WAV of a tone: for header cases the dev set has no file for (it is all FLAC). */
