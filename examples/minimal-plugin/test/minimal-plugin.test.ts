@@ -2,7 +2,8 @@ import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import { type Bus, closeBus, connectBus, createLogger, provision, publish } from "@speakers/bus";
+import { publish } from "@speakers/bus";
+import { connectTestBus, type TestBus } from "@speakers/bus/testing";
 import { SpeakerIdentified } from "@speakers/events";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,30 +13,22 @@ const root = resolve(import.meta.dirname, "../../..");
 const example = resolve(import.meta.dirname, "..");
 
 describe("examples/minimal-plugin", () => {
-  let server: NatsServer;
-  let bus: Bus;
+  let stack: TestBus<NatsServer>;
 
   beforeAll(async () => {
     // Run the example as a user does: built, then `node dist/main.js`.
     await run("pnpm", ["exec", "tsc", "-b", example], { cwd: root });
-    server = await startNatsServer();
-    bus = await connectBus({
-      servers: server.url,
-      name: "example-test",
-      logger: createLogger("t", { level: "silent" }),
-    });
-    await provision(bus);
+    stack = await connectTestBus(await startNatsServer(), "example-test");
   });
   afterAll(async () => {
-    await closeBus(bus).catch(() => {});
-    await server?.stop();
+    await stack?.stop();
   });
 
   it("greets a recognised speaker with its configured greeting, and drains on SIGTERM", async () => {
     const child = spawn("node", [resolve(example, "dist/main.js")], {
       env: {
         ...process.env,
-        NATS_URL: server.url,
+        NATS_URL: stack.server.url,
         SPEAKERS_PLUGIN_HELLO: JSON.stringify({ greeting: "Hi" }),
       },
       stdio: ["ignore", "pipe", "pipe"],
@@ -54,8 +47,8 @@ describe("examples/minimal-plugin", () => {
           throw new Error(`example did not start:\n${log}`);
         await new Promise((r) => setTimeout(r, 50));
       }
-      const greeted = bus.nc.subscribe("plugin.hello.greeted", { max: 1, timeout: 10_000 });
-      const { id } = await publish(bus, SpeakerIdentified, SpeakerIdentified.fixture, {
+      const greeted = stack.bus.nc.subscribe("plugin.hello.greeted", { max: 1, timeout: 10_000 });
+      const { id } = await publish(stack.bus, SpeakerIdentified, SpeakerIdentified.fixture, {
         source: "/test/registry",
       });
       for await (const m of greeted) {
