@@ -1,4 +1,3 @@
-import type { JsMsg } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { DEFAULT_LIMITS, publishAudio } from "@speakers/audio-capture";
@@ -26,6 +25,7 @@ import { expectRefused, Violations } from "./helpers/denied.js";
 import { NATS_CONFIGS } from "./helpers/deploy-files.js";
 import { newPasswords, type Passwords, passwordEnv } from "./helpers/nats-users.js";
 import { busAs, natsUrl, readClip, waitUntil, watchIdentified } from "./helpers/speakers.js";
+import { eventIds, scan } from "./helpers/streams.js";
 
 // The real registry, logged in as `registry` on a server from deploy/nats/single.conf, doing its whole job
 // beside the real GE2E worker (as `worker`): enrollment from earlier audio events, live identification, and
@@ -185,13 +185,6 @@ describe("the registry user of deploy/nats/auth.conf", () => {
   });
 });
 
-/** The ce-id of every message in a stream, read from the headers only. */
-async function eventIds(bus: Bus, stream: string): Promise<string[]> {
-  const ids: string[] = [];
-  await scan(bus, stream, true, (m) => ids.push(m.headers?.get("ce-id") ?? ""));
-  return ids;
-}
-
 /** Subjects of SPEAKERS events that name the speaker in the body. */
 async function speakerEventsNaming(bus: Bus, speakerId: string): Promise<string[]> {
   const subjects: string[] = [];
@@ -199,19 +192,4 @@ async function speakerEventsNaming(bus: Bus, speakerId: string): Promise<string[
     if (new TextDecoder().decode(m.data).includes(speakerId)) subjects.push(m.subject);
   });
   return subjects;
-}
-
-async function scan(
-  bus: Bus,
-  stream: string,
-  headersOnly: boolean,
-  visit: (m: JsMsg) => void,
-): Promise<void> {
-  const consumer = await bus.js.consumers.get(stream, headersOnly ? { headers_only: true } : {});
-  const pending = (await consumer.info()).num_pending;
-  if (pending === 0) return;
-  for await (const m of await consumer.fetch({ max_messages: pending, expires: 5_000 })) {
-    visit(m);
-    if (m.info.pending === 0) break;
-  }
 }

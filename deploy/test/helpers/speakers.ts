@@ -57,3 +57,15 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** What every service does around a write while a cluster elects a new leader: try again, a few times. */
+export async function retried<T>(write: () => Promise<T>, attempts = 40, pauseMs = 250): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, pauseMs));
+    }
+  }
+}
