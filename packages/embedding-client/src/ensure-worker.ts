@@ -10,7 +10,7 @@ import { workerCommand } from "./worker-command.js";
 export interface EnsureWorkerOptions {
   /** Probe over this connection; the worker gets its server's URL unless `servers` is given. */
   nc?: NatsConnection;
-  /** Servers to probe and hand to the worker (default $NATS_URL, else nats://127.0.0.1:4222). */
+  /** Servers to probe and hand to the worker, all of them (default $NATS_URL, else nats://127.0.0.1:4222). */
   servers?: string | string[];
   /**
    * The model the worker must run: only a worker of this model counts as answering (checked on its model's
@@ -101,7 +101,7 @@ export async function ensureWorker(options: EnsureWorkerOptions = {}): Promise<W
         );
       }
     }
-    const natsUrl = options.servers !== undefined || !options.nc ? firstServer(servers) : serverUrl(nc);
+    const natsUrl = options.servers !== undefined || !options.nc ? workerServers(servers) : serverUrl(nc);
     return await startWorker(nc, natsUrl, options, model, role);
   } finally {
     if (ownBus) await closeBus(ownBus);
@@ -245,9 +245,15 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   }
 }
 
-function firstServer(servers: string | string[]): string {
-  const first = (Array.isArray(servers) ? servers[0] : servers.split(",")[0]) ?? "";
-  return first.includes("://") ? first : `nats://${first}`;
+/**
+ * NATS_URL for the worker: every server, comma-separated (the worker splits it), so a worker started while
+ * one cluster node is down still connects through another.
+ */
+function workerServers(servers: string | string[]): string {
+  const list = (Array.isArray(servers) ? servers : servers.split(","))
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  return list.map((s) => (s.includes("://") ? s : `nats://${s}`)).join(",");
 }
 
 function serverUrl(nc: NatsConnection): string {
