@@ -16,7 +16,7 @@ import {
   STREAMS,
 } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
-import { nameKey, voiceprintKey } from "./store/keys.js";
+import { nameKey } from "./store/keys.js";
 import { findByEventIds, scanStream } from "./stream-scan.js";
 
 export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Promise<DeleteReply> {
@@ -49,7 +49,7 @@ export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Pro
 
   const { buckets } = ctx.store;
   for (const s of samples) await buckets.samples.purge(s.key);
-  for (const v of voiceprints) await buckets.voiceprints.purge(voiceprintKey(speakerId, v.model));
+  for (const v of voiceprints) await ctx.store.purgeVoiceprint(speakerId, v.model);
   if ((await ctx.store.idForName(profile.name)) === speakerId)
     await buckets.profiles.purge(nameKey(profile.name));
   await buckets.profiles.purge(speakerId);

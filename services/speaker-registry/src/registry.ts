@@ -18,6 +18,7 @@ import { handleEmbeddingComputed } from "./identify.js";
 import { LIVE_MODEL_KEY, resolveLiveModel } from "./live-model.js";
 import { type PolicyOverrides, policyFor } from "./model-policy.js";
 import { openBuckets, RegistryStore } from "./store/registry-store.js";
+import { VoiceprintView } from "./store/voiceprint-view.js";
 
 export interface RegistryDeps {
   bus: Bus;
@@ -62,6 +63,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
   let service: Service | undefined;
   let consumer: ConsumeHandle | undefined;
   let watcher: { stop(): void; done: Promise<void> } | undefined;
+  let voiceprints: VoiceprintView | undefined;
   // Switches run one after another, so two quick changes end on the last one.
   let switching: Promise<void> = Promise.resolve();
 
@@ -97,9 +99,11 @@ export function createRegistry(deps: RegistryDeps): Registry {
     liveModel,
     async start() {
       const buckets = await openBuckets(deps.bus);
+      // Before the service answers: identification scores against this view, never a listing of the bucket.
+      voiceprints = await VoiceprintView.start(buckets.voiceprints, logger);
       const c: RegistryContext = {
         bus: deps.bus,
-        store: new RegistryStore(buckets),
+        store: new RegistryStore(buckets, voiceprints),
         embedder,
         embedderFor,
         liveModel,
@@ -141,6 +145,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
       consumer = undefined;
       await service?.stop();
       service = undefined;
+      await voiceprints?.stop();
+      voiceprints = undefined;
     },
   };
 }

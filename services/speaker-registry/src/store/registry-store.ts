@@ -11,7 +11,6 @@ import { KV_BUCKETS, type ModelRef, modelKey, OBJECT_STORES, SpeakersError } fro
 import { voiceprintOf } from "../vectors.js";
 import {
   isValidSpeakerId,
-  modelVoiceprintsFilter,
   NAME_KEY_PREFIX,
   nameKey,
   normalizeName,
@@ -19,6 +18,7 @@ import {
   voiceprintKey,
 } from "./keys.js";
 import type { ProfileRecord, SampleRecord, VoiceprintRecord } from "./records.js";
+import type { VoiceprintView } from "./voiceprint-view.js";
 
 export interface Buckets {
   profiles: KV;
@@ -70,7 +70,11 @@ function isWrongLastSequence(err: unknown): boolean {
 }
 
 export class RegistryStore {
-  constructor(readonly buckets: Buckets) {}
+  /** `view` mirrors `buckets.voiceprints`; every voiceprint write here waits until it shows there. */
+  constructor(
+    readonly buckets: Buckets,
+    readonly view: VoiceprintView,
+  ) {}
 
   async profile(speakerId: string): Promise<ProfileRecord | undefined> {
     if (!isValidSpeakerId(speakerId)) return undefined;
@@ -179,11 +183,23 @@ export class RegistryStore {
     return found.flatMap((f) => (f === undefined ? [] : [f.value]));
   }
 
-  /** Every voiceprint of one model: what identification scores against. */
+  /**
+   * Every voiceprint of one model: what identification scores against. Read from the watched view once it
+   * holds everything the bucket held at the call, so another replica's finished write is always included.
+   */
   async voiceprintsOfModel(model: ModelRef): Promise<VoiceprintRecord[]> {
-    const keys = await collect(await this.buckets.voiceprints.keys(modelVoiceprintsFilter(model)));
-    const found = await Promise.all(keys.map((k) => readJson<VoiceprintRecord>(this.buckets.voiceprints, k)));
-    return found.flatMap((f) => (f === undefined ? [] : [f.value]));
+    await this.view.sync();
+    return this.view.voiceprints(model);
+  }
+
+  /** Purges a voiceprint with its history; returns once identification no longer scores against it. */
+  async purgeVoiceprint(speakerId: string, model: ModelRef, previousSeq?: number): Promise<void> {
+    await this.buckets.voiceprints.purge(
+      voiceprintKey(speakerId, model),
+      previousSeq === undefined ? undefined : { previousSeq },
+    );
+    // A purge does not return its revision; the bucket's last one is at least that.
+    await this.view.sync();
   }
 
   /**
@@ -199,7 +215,7 @@ export class RegistryStore {
       try {
         if (samples.length === 0) {
           if (entry !== null && entry.operation === "PUT") {
-            await this.buckets.voiceprints.purge(key, { previousSeq: entry.revision });
+            await this.purgeVoiceprint(speakerId, model, entry.revision);
           }
           return undefined;
         }
@@ -210,8 +226,12 @@ export class RegistryStore {
           sampleIds: samples.map((s) => s.record.sampleId),
           updatedAt: new Date().toISOString(),
         };
-        if (entry === null) await this.buckets.voiceprints.create(key, encode(record));
-        else await this.buckets.voiceprints.update(key, encode(record), entry.revision);
+        const revision =
+          entry === null
+            ? await this.buckets.voiceprints.create(key, encode(record))
+            : await this.buckets.voiceprints.update(key, encode(record), entry.revision);
+        // The caller replies next; identification must already score against what was just written.
+        await this.view.waitFor(revision);
         return record;
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;

@@ -1,0 +1,95 @@
+/**
+ * Two registry replicas on one server: each scores against its own watched copy of the voiceprints, so a
+ * write answered by one replica must already count on the other when the next request lands there.
+ * Requests go to the `registry` queue group, so which replica answers is the server's choice; the service
+ * stats say afterwards which one did, and the test fails unless the replica that did not write answered.
+ */
+import { Svcm } from "@nats-io/services";
+import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
+import { DeleteReply, SERVICES, SpeakerIdRequest } from "@speakers/events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRegistry, type Registry } from "../src/index.js";
+import { devFiles, devSpeakers } from "./support/dev-audio.js";
+import { enrollFiles, identifyFile } from "./support/requests.js";
+import { type Stack, startStack } from "./support/stack.js";
+
+const ep = SERVICES.registry.endpoints;
+const [A] = devSpeakers();
+const filesA = devFiles(A as string);
+// Each request picks a replica at random: after this many, the other one answered with odds 1 - 2^-24.
+const IDENTIFICATIONS = 24;
+
+let stack: Stack;
+let otherBus: Bus;
+let other: Registry;
+
+beforeAll(async () => {
+  stack = await startStack();
+  const logger = createLogger("registry-replica", { level: process.env.LOG_LEVEL ?? "warn" });
+  otherBus = await connectBus({ servers: stack.server.url, name: "registry-replica", logger });
+  other = createRegistry({ bus: otherBus, logger, consume: false });
+  await other.start();
+});
+
+afterAll(async () => {
+  await other?.stop().catch(() => {});
+  if (otherBus) await closeBus(otherBus).catch(() => {});
+  await stack?.stop();
+});
+
+type Served = Map<string, Map<string, number>>;
+
+/** Requests each replica (by instance id) has answered, per endpoint. */
+async function served(): Promise<Served> {
+  // @nats-io/services pins an older nats-core; the connection is the same at runtime (as in @speakers/bus).
+  const nc = stack.bus.nc as unknown as ConstructorParameters<typeof Svcm>[0];
+  const stats = await new Svcm(nc).client().stats(SERVICES.registry.name);
+  const out: Served = new Map();
+  for await (const s of stats) {
+    out.set(s.id, new Map((s.endpoints ?? []).map((e) => [e.name, e.num_requests])));
+  }
+  return out;
+}
+
+/** The replicas that answered `endpoint` between two snapshots. */
+function answered(before: Served, after: Served, endpoint: string): string[] {
+  return [...after].flatMap(([id, counts]) =>
+    (counts.get(endpoint) ?? 0) > (before.get(id)?.get(endpoint) ?? 0) ? [id] : [],
+  );
+}
+
+/** Identifies one clip of the speaker over and over, as fast as the replies come. */
+async function identifyRepeatedly() {
+  const replies = [];
+  for (let i = 0; i < IDENTIFICATIONS; i++) replies.push(await identifyFile(stack, filesA[5] as string));
+  return replies;
+}
+
+describe("registry replicas", () => {
+  it("a speaker enrolled through one replica is identified by the other at once, and gone from it once erased", async () => {
+    const start = await served();
+    expect(start.size).toBe(2);
+
+    const enrolled = await enrollFiles(stack, "Nora", filesA.slice(0, 3));
+    const noraId = enrolled.speaker?.id as string;
+    const afterEnroll = await identifyRepeatedly();
+    for (const reply of afterEnroll) {
+      expect(reply).toMatchObject({ decision: "known", speaker: { id: noraId, name: "Nora" } });
+    }
+    const enrolledStats = await served();
+    const [writer] = answered(start, enrolledStats, "enroll");
+    expect(writer).toBeDefined();
+    expect(answered(start, enrolledStats, "identify").filter((id) => id !== writer)).toHaveLength(1);
+
+    const erased = await stack.call(ep.delete, SpeakerIdRequest, { speakerId: noraId }, DeleteReply);
+    expect(erased.erased.voiceprints).toBe(1);
+    for (const reply of await identifyRepeatedly()) {
+      expect(reply.candidates.map((c) => c.speakerId)).not.toContain(noraId);
+      expect(reply).toMatchObject({ decision: "unknown", reason: "no-voiceprints" });
+    }
+    const erasedStats = await served();
+    const [eraser] = answered(enrolledStats, erasedStats, "delete");
+    expect(eraser).toBeDefined();
+    expect(answered(enrolledStats, erasedStats, "identify").filter((id) => id !== eraser)).toHaveLength(1);
+  });
+});
