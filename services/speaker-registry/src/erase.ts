@@ -71,7 +71,7 @@ interface SpeakerHistory {
   embeddingEventIds: string[];
 }
 
-/** Events naming the speaker: identifications of their voice, their enrollment and updates. */
+/** Events naming the speaker: identifications of their voice or listing them as a candidate, enrollment, updates. */
 async function speakerHistory(bus: Bus, speakerId: string): Promise<SpeakerHistory> {
   const out: SpeakerHistory = { seqs: [], sourceEventIds: [], embeddingEventIds: [] };
   const decoder = new TextDecoder();
@@ -87,11 +87,20 @@ async function speakerHistory(bus: Bus, speakerId: string): Promise<SpeakerHisto
       out.seqs.push(msg.seq);
       if (typeof data.sourceEventId === "string") out.sourceEventIds.push(data.sourceEventId);
       if (typeof data.embeddingEventId === "string") out.embeddingEventIds.push(data.embeddingEventId);
-    } else if (data.speakerId === speakerId) {
+    } else if (data.speakerId === speakerId || listsCandidate(data.candidates, speakerId)) {
+      // Another voice's identification that ranked this speaker as a candidate still holds their name and
+      // score; it goes too (that voice's audio and embedding stay), since events cannot be rewritten in place.
       out.seqs.push(msg.seq);
     }
   });
   return out;
+}
+
+function listsCandidate(candidates: unknown, speakerId: string): boolean {
+  return (
+    Array.isArray(candidates) &&
+    candidates.some((c) => (c as { speakerId?: unknown } | null)?.speakerId === speakerId)
+  );
 }
 
 /** Erases the audio message and the Object Store clip it points at; returns how many clips went. */

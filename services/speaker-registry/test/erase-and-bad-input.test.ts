@@ -74,6 +74,25 @@ describe("erasure", () => {
     const event = seen.find((e) => e.sourceEventId === heard.id);
     expect(event?.speaker?.id).toBe(erinId);
 
+    // Kim is heard too: her identification ranks Erin as a candidate, with Erin's name and score.
+    const identifiedKim = collectEvents(stack.bus, "speaker.identified");
+    const kimBytes = read(filesB[5] as string);
+    const kimHeard = await publish(
+      stack.bus,
+      AudioCaptured,
+      {
+        source: { service: "test", deviceId: "hall" },
+        capturedAt: new Date().toISOString(),
+        format: { encoding: "flac", sampleRate: 16000, channels: 1 },
+        bytes: kimBytes.length,
+        audio: { kind: "inline" },
+      },
+      { source: "/test", body: kimBytes, contentType: "audio/flac" },
+    );
+    const seenKim = await identifiedKim.until((all) => all.some((e) => e.sourceEventId === kimHeard.id));
+    const kimEvent = seenKim.find((e) => e.sourceEventId === kimHeard.id);
+    expect(kimEvent?.candidates.map((c) => c.speakerId)).toContain(erinId);
+
     const deleted = collectEvents(stack.bus, "speaker.deleted");
     const reply = await stack.call(ep.delete, SpeakerIdRequest, { speakerId: erinId }, DeleteReply);
     expect(reply).toMatchObject({
@@ -122,8 +141,9 @@ describe("erasure", () => {
       if (body.includes(erinId) && m.subject !== "speaker.deleted") mentions.push(m.subject);
       if (m.info.pending === 0) break;
     }
-    // Kim's identifications may list Erin as a runner-up candidate; nothing else may name her.
-    expect(mentions.filter((s) => s !== "speaker.identified")).toEqual([]);
+    // Not even Kim's identification, which listed Erin as a candidate, may still name her.
+    expect(mentions).toEqual([]);
+    expect(await scan(STREAMS.AUDIO.name)).toContain(kimHeard.id);
 
     // Kim is untouched and still identified.
     const kim = await getSpeaker(stack, keep.speaker?.id as string);
