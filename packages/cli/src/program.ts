@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { enrollCommand } from "./commands/enroll.js";
 import { evalCommand } from "./commands/eval.js";
 import { registerProvision } from "./commands/provision.js";
+import { publishCommand } from "./commands/publish.js";
 import { registerReplayCommands } from "./commands/replay.js";
 import {
   deleteCommand,
@@ -95,6 +96,23 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
     .argument("<name>")
     .option("--json", "print the reply as JSON")
     .action(withStack((stack, name: string, o: { json?: boolean }) => deleteCommand(stack, out, name, o)));
+  program
+    .command("publish")
+    .description("publish audio files as captured audio, as if a microphone had heard them")
+    .argument("<files...>", "WAV, FLAC or Ogg recordings")
+    .option("--device <id>", "device id the clips come from", "cli")
+    .option("--room <room>", "room the device is in")
+    .option("--transcript <text>", "transcript to attach")
+    .option("--json", "print the results as JSON")
+    .action(
+      withStack(
+        (
+          stack,
+          files: string[],
+          o: { device?: string; room?: string; transcript?: string; json?: boolean },
+        ) => publishCommand(stack, out, files, o),
+      ),
+    );
   program
     .command("watch")
     .description("print live speaker events until Ctrl-C")

@@ -2,7 +2,7 @@
  * The `speakers` commands against the embedded stack (a real nats-server with a data folder, the real GE2E
  * worker, the registry in-process), as a user runs them: output text and exit codes.
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -68,6 +68,31 @@ describe("speakers CLI", () => {
     const no = await speakers("verify", "Ada", B[7] as string);
     expect(no).toMatchObject({ code: 3 });
     expect(no.out).toMatch(/^no match/);
+  });
+
+  it("publishes files as captured audio that the worker and registry then identify", async () => {
+    const heard: { sourceEventId: string; decision: string; speaker?: { name: string } }[] = [];
+    const sub = stack.bus.nc.subscribe("speaker.identified");
+    void (async () => {
+      for await (const m of sub) heard.push(JSON.parse(new TextDecoder().decode(m.data)));
+    })();
+    const bad = join(dataDir, "notes.wav");
+    writeFileSync(bad, "not audio at all");
+    const published = await speakers("publish", A[7] as string, bad, "--room", "hall", "--json");
+    expect(published.code).toBe(1);
+    const rows = JSON.parse(published.out) as { ok: boolean; id?: string; error?: { code: string } }[];
+    expect(rows[1]).toMatchObject({ ok: false, error: { code: "AUDIO_CORRUPT" } });
+    const id = rows[0]?.id as string;
+    expect(rows[0]?.ok).toBe(true);
+    const deadline = Date.now() + 60_000;
+    while (!heard.some((e) => e.sourceEventId === id) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    sub.unsubscribe();
+    expect(heard.find((e) => e.sourceEventId === id)).toMatchObject({
+      decision: "known",
+      speaker: { name: "Ada" },
+    });
   });
 
   it("renames and erases by name", async () => {

@@ -91,7 +91,7 @@ describe("erasure", () => {
     );
     const seenKim = await identifiedKim.until((all) => all.some((e) => e.sourceEventId === kimHeard.id));
     const kimEvent = seenKim.find((e) => e.sourceEventId === kimHeard.id);
-    expect(kimEvent?.candidates.map((c) => c.speakerId)).toContain(erinId);
+    expect(kimEvent?.candidates.map((c: { speakerId: string }) => c.speakerId)).toContain(erinId);
 
     const deleted = collectEvents(stack.bus, "speaker.deleted");
     const reply = await stack.call(ep.delete, SpeakerIdRequest, { speakerId: erinId }, DeleteReply);
