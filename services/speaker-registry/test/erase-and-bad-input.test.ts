@@ -38,6 +38,26 @@ const [A, B] = devSpeakers();
 const filesA = devFiles(A as string);
 const filesB = devFiles(B as string);
 
+/** Publishes a recording as captured audio and waits for its identification. */
+async function hear(file: string, deviceId: string) {
+  const identified = collectEvents(stack.bus, "speaker.identified");
+  const bytes = read(file);
+  const heard = await publish(
+    stack.bus,
+    AudioCaptured,
+    {
+      source: { service: "test", deviceId },
+      capturedAt: new Date().toISOString(),
+      format: { encoding: "flac", sampleRate: 16000, channels: 1 },
+      bytes: bytes.length,
+      audio: { kind: "inline" },
+    },
+    { source: "/test", body: bytes, contentType: "audio/flac" },
+  );
+  const seen = await identified.until((all) => all.some((e) => e.sourceEventId === heard.id));
+  return { heard, event: seen.find((e) => e.sourceEventId === heard.id) };
+}
+
 beforeAll(async () => {
   stack = await startStack();
 });
@@ -56,41 +76,11 @@ describe("erasure", () => {
     expect(clipNames).toHaveLength(3);
 
     // Erin is heard in the kitchen once.
-    const identified = collectEvents(stack.bus, "speaker.identified");
-    const bytes = read(filesA[5] as string);
-    const heard = await publish(
-      stack.bus,
-      AudioCaptured,
-      {
-        source: { service: "test", deviceId: "kitchen" },
-        capturedAt: new Date().toISOString(),
-        format: { encoding: "flac", sampleRate: 16000, channels: 1 },
-        bytes: bytes.length,
-        audio: { kind: "inline" },
-      },
-      { source: "/test", body: bytes, contentType: "audio/flac" },
-    );
-    const seen = await identified.until((all) => all.some((e) => e.sourceEventId === heard.id));
-    const event = seen.find((e) => e.sourceEventId === heard.id);
+    const { heard, event } = await hear(filesA[5] as string, "kitchen");
     expect(event?.speaker?.id).toBe(erinId);
 
     // Kim is heard too: her identification ranks Erin as a candidate, with Erin's name and score.
-    const identifiedKim = collectEvents(stack.bus, "speaker.identified");
-    const kimBytes = read(filesB[5] as string);
-    const kimHeard = await publish(
-      stack.bus,
-      AudioCaptured,
-      {
-        source: { service: "test", deviceId: "hall" },
-        capturedAt: new Date().toISOString(),
-        format: { encoding: "flac", sampleRate: 16000, channels: 1 },
-        bytes: kimBytes.length,
-        audio: { kind: "inline" },
-      },
-      { source: "/test", body: kimBytes, contentType: "audio/flac" },
-    );
-    const seenKim = await identifiedKim.until((all) => all.some((e) => e.sourceEventId === kimHeard.id));
-    const kimEvent = seenKim.find((e) => e.sourceEventId === kimHeard.id);
+    const { heard: kimHeard, event: kimEvent } = await hear(filesB[5] as string, "hall");
     expect(kimEvent?.candidates.map((c: { speakerId: string }) => c.speakerId)).toContain(erinId);
 
     const deleted = collectEvents(stack.bus, "speaker.deleted");
