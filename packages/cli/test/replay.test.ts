@@ -286,6 +286,11 @@ describe("replay with another model, and switching the live model", () => {
       await eventually("the registry to follow", async () =>
         modelKey(registry.liveModel()) === modelKey(MODELS.ecapa) ? true : undefined,
       );
+      // ... and says so in its service STATS (health checks and operators read it there).
+      const stats = (await bus.nc.request(`$SRV.STATS.${SERVICES.registry.name}`, undefined)).json<{
+        endpoints: { data?: { liveModel?: string } }[];
+      }>();
+      expect(stats.endpoints[0]?.data?.liveModel).toBe(modelKey(MODELS.ecapa));
       const info = await eventually("the consumer filter to move", async () => {
         const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
         return i.config.filter_subjects?.[0] === ecapaSubject || i.config.filter_subject === ecapaSubject

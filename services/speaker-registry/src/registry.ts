@@ -118,7 +118,9 @@ export function createRegistry(deps: RegistryDeps): Registry {
         version: deps.version ?? "0.1.0",
         description: "Speaker registry: enrollment, identification and verification against voiceprints",
         queue: SERVICES.registry.queue,
-        metadata: { liveModel: modelKey(live) },
+        // The live model can change while the service runs (speakers model use): INFO metadata is fixed at
+        // start, so it is reported in STATS, which is computed on each request.
+        statsHandler: async () => ({ liveModel: modelKey(liveModel()) }),
       });
       addRegistryEndpoints(c, service);
       if (deps.consume ?? true) await follow(c, live);
