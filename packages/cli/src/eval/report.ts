@@ -9,7 +9,7 @@ export function formatReport(r: EvalReport): string {
     `  ${r.speakers} speakers, ${r.files} files: ${r.enrolled_files} enrolled (first ${r.enroll_per_speaker} per speaker), ${r.test_files} identified`,
     `  Identification accuracy (rank 1):        ${pct(r.identification_accuracy)}`,
     `  Identified as the right speaker at the default decision: ${pct(r.identification_accuracy_at_threshold)}`,
-    `  Equal error rate over all pairs:          ${pct(r.eer)} (at cosine ${r.eer_threshold.toFixed(3)})`,
+    `  Equal error rate, clip vs voiceprint:     ${pct(r.eer)} (at cosine ${r.eer_threshold.toFixed(3)})`,
     `  Open set, each speaker held out as a stranger (threshold ${r.threshold}, margin ${r.margin}):`,
     `    false accepts ${pct(r.open_set_far)} of ${r.stranger_trials} stranger trials`,
     `    false rejects ${pct(r.open_set_frr)} of ${r.enrolled_trials} enrolled trials`,
