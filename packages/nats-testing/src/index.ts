@@ -1,3 +1,4 @@
+export { DEV_AUDIO, type DevClip, devClips } from "./dev-audio.js";
 export { INSTALL_COMMAND, NatsTestingError, type NatsTestingErrorCode } from "./errors.js";
 export {
   type FindNatsServerOptions,

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { type Bus, publish } from "@speakers/bus";
 import { connectTestBus, type TestBus as TestBusOn } from "@speakers/bus/testing";
 import type { SpeakerIdentified as SpeakerIdentifiedPayload } from "@speakers/events";
@@ -7,32 +5,13 @@ import { SpeakerIdentified } from "@speakers/events";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 
 export { eventually, sleep } from "@speakers/bus/testing";
+export { DEV_AUDIO, type DevClip, devClips } from "@speakers/nats-testing";
 
 export type TestBus = TestBusOn<NatsServer>;
 
 /** A real nats-server with the system's topology provisioned, and a bus that reconnects quickly. */
 export async function startTestBus(name: string): Promise<TestBus> {
   return connectTestBus(await startNatsServer(), name);
-}
-
-/** The LibriSpeech dev clips (never copied into the repo). */
-export const DEV_AUDIO =
-  process.env.SPEAKERS_DEV_AUDIO ?? resolve(import.meta.dirname, "../../../../shared/audio/dev");
-
-export interface DevClip {
-  path: string;
-  speaker: string;
-  durationS: number;
-  sampleRate: number;
-}
-
-/** Rows of the dev set's manifest.csv: path,speaker,duration_s,sample_rate,sha256. */
-export function devClips(): DevClip[] {
-  const rows = readFileSync(join(DEV_AUDIO, "manifest.csv"), "utf8").trim().split("\n").slice(1);
-  return rows.map((row) => {
-    const [path = "", speaker = "", duration = "0", rate = "0"] = row.split(",");
-    return { path: join(DEV_AUDIO, path), speaker, durationS: Number(duration), sampleRate: Number(rate) };
-  });
 }
 
 let identifiedNo = 0;
