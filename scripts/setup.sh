@@ -33,12 +33,20 @@ install_nats_server() {
   fi
 }
 
-install_mosquitto() {
-  # The Home Assistant plugin's tests run against a real broker.
-  if ! [ -x /usr/sbin/mosquitto ]; then
-    local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-    $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mosquitto >/dev/null
-  fi
+# Debian packages the stack and its tests run against: Mosquitto (the Home Assistant plugin's broker),
+# Chromium (the console's browser tests), ffmpeg (encodes test fixtures in the formats people have),
+# and ShellCheck (lints these scripts). Root needs no sudo; anyone else does.
+APT_PACKAGES=(mosquitto chromium ffmpeg shellcheck)
+install_debian_packages() {
+  local missing=() pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local as_root=()
+  [ "$(id -u)" = 0 ] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 install_python_env() {
@@ -51,6 +59,6 @@ install_python_env() {
 timed pnpm install_pnpm
 timed node-modules install_node_modules
 timed nats-server install_nats_server
-timed mosquitto install_mosquitto
+timed debian-packages install_debian_packages
 timed python-env install_python_env
 echo "[setup] done: nats-server at $BIN_DIR/nats-server, worker env at services/embedding-worker/.venv"
