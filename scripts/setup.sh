@@ -36,7 +36,9 @@ install_nats_server() {
 # Debian packages the stack and its tests run against: Mosquitto (the Home Assistant plugin's broker),
 # Chromium (the console's browser tests), ffmpeg (encodes test fixtures in the formats people have),
 # and ShellCheck (lints these scripts). Root needs no sudo; anyone else does.
-APT_PACKAGES=(mosquitto chromium ffmpeg shellcheck)
+# SPEAKERS_APT_PACKAGES overrides the list and SPEAKERS_APT_SIMULATE=1 makes apt-get only simulate: the
+# setup check in scripts/test.sh runs this step that way with a package that is surely missing.
+read -r -a APT_PACKAGES <<<"${SPEAKERS_APT_PACKAGES:-mosquitto chromium ffmpeg shellcheck}"
 install_debian_packages() {
   local missing=() pkg
   for pkg in "${APT_PACKAGES[@]}"; do
@@ -45,8 +47,12 @@ install_debian_packages() {
   [ ${#missing[@]} -eq 0 ] && return 0
   local as_root=()
   [ "$(id -u)" = 0 ] || as_root=(sudo)
+  local simulate=()
+  [ "${SPEAKERS_APT_SIMULATE:-0}" = 1 ] && simulate=(--simulate)
+  echo "[setup] installing Debian packages: ${missing[*]}"
   "${as_root[@]}" apt-get update -qq
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${simulate[@]}" "${missing[@]}" >/dev/null
 }
 
 install_python_env() {
@@ -56,9 +62,12 @@ install_python_env() {
   (cd services/embedding-worker && uv sync --frozen --quiet)
 }
 
-timed pnpm install_pnpm
-timed node-modules install_node_modules
-timed nats-server install_nats_server
-timed debian-packages install_debian_packages
-timed python-env install_python_env
-echo "[setup] done: nats-server at $BIN_DIR/nats-server, worker env at services/embedding-worker/.venv"
+STEPS=(pnpm:install_pnpm node-modules:install_node_modules nats-server:install_nats_server
+  debian-packages:install_debian_packages python-env:install_python_env)
+# `setup.sh` runs every step; `setup.sh STEP…` runs only those (e.g. `setup.sh debian-packages`).
+for entry in "${STEPS[@]}"; do
+  name=${entry%%:*}
+  if [ $# -eq 0 ] || [[ " $* " == *" $name "* ]]; then timed "$name" "${entry#*:}"; fi
+done
+[ $# -eq 0 ] && echo "[setup] done: nats-server at $BIN_DIR/nats-server, worker env at services/embedding-worker/.venv"
+exit 0

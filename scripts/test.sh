@@ -13,6 +13,7 @@ step() {
 }
 
 step lint pnpm -s lint
+step setup-check bash scripts/check-setup.sh
 step typecheck pnpm -s typecheck
 step contract node packages/events/dist/export-main.js --check
 step test:ts pnpm -s test:ts
