@@ -14,7 +14,7 @@ import { type Mosquitto, startMosquitto } from "../../../../plugins/home-assista
 export interface Chain {
   nats: NatsServer;
   bus: Bus;
-  registry: Registry;
+  registry?: Registry;
   broker?: Mosquitto;
   plugin?: RunningPlugin;
   enroll(name: string, files: readonly string[]): Promise<EnrollReply>;
@@ -30,8 +30,9 @@ export async function startChain(options: { mqtt?: boolean; worker?: boolean } =
     options.worker === false
       ? undefined
       : await ensureWorker({ servers: nats.url, model: "ge2e", readyTimeoutMs: 180_000 });
-  const registry = createRegistry({ bus, logger });
-  await registry.start();
+  // The registry asks the worker which model is live, so it runs only with one.
+  const registry = worker ? createRegistry({ bus, logger }) : undefined;
+  await registry?.start();
   let broker: Mosquitto | undefined;
   let plugin: RunningPlugin | undefined;
   if (options.mqtt) {
@@ -44,7 +45,7 @@ export async function startChain(options: { mqtt?: boolean; worker?: boolean } =
   return {
     nats,
     bus,
-    registry,
+    ...(registry ? { registry } : {}),
     ...(broker ? { broker } : {}),
     ...(plugin ? { plugin } : {}),
     async enroll(name, files) {
@@ -65,7 +66,7 @@ export async function startChain(options: { mqtt?: boolean; worker?: boolean } =
     },
     async stop() {
       await plugin?.stop().catch(() => {});
-      await registry.stop().catch(() => {});
+      await registry?.stop().catch(() => {});
       await worker?.stop();
       await closeBus(bus).catch(() => {});
       await nats.stop();
