@@ -26,7 +26,7 @@ export interface PyProcess {
 export function spawnPy(module: string, args: string[]): PyProcess {
   const child = spawn(
     "uv",
-    ["run", "--frozen", "--no-sync", "python", "-m", `speakers_wyoming_py.${module}`, ...args],
+    ["run", "--frozen", "python", "-m", `speakers_wyoming_py.${module}`, ...args],
     {
       cwd: PY_DIR,
       stdio: ["pipe", "pipe", "pipe"],
