@@ -24,14 +24,10 @@ export interface PyProcess {
 }
 
 export function spawnPy(module: string, args: string[]): PyProcess {
-  const child = spawn(
-    "uv",
-    ["run", "--frozen", "python", "-m", `speakers_wyoming_py.${module}`, ...args],
-    {
-      cwd: PY_DIR,
-      stdio: ["pipe", "pipe", "pipe"],
-    },
-  );
+  const child = spawn("uv", ["run", "--frozen", "python", "-m", `speakers_wyoming_py.${module}`, ...args], {
+    cwd: PY_DIR,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   const lines: Array<Record<string, unknown>> = [];
   const watchers = new Set<() => boolean>();
   let ended = false;
