@@ -23,7 +23,7 @@ export const SERVICE_NEEDS = {
     objectStores: [OBJECT_STORES.audioClips.name],
   },
   wyomingBridge: {
-    streams: [STREAMS.AUDIO.name, STREAMS.SPEAKERS.name],
+    streams: [STREAMS.SPEAKERS.name, STREAMS.AUDIO.name],
     objectStores: [OBJECT_STORES.audioClips.name],
   },
   plugins: {
