@@ -58,7 +58,18 @@ const py = (module: string, args: string[]): ChildProcess =>
   spawn("uv", ["run", "--frozen", "python", "-m", `speakers_wyoming_py.${module}`, ...args], {
     cwd: PY_DIR,
     stdio: ["ignore", "pipe", "inherit"],
+    // Its own process group: uv does not pass a SIGTERM on to the Python it started.
+    detached: true,
   });
+const stopPy = (child: ChildProcess | undefined) => {
+  if (child?.pid !== undefined && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+};
 
 async function lines(child: ChildProcess, until?: (l: Record<string, unknown>) => boolean) {
   const out: Array<Record<string, unknown>> = [];
@@ -81,7 +92,12 @@ async function speakAll(uri: string): Promise<number[]> {
     String(seconds),
     "--realtime",
   ]);
-  const out = await lines(child);
+  const out = await lines(child, (l) => {
+    say(
+      `  ${String(l.file)}: ${typeof l.stop_to_transcript_ms === "number" ? `${l.stop_to_transcript_ms.toFixed(0)} ms` : JSON.stringify(l)}`,
+    );
+    return false;
+  });
   const failed = out.filter((l) => typeof l.stop_to_transcript_ms !== "number");
   if (failed.length > 0) throw new Error(`utterances without a transcript: ${JSON.stringify(failed)}`);
   return out.map((l) => l.stop_to_transcript_ms as number);
@@ -165,7 +181,7 @@ try {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   code = 1;
 } finally {
-  upstream?.kill("SIGTERM");
+  stopPy(upstream);
   await dispose();
 }
 process.exit(code);

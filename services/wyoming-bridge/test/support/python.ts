@@ -27,6 +27,8 @@ export function spawnPy(module: string, args: string[]): PyProcess {
   const child = spawn("uv", ["run", "--frozen", "python", "-m", `speakers_wyoming_py.${module}`, ...args], {
     cwd: PY_DIR,
     stdio: ["pipe", "pipe", "pipe"],
+    // Its own process group: uv does not pass a SIGTERM on to the Python it started.
+    detached: true,
   });
   const lines: Array<Record<string, unknown>> = [];
   const watchers = new Set<() => boolean>();
@@ -90,8 +92,8 @@ export function spawnPy(module: string, args: string[]): PyProcess {
       });
     },
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        process.kill(-child.pid, "SIGTERM");
         await exit;
       }
     },
