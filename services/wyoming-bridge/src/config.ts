@@ -114,7 +114,12 @@ export function parseRooms(text: string): Listener[] {
       throw configError(`SPEAKERS_WYOMING_ROOMS entry ${JSON.stringify(entry)} is not room=tcp://host:port`);
     }
     const address = parseTcpUri(entry.slice(eq + 1).trim(), `SPEAKERS_WYOMING_ROOMS (${room})`);
-    rooms.push({ ...address, room, deviceId: `wyoming-${room}` });
+    const slug =
+      room
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-+|-+$/g, "") || "room";
+    rooms.push({ ...address, room, deviceId: `wyoming-${slug}` });
   }
   return rooms;
 }
