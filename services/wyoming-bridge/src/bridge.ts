@@ -65,14 +65,12 @@ export function createWyomingBridge(deps: WyomingBridgeDeps): WyomingBridge {
 
   const accept = (listener: Listener, socket: Socket) => {
     if (sockets.size >= config.maxSessions) {
-      socket.end(
-        encodeEvent(
-          errorEvent(
-            new SpeakersError("BACKPRESSURE", `The bridge already serves ${config.maxSessions} connections.`),
-          ),
-        ),
+      const busy = new SpeakersError(
+        "BACKPRESSURE",
+        `The bridge already serves ${config.maxSessions} connections.`,
       );
-      socket.destroySoon?.();
+      socket.end(encodeEvent(errorEvent(busy)));
+      setTimeout(() => socket.destroy(), 1_000).unref();
       return;
     }
     sockets.add(socket);

@@ -137,6 +137,30 @@ describe("bad input to the Wyoming bridge", () => {
     );
   });
 
+  it("turns away connections past SPEAKERS_WYOMING_MAX_SESSIONS with a BACKPRESSURE error", async () => {
+    const small = createWyomingBridge({
+      bus: chain.bus,
+      config: bridgeConfigFromEnv({
+        SPEAKERS_WYOMING_URI: "tcp://127.0.0.1:0",
+        SPEAKERS_WYOMING_MAX_SESSIONS: "1",
+      }),
+      logger,
+    });
+    await small.start();
+    try {
+      const smallPort = small.listeners[0]?.boundPort ?? 0;
+      // The first holds its slot (an open utterance); the second is refused, not queued.
+      const first = rawExchange(smallPort, [start], { waitMs: 1_500 });
+      await eventually(() => (small.stats().connections === 1 ? true : undefined));
+      const second = await rawExchange(smallPort, [frame("describe")]);
+      expect(second.closedByBridge).toBe(true);
+      expect(second.events[0]?.data).toMatchObject({ code: "BACKPRESSURE" });
+      expect((await first).closedByBridge).toBe(false);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it("serves 50 sessions at once, each to its transcript", async () => {
     const lines = await runClient(bridge.listeners[0]?.uri ?? "", [
       "transcribe",
