@@ -60,6 +60,8 @@ install_python_env() {
     python3 -m pip install -q --disable-pip-version-check "uv==$UV_VERSION"
   fi
   (cd services/embedding-worker && uv sync --frozen --quiet)
+  # Home Assistant's side of the Wyoming bridge tests (the wyoming library, a PocketSphinx upstream); no torch.
+  (cd services/wyoming-bridge/py && uv sync --frozen --quiet)
 }
 
 STEPS=(pnpm:install_pnpm node-modules:install_node_modules nats-server:install_nats_server

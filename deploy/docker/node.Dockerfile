@@ -57,3 +57,12 @@ FROM runtime AS plugin-home-assistant
 # This plugin serves no NATS endpoint to PING; a process that lost NATS for good exits, and compose restarts it.
 HEALTHCHECK NONE
 CMD ["node", "plugins/home-assistant/dist/main.js"]
+
+FROM runtime AS wyoming-bridge
+# Listen beyond loopback inside the container; docker-compose.yml decides what is published.
+ENV SPEAKERS_WYOMING_URI=tcp://0.0.0.0:10350
+EXPOSE 10350
+# Healthy when it answers a Wyoming describe with info, as Home Assistant asks.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["node", "deploy/docker/wyoming-healthcheck.mjs"]
+CMD ["node", "services/wyoming-bridge/dist/main.js"]

@@ -100,6 +100,11 @@ const APPS: Record<string, AppSpec> = {
     command: ["node", "plugins/home-assistant/dist/main.js"],
     user: "plugin",
   },
+  "wyoming-bridge": {
+    sources: ["services/wyoming-bridge/src"],
+    command: ["node", "services/wyoming-bridge/dist/main.js"],
+    user: "wyoming",
+  },
 };
 
 const NATS_IMAGE = "nats:2.11.17-alpine";

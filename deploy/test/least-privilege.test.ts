@@ -63,6 +63,7 @@ const NEEDS: [User, TopologyNeeds][] = [
   ["plugin", SERVICE_NEEDS.plugins],
   ["presence", SERVICE_NEEDS.plugins],
   ["unknown-voices", SERVICE_NEEDS.plugins],
+  ["wyoming", SERVICE_NEEDS.wyomingBridge],
 ];
 
 describe("connectBus with NATS_URL credentials", () => {

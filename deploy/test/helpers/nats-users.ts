@@ -10,6 +10,7 @@ export const USERS = [
   "plugin",
   "presence",
   "unknown-voices",
+  "wyoming",
 ] as const;
 export type User = (typeof USERS)[number];
 
@@ -19,6 +20,7 @@ export const INBOX_PREFIX: Partial<Record<User, string>> = {
   plugin: "_INBOX.plugin",
   presence: "_INBOX.presence",
   "unknown-voices": "_INBOX.unknown-voices",
+  wyoming: "_INBOX.wyoming",
 };
 
 export const passwordVar = (user: User | "route"): string =>

@@ -22,6 +22,10 @@ export const SERVICE_NEEDS = {
     ],
     objectStores: [OBJECT_STORES.audioClips.name],
   },
+  wyomingBridge: {
+    streams: [STREAMS.SPEAKERS.name, STREAMS.AUDIO.name],
+    objectStores: [OBJECT_STORES.audioClips.name],
+  },
   plugins: {
     streams: [STREAMS.SPEAKERS.name, STREAMS.DEADLETTER.name],
   },

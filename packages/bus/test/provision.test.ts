@@ -30,7 +30,7 @@ describe("provision", () => {
   it("creates the ADR 0001 streams with file storage, limits and a duplicate window", async () => {
     const audio = await t.bus.jsm.streams.info("AUDIO");
     expect(audio.config).toMatchObject({
-      subjects: ["audio.captured.>"],
+      subjects: ["audio.captured.>", "audio.transcribed.>"],
       storage: StorageType.File,
       max_age: nanos(30 * DAY_MS),
       max_bytes: 10 * 1024 ** 3,

@@ -82,6 +82,42 @@ export const AudioCaptured = defineEvent({
   },
 });
 
+export const AudioTranscribedSchema = Type.Object(
+  {
+    sourceEventId: Type.String({ ...Id, description: "ce-id of the `audio.captured` that was transcribed" }),
+    source: SourceSchema,
+    capturedAt: Timestamp,
+    transcript: Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH }),
+    transcriptTruncated: Type.Optional(Type.Boolean()),
+    language: Type.Optional(Type.String({ minLength: 1, maxLength: 35 })),
+    /** From `audio-stop` to the speech-to-text service's answer. */
+    latencyMs: Type.Optional(Milliseconds),
+  },
+  { additionalProperties: false },
+);
+export type AudioTranscribed = Static<typeof AudioTranscribedSchema>;
+
+export const AudioTranscribed = defineEvent({
+  name: "AudioTranscribed",
+  typeId: "speakers.audio.transcribed.v1",
+  description:
+    "The transcript of a captured clip, when it arrives after the clip was published (the Wyoming bridge publishes the audio at once, so identification runs while speech-to-text still works).",
+  stream: "AUDIO",
+  filter: "audio.transcribed.>",
+  body: "json",
+  schema: AudioTranscribedSchema,
+  subject: (source: string) => `audio.transcribed.${subjectToken(source)}`,
+  subjectFor: (event) => `audio.transcribed.${subjectToken(event.source.deviceId)}`,
+  fixture: {
+    sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
+    source: { service: "wyoming-bridge", deviceId: "wyoming-kitchen", room: "kitchen" },
+    capturedAt: "2026-11-23T18:04:05.250Z",
+    transcript: "turn on the kitchen light",
+    language: "en",
+    latencyMs: 240,
+  },
+});
+
 /** The `ce-datacontenttype` of an audio body (ADR 0001 rule 3). */
 export function audioContentType(format: AudioFormat): string {
   switch (format.encoding) {

@@ -1,4 +1,4 @@
-import { AudioCaptured } from "./audio.js";
+import { AudioCaptured, AudioTranscribed } from "./audio.js";
 import type { ContractDefinition } from "./define.js";
 import { EmbeddingComputed, EmbeddingFailed } from "./embedding.js";
 import {
@@ -38,14 +38,17 @@ import {
   SpeakerDeleted,
   SpeakerEnrolled,
   SpeakerIdentified,
+  SpeakerProvisional,
   SpeakerUpdated,
 } from "./speaker.js";
 
 /** Stream events, in chain order. */
 export const EVENTS = [
   AudioCaptured,
+  AudioTranscribed,
   EmbeddingComputed,
   EmbeddingFailed,
+  SpeakerProvisional,
   SpeakerIdentified,
   SpeakerEnrolled,
   SpeakerUpdated,

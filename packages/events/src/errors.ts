@@ -168,6 +168,26 @@ export const ERRORS = {
     message: "The service is busy and refused more work.",
     hint: "Retry after a short wait, or add another worker.",
   },
+  WYOMING_BAD_FRAME: {
+    status: 400,
+    message: "A Wyoming frame could not be read.",
+    hint: "Each event is one JSON header line with `type` (and `data_length`/`payload_length` when data or a payload follow); check the client speaks the Wyoming protocol.",
+  },
+  WYOMING_FRAME_TOO_LARGE: {
+    status: 413,
+    message: "A Wyoming header, data or payload is larger than the bridge accepts.",
+    hint: "Send audio as many small `audio-chunk` events (Home Assistant sends about 1 KiB each), not one large one.",
+  },
+  WYOMING_OUT_OF_ORDER: {
+    status: 400,
+    message: "A Wyoming event arrived where the protocol does not allow it.",
+    hint: "Send `audio-start` before any `audio-chunk` and end the utterance with `audio-stop`; keep one format per utterance.",
+  },
+  WYOMING_UPSTREAM_FAILED: {
+    status: 503,
+    message: "The upstream speech-to-text service failed or could not be reached.",
+    hint: "Check that SPEAKERS_WYOMING_UPSTREAM points at a running Wyoming STT service (e.g. wyoming-faster-whisper).",
+  },
   INTERNAL: {
     status: 500,
     message: "An unexpected internal error happened.",

@@ -64,6 +64,61 @@ export const SpeakerIdentified = defineEvent({
   },
 });
 
+export const SpeakerProvisionalSchema = Type.Object(
+  {
+    sourceEventId: Type.String({
+      ...Id,
+      description: "ce-id of the `audio.captured` the whole utterance is published as when it ends",
+    }),
+    decision: DecisionSchema,
+    speaker: Type.Optional(SpeakerRefSchema),
+    score: Score,
+    margin: Type.Number({ minimum: 0, maximum: 2 }),
+    threshold: Score,
+    marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
+    candidates: Type.Array(CandidateSchema, { maxItems: 5, description: "best first" }),
+    model: ModelRefSchema,
+    /** How much audio (and of it, speech) the guess is based on; the final one uses the whole utterance. */
+    audioMs: Milliseconds,
+    speechMs: Milliseconds,
+    source: Type.Optional(SourceSchema),
+    capturedAt: Type.Optional(Timestamp),
+  },
+  strict,
+);
+export type SpeakerProvisional = Static<typeof SpeakerProvisionalSchema>;
+
+export const SpeakerProvisional = defineEvent({
+  name: "SpeakerProvisional",
+  typeId: "speakers.speaker.provisional.v1",
+  description:
+    "An early guess at who is speaking, from the first second or two of an utterance still streaming in. The final `speaker.identified` for the same `sourceEventId` follows and wins; this one changes no state.",
+  stream: "SPEAKERS",
+  filter: "speaker.provisional",
+  body: "json",
+  schema: SpeakerProvisionalSchema,
+  subject: () => "speaker.provisional",
+  subjectFor: () => "speaker.provisional",
+  fixture: {
+    sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
+    decision: "known",
+    speaker: { id: "spk_01HZX3K9Q2", name: "Alice" },
+    score: 0.78,
+    margin: 0.22,
+    threshold: 0.7,
+    marginThreshold: 0.1,
+    candidates: [
+      { speakerId: "spk_01HZX3K9Q2", name: "Alice", score: 0.78 },
+      { speakerId: "spk_01HZX3M1B7", name: "Bob", score: 0.56 },
+    ],
+    model: { ...MODELS.ecapa },
+    audioMs: 1600,
+    speechMs: 1500,
+    source: { service: "wyoming-bridge", deviceId: "wyoming-kitchen", room: "kitchen" },
+    capturedAt: "2026-11-23T18:04:05.250Z",
+  },
+});
+
 export const SpeakerEnrolledSchema = Type.Object(
   {
     speakerId: Id,

@@ -21,7 +21,7 @@ export interface StreamSpec {
 export const STREAMS = {
   AUDIO: {
     name: "AUDIO",
-    subjects: ["audio.captured.>"],
+    subjects: ["audio.captured.>", "audio.transcribed.>"],
     storage: "file",
     maxAgeMs: 30 * DAY_MS,
     maxBytes: 10 * 1024 ** 3,

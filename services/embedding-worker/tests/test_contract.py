@@ -125,7 +125,7 @@ def test_error_codes_and_topology_come_from_the_ts_source() -> None:
     code_schema = EXPORTED.schema("ErrorPayload")["properties"]["code"]
     assert {branch["const"] for branch in code_schema["anyOf"]} == set(codes)
     topo = contract.topology()
-    assert topo["streams"]["AUDIO"]["subjects"] == ["audio.captured.>"]
+    assert topo["streams"]["AUDIO"]["subjects"] == ["audio.captured.>", "audio.transcribed.>"]
     assert topo["consumers"]["embeddingWorker"]["durable"] == "embedding-worker"
     assert topo["inlineAudioLimitBytes"] == 512 * 1024
     assert topo["headers"]["meta"] == "Speakers-Meta"

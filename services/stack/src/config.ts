@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { audioRetentionFromEnv, SpeakersError } from "@speakers/events";
+import { type BridgeConfig, bridgeConfigFromEnv } from "@speakers/wyoming-bridge";
 
 export interface StackConfig {
   /** An existing NATS server; unset starts an embedded nats-server with its store under `dataDir`. */
@@ -16,6 +17,8 @@ export interface StackConfig {
   model: string | undefined;
   /** How much captured audio the AUDIO stream keeps (unset fields: ADR 0001's defaults). */
   audioRetention: ReturnType<typeof audioRetentionFromEnv>;
+  /** The Wyoming bridge for Home Assistant Assist (SPEAKERS_WYOMING_*); unset or null: not started. */
+  wyoming?: BridgeConfig | null;
 }
 
 export const DEFAULT_CAPTURE_PORT = 8750;
@@ -24,7 +27,8 @@ export const DEFAULT_NATS_PORT = 4222;
 /**
  * NATS_URL (unset: embedded), SPEAKERS_DATA_DIR (./data), NATS_PORT (4222, embedded only),
  * CAPTURE_HTTP_HOST (127.0.0.1), PORT or CAPTURE_HTTP_PORT (8750), MQTT_URL (unset: no Home Assistant),
- * SPEAKERS_MODEL, SPEAKERS_AUDIO_MAX_AGE / SPEAKERS_AUDIO_MAX_BYTES (AUDIO retention).
+ * SPEAKERS_MODEL, SPEAKERS_AUDIO_MAX_AGE / SPEAKERS_AUDIO_MAX_BYTES (AUDIO retention), SPEAKERS_WYOMING_*
+ * (the Wyoming bridge on tcp://127.0.0.1:10350; SPEAKERS_WYOMING_URI=off with no SPEAKERS_WYOMING_ROOMS: none).
  */
 export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): StackConfig {
   return {
@@ -38,6 +42,10 @@ export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = p
     mqttUrl: nonEmpty(env.MQTT_URL),
     model: nonEmpty(env.SPEAKERS_MODEL),
     audioRetention: audioRetentionFromEnv(env),
+    wyoming:
+      env.SPEAKERS_WYOMING_URI === "off" && !nonEmpty(env.SPEAKERS_WYOMING_ROOMS)
+        ? null
+        : bridgeConfigFromEnv(env),
   };
 }
 

@@ -15,6 +15,7 @@ import {
 import { announceStack, startEmbeddedNats } from "@speakers/cli";
 import { type AnyPlugin, type RunningPlugins, runPlugins } from "@speakers/plugin-sdk";
 import { createRegistry } from "@speakers/speaker-registry";
+import { createWyomingBridge } from "@speakers/wyoming-bridge";
 import type { StackConfig } from "./config.js";
 import { startWorker } from "./worker.js";
 
@@ -114,6 +115,16 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       await capture.listen();
       // Capture goes first on stop: no new audio while the rest drains.
       started.push({ name: "capture", stop: () => capture.close() });
+
+      if (config.wyoming) {
+        const bridge = createWyomingBridge({
+          bus: b,
+          config: config.wyoming,
+          logger: logger.child({ component: "wyoming" }),
+        });
+        await bridge.start();
+        started.push({ name: "wyoming-bridge", stop: () => bridge.stop() });
+      }
 
       if (natsStore !== undefined) {
         // Now that the worker and registry answer, `speakers` commands on this data folder join this stack
