@@ -1,10 +1,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import type { Logger } from "@speakers/bus";
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 export interface Child {
   readonly pid: number | undefined;
   readonly exited: boolean;
+  /** Resolves once the process has exited, however it ended (stop(), a crash, SIGKILL, a failed spawn). */
+  readonly ended: Promise<ChildExit>;
   /** The last lines it wrote, for error messages. */
   tail(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. Idempotent. */
@@ -18,7 +24,11 @@ export interface SpawnChildOptions {
   env?: NodeJS.ProcessEnv;
   logger: Logger;
   /** Each output line goes to the logger; this picks the level (default info) and may rewrite the text. */
-  line?: (text: string) => { level: "debug" | "info" | "warn" | "error"; msg: string } | undefined;
+  line?: (
+    text: string,
+  ) => { level: "debug" | "info" | "warn" | "error"; msg: string; fields?: object } | undefined;
+  /** Opens an IPC channel (Node children): each message the child sends goes here. */
+  onMessage?: (message: unknown) => void;
 }
 
 const alive = new Set<ChildProcess>();
@@ -39,14 +49,22 @@ export function spawnChild(options: SpawnChildOptions): Child {
   const child = spawn(options.command, options.args, {
     cwd: options.cwd,
     env: options.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: options.onMessage ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
     detached: true,
   });
+  if (options.onMessage) child.on("message", options.onMessage);
   alive.add(child);
-  child.once("exit", () => alive.delete(child));
-  child.once("error", (err) => {
-    alive.delete(child);
-    options.logger.error({ err }, `could not run ${options.command}`);
+  const ended = new Promise<ChildExit>((resolve) => {
+    child.once("exit", (code, signal) => {
+      alive.delete(child);
+      resolve({ code, signal });
+    });
+    child.once("error", (err) => {
+      alive.delete(child);
+      options.logger.error({ err }, `could not run ${options.command}`);
+      // A spawn that failed never emits exit.
+      if (child.pid === undefined) resolve({ code: null, signal: null });
+    });
   });
   const lines: string[] = [];
   const forward = (stream: NodeJS.ReadableStream | null) => {
@@ -59,7 +77,7 @@ export function spawnChild(options: SpawnChildOptions): Child {
         lines.push(text);
         if (lines.length > 100) lines.shift();
         const out = options.line ? options.line(text) : { level: "info" as const, msg: text };
-        if (out) options.logger[out.level](out.msg);
+        if (out) options.logger[out.level](out.fields ?? {}, out.msg);
       }
     });
   };
@@ -74,14 +92,14 @@ export function spawnChild(options: SpawnChildOptions): Child {
     get exited() {
       return child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
     },
+    ended,
     tail: () => lines.join("\n"),
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
         if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, "exit");
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-        await exited;
+        await ended;
         clearTimeout(timer);
       })();
       return stopping;

@@ -2,13 +2,17 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@speakers/bus";
 import { SpeakersError } from "@speakers/events";
-import { type Child, spawnChild } from "./child.js";
+import { type Child, type ChildExit, spawnChild } from "./child.js";
 import { freePort, requireNatsServer } from "./nats-binary.js";
 
 export interface EmbeddedNats {
   readonly url: string;
   readonly pid: number | undefined;
   readonly storeDir: string;
+  /** The client port (the one asked for, or the free one picked): a restart listens on it again. */
+  readonly port: number;
+  /** Resolves once the server process has exited, however it ended. */
+  readonly ended: Promise<ChildExit>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +82,8 @@ export async function startEmbeddedNats(opts: {
     url: `nats://127.0.0.1:${port}`,
     pid: child.pid,
     storeDir,
+    port,
+    ended: child.ended,
     // SIGTERM lets JetStream flush its files; give it time before SIGKILL.
     stop: () => child.stop(10_000),
   };

@@ -1,3 +1,4 @@
+export { type Child, type ChildExit, type SpawnChildOptions, spawnChild } from "./child.js";
 export { type ProvisionCommandOptions, provisionCommand } from "./commands/provision.js";
 export { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
 export { type EmbeddedStack, type EmbeddedStackOptions, startEmbeddedStack } from "./embedded-stack.js";

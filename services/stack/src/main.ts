@@ -10,7 +10,13 @@ import { createStack } from "./stack.js";
 const logger = createStackLogger("speakers");
 const config = stackConfigFromEnv();
 const { plugins, pluginConfig } = defaultPlugins(config);
-const stack = createStack(config, { logger, plugins, pluginConfig });
+const stack = createStack(config, {
+  logger,
+  plugins,
+  pluginConfig,
+  // The stack already stopped itself and logged why; what is left is to say so with the exit status.
+  onFatal: () => process.exit(1),
+});
 
 let stopping = false;
 const shutdown = (signal: NodeJS.Signals) => {

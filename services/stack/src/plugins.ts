@@ -1,19 +1,30 @@
-import { homeAssistantPlugin } from "@speakers/plugin-home-assistant";
-import { presence } from "@speakers/plugin-presence";
-import type { AnyPlugin } from "@speakers/plugin-sdk";
-import { unknownVoices } from "@speakers/plugin-unknown-voices";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import type { StackConfig } from "./config.js";
+import type { PluginProcess } from "./plugin-process.js";
 
-/** The plugins `pnpm start` runs: presence and unknown-voices always, home-assistant only with MQTT_URL. */
+const require = createRequire(import.meta.url);
+
+/** A plugin package's process entry: `main.js` beside the package's built front door. */
+function pluginProcess(name: string, pkg: string): PluginProcess {
+  return { name, main: join(dirname(require.resolve(pkg)), "main.js") };
+}
+
+/**
+ * The plugins `pnpm start` runs, each in its own supervised process: presence and unknown-voices always,
+ * home-assistant only with MQTT_URL.
+ */
 export function defaultPlugins(config: Pick<StackConfig, "mqttUrl">): {
-  plugins: AnyPlugin[];
+  plugins: PluginProcess[];
   pluginConfig: Record<string, unknown>;
 } {
-  const plugins: AnyPlugin[] = [presence, unknownVoices];
+  const plugins = [
+    pluginProcess("presence", "@speakers/plugin-presence"),
+    pluginProcess("unknown-voices", "@speakers/plugin-unknown-voices"),
+  ];
   const pluginConfig: Record<string, unknown> = {};
   if (config.mqttUrl !== undefined) {
-    // A fresh instance per stack: the plugin holds its MQTT connection.
-    plugins.push(homeAssistantPlugin());
+    plugins.push(pluginProcess("home-assistant", "@speakers/plugin-home-assistant"));
     pluginConfig["home-assistant"] = { mqttUrl: config.mqttUrl };
   }
   return { plugins, pluginConfig };

@@ -1,6 +1,7 @@
 /**
- * createStack composes the whole product in one process: nats-server (embedded unless NATS_URL is given), the
- * streams, the embedding worker, the registry, HTTP capture and the plugins. Nothing starts until start().
+ * createStack composes the whole product: nats-server (embedded unless NATS_URL is given), the streams, the
+ * embedding worker and each plugin as supervised child processes, the registry and HTTP capture in this one.
+ * A child that dies is restarted with back-off; health() says what runs. Nothing starts until start().
  */
 import { createCapture, DEFAULT_LIMITS } from "@speakers/audio-capture";
 import {
@@ -13,9 +14,10 @@ import {
   provision,
 } from "@speakers/bus";
 import { announceStack, startEmbeddedNats } from "@speakers/cli";
-import { type AnyPlugin, type RunningPlugins, runPlugins } from "@speakers/plugin-sdk";
 import { createRegistry } from "@speakers/speaker-registry";
 import type { StackConfig } from "./config.js";
+import { type PluginProcess, startPluginProcess } from "./plugin-process.js";
+import { type PartHealth, type Supervised, supervise } from "./supervise.js";
 import { startWorker } from "./worker.js";
 
 export interface StackUrls {
@@ -28,10 +30,32 @@ export interface StackUrls {
 
 export interface StackDeps {
   logger?: Logger;
-  /** The plugins to run (main passes presence, unknown-voices and, with MQTT_URL, home-assistant). */
-  plugins?: readonly AnyPlugin[];
+  /** The plugin processes to run (main passes presence, unknown-voices and, with MQTT_URL, home-assistant). */
+  plugins?: readonly PluginProcess[];
   /** Raw config per plugin name. */
   pluginConfig?: Record<string, unknown>;
+  /** Back-off of restarts (tests shorten it). */
+  restartBackoff?: { initialMs?: number; maxMs?: number };
+  /**
+   * Called after the stack stopped itself because a part it cannot run without (the embedded nats-server)
+   * could not be restarted; main exits non-zero.
+   */
+  onFatal?: (reason: Error) => void;
+}
+
+/** The plugins that run, each in its own process, and those whose start failed inside their process. */
+export interface StackPlugins {
+  running: Array<{ name: string; pid: number | undefined }>;
+  failed: Array<{ name: string; code: string; message: string }>;
+}
+
+/**
+ * The stack's view of its parts: ready when every supervised part runs. This is what HTTP capture's /readyz
+ * may add to its own bus check (createCapture's deps), so a dead worker or plugin shows there.
+ */
+export interface StackHealth {
+  ready: boolean;
+  parts: PartHealth[];
 }
 
 export interface Stack {
@@ -42,7 +66,9 @@ export interface Stack {
   readonly urls: StackUrls | undefined;
   /** The stack's own connection, once started (the demo and tests use it to watch and enroll). */
   readonly bus: Bus;
-  readonly plugins: RunningPlugins | undefined;
+  readonly plugins: StackPlugins | undefined;
+  /** Each supervised part (nats-server when embedded, worker, each plugin): up, pid, restarts, last exit. */
+  health(): StackHealth;
 }
 
 type Step = { name: string; stop: () => Promise<unknown> };
@@ -51,7 +77,13 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
   const logger = deps.logger ?? createLogger("stack");
   let bus: Bus | undefined;
   let urls: StackUrls | undefined;
-  let plugins: RunningPlugins | undefined;
+  let plugins: StackPlugins | undefined;
+  const supervised: Supervised[] = [];
+  const backoff = deps.restartBackoff ?? {};
+  const health = (): StackHealth => {
+    const parts = supervised.map((s) => s.health);
+    return { ready: parts.length > 0 && parts.every((p) => p.up), parts };
+  };
   // What has started, newest last; stop() unwinds it.
   const started: Step[] = [];
   let stopping: Promise<void> | undefined;
@@ -77,30 +109,91 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       let natsUrl = config.natsUrl;
       let natsStore: string | undefined;
       if (natsUrl === undefined) {
-        const server = await startEmbeddedNats({ dataDir: config.dataDir, port: config.natsPort, logger });
-        started.push({ name: "nats-server", stop: () => server.stop() });
-        natsStore = server.storeDir;
-        natsUrl = server.url;
-        logger.info({ url: natsUrl, store: natsStore, childPid: server.pid }, "embedded nats-server started");
+        let port = config.natsPort;
+        let first = true;
+        const nats = await supervise({
+          name: "nats-server",
+          logger,
+          backoff,
+          // The same store and port again, so every connection (worker, plugins, CLI) reconnects by itself.
+          start: async () => {
+            const server = await startEmbeddedNats({ dataDir: config.dataDir, port, logger });
+            port = server.port;
+            natsStore = server.storeDir;
+            natsUrl = server.url;
+            if (first) {
+              logger.info(
+                { url: natsUrl, store: natsStore, childPid: server.pid },
+                "embedded nats-server started",
+              );
+            }
+            first = false;
+            return { pid: server.pid, ended: server.ended, stop: () => server.stop() };
+          },
+          maxFailedRestarts: 5,
+          onGiveUp: (reason) => {
+            logger.fatal(
+              { err: reason },
+              "the embedded nats-server died and could not be restarted on its store; stopping the stack",
+            );
+            void stop().then(() => deps.onFatal?.(reason));
+          },
+        });
+        supervised.push(nats);
+        started.push({ name: "nats-server", stop: () => nats.stop() });
       }
+      if (natsUrl === undefined) throw new Error("unreachable: the embedded nats-server gave no URL");
       const b = await connectBus({ servers: natsUrl, name: "speakers-stack", logger });
       bus = b;
       started.push({ name: "bus", stop: () => closeBus(b) });
       await provision(b, defaultTopology(config.audioRetention));
 
-      const worker = await startWorker({ nc: b.nc, natsUrl, model: config.model, logger });
+      const workerUrl = natsUrl;
+      const worker = await supervise({
+        name: "worker",
+        logger,
+        backoff,
+        start: () => startWorker({ nc: b.nc, natsUrl: workerUrl, model: config.model, logger }),
+      });
+      supervised.push(worker);
       started.push({ name: "worker", stop: () => worker.stop() });
 
       const registry = createRegistry({ bus: b, logger: logger.child({ component: "registry" }) });
       await registry.start();
       started.push({ name: "registry", stop: () => registry.stop() });
 
-      const running = await runPlugins(b, deps.plugins ?? [], {
-        logger,
-        ...(deps.pluginConfig ? { config: deps.pluginConfig } : {}),
-      });
-      plugins = running;
-      started.push({ name: "plugins", stop: () => running.stop() });
+      // Side by side, so one slow start does not hold back the others; all are stopped together.
+      const failed: StackPlugins["failed"] = [];
+      const pluginUrl = natsUrl;
+      const children = await Promise.allSettled(
+        (deps.plugins ?? []).map((spec) =>
+          supervise({
+            name: `plugin ${spec.name}`,
+            logger,
+            backoff,
+            start: async () => {
+              const child = await startPluginProcess(spec, {
+                natsUrl: pluginUrl,
+                config: deps.pluginConfig?.[spec.name],
+                logger,
+              });
+              failed.push(...child.ready.failed.filter((f) => !failed.some((g) => g.name === f.name)));
+              return child;
+            },
+          }),
+        ),
+      );
+      const running = children.flatMap((c) => (c.status === "fulfilled" ? [c.value] : []));
+      supervised.push(...running);
+      started.push({ name: "plugins", stop: () => Promise.all(running.map((r) => r.stop())) });
+      const refused = children.find((c) => c.status === "rejected");
+      if (refused) throw refused.reason;
+      plugins = {
+        get running() {
+          return running.map((r, i) => ({ name: (deps.plugins ?? [])[i]?.name ?? "?", pid: r.health.pid }));
+        },
+        failed,
+      };
 
       const capture = createCapture({
         bus: b,
@@ -142,5 +235,6 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
     get plugins() {
       return plugins;
     },
+    health,
   };
 }

@@ -3,23 +3,19 @@ import type { Logger } from "@speakers/bus";
 import { logWorkerLine } from "@speakers/cli";
 import { ensureWorker } from "@speakers/embedding-client";
 import { SpeakersError } from "@speakers/events";
-
-export interface WorkerHandle {
-  /** Set when this stack started the worker; undefined when an `embedding` service already answered. */
-  readonly pid: number | undefined;
-  stop(): Promise<void>;
-}
+import type { RunningPart } from "./supervise.js";
 
 /**
- * The embedding worker the stack needs: an `embedding` service already on the bus is used as it is, otherwise
- * one is started (ensureWorker), its log lines turned into readable log entries at their own level.
+ * One embedding worker the stack needs: an `embedding` service already on the bus is used as it is (nothing to
+ * supervise: it never ends here), otherwise one is started (ensureWorker), its log lines turned into readable
+ * log entries at their own level. The stack supervises what this returns and calls it again after a death.
  */
 export async function startWorker(opts: {
   nc: NatsConnection;
   natsUrl: string;
   model: string | undefined;
   logger: Logger;
-}): Promise<WorkerHandle> {
+}): Promise<RunningPart> {
   const log = opts.logger.child({ component: "worker" });
   let stopping = false;
   const handle = await ensureWorker({
@@ -33,6 +29,7 @@ export async function startWorker(opts: {
   else log.info("an embedding worker already answers on the bus; using it");
   return {
     pid: handle.pid,
+    ended: handle.exited,
     stop: () => {
       stopping = true;
       return handle.stop();

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Mosquitto, startMosquitto } from "../../../plugins/home-assistant/test/mosquitto.js";
 import { createStack, defaultPlugins, postClip, type Stack, type Trace, traceChain } from "../src/index.js";
 import { devSpeakers, eventually } from "./support/dev-audio.js";
+import { buildStack } from "./support/stack-under-test.js";
 
 const [alice, bob, stranger] = devSpeakers();
 if (!alice || !bob || !stranger) throw new Error("the dev set needs at least three speakers");
@@ -33,6 +34,8 @@ describe("capture -> worker -> registry -> plugins, as one stack", () => {
   const ids = new Map<string, string>();
 
   beforeAll(async () => {
+    // The plugins run as processes from dist/, as under `pnpm start`.
+    await buildStack();
     broker = await startMosquitto();
     nats = await startNatsServer({ configText: "max_payload: 8MB\n" });
     mqtt = await connectAsync(broker.url);
