@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "@speakers/bus";
 import { SpeakersError } from "@speakers/events";
 import { type Child, type ChildExit, spawnChild } from "./child.js";
+import { AUTH_CONF, type Credentials, passwordEnv } from "./embedded-credentials.js";
 import { freePort, requireNatsServer } from "./nats-binary.js";
 
 export interface EmbeddedNats {
@@ -27,17 +28,27 @@ export async function startEmbeddedNats(opts: {
   port: number;
   logger: Logger;
   timeoutMs?: number;
+  /** The users' passwords (ensureCredentials): the server then runs deploy/nats/auth.conf's users. */
+  credentials?: Credentials;
 }): Promise<EmbeddedNats> {
   const storeDir = join(opts.dataDir, "nats");
   mkdirSync(storeDir, { recursive: true });
   const configFile = join(opts.dataDir, "nats-server.conf");
   // Enrollment sends a few clips inline in one request; the 1 MB default payload is tight for that.
-  writeFileSync(configFile, "max_payload: 8MB\n");
+  let config = "max_payload: 8MB\n";
+  if (opts.credentials) {
+    // nats-server resolves an include beside the including file, so auth.conf is copied next to it.
+    copyFileSync(AUTH_CONF, join(opts.dataDir, "nats-auth.conf"));
+    config += 'include "nats-auth.conf"\n';
+  }
+  writeFileSync(configFile, config, { mode: 0o600 });
   const port = opts.port === 0 ? await freePort() : opts.port;
   const monitorPort = await freePort();
   const log = opts.logger.child({ component: "nats" });
   const child = spawnChild({
     command: requireNatsServer(),
+    // The passwords reach the server as the $VARs auth.conf names, never on its command line.
+    ...(opts.credentials ? { env: { ...process.env, ...passwordEnv(opts.credentials) } } : {}),
     args: [
       "-c",
       configFile,
@@ -56,6 +67,9 @@ export async function startEmbeddedNats(opts: {
     line: (text) => {
       // Until JetStream is up the monitor's /healthz says so as a warning; that is the wait, not a problem.
       if (text.includes("Healthcheck failed")) return { level: "debug", msg: text };
+      // The embedded users' passwords are random and live in an owner-only file next to the store; hashing
+      // them would not protect more than that file's permissions already do.
+      if (text.includes("Plaintext passwords detected")) return { level: "debug", msg: text };
       const level =
         text.includes("[ERR]") || text.includes("[FTL]")
           ? "error"

@@ -16,6 +16,7 @@ import {
   defaultTopology,
   type Logger,
   provision,
+  splitServerCredentials,
 } from "@speakers/bus";
 import { defaultWorkerDir, ensureWorker } from "@speakers/embedding-client";
 import { audioRetentionFromEnv, KV_BUCKETS, MODELS, modelKey } from "@speakers/events";
@@ -26,6 +27,7 @@ import {
   type Registry,
   readLiveModel,
 } from "@speakers/speaker-registry";
+import { type Credentials, ensureCredentials, readCredentials, urlAs } from "./embedded-credentials.js";
 import { startEmbeddedNats } from "./embedded-nats.js";
 import { runningStack } from "./running-stack.js";
 import { stopOnSignal } from "./stop-on-signal.js";
@@ -47,7 +49,13 @@ export interface EmbeddedStackOptions {
 }
 
 export interface EmbeddedStack {
+  /** The server's URL, without credentials (safe to print). */
   readonly url: string;
+  /**
+   * NATS_URL for a worker this command starts (a replay worker): with the `worker` user's login when the
+   * server runs the embedded users; undefined to let ensureWorker use the connection's server.
+   */
+  readonly workerServers?: string | undefined;
   readonly bus: Bus;
   /** True when this process started the server, worker and registry; false for NATS_URL or a running stack. */
   readonly embedded: boolean;
@@ -59,12 +67,14 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger("speakers-cli", { level: env.LOG_LEVEL ?? "warn" });
   const external = options.isolated ? undefined : (options.natsUrl ?? env.NATS_URL);
-  if (external) return await joined(external, logger);
+  if (external) return await joined(external, external, undefined, logger);
   const dataDir = options.isolated ? undefined : resolve(options.dataDir ?? env.SPEAKERS_DATA_DIR ?? "data");
   const running = dataDir === undefined ? undefined : runningStack(dataDir);
-  if (running) {
+  if (running && dataDir !== undefined) {
     // Its worker and registry serve this command; a failed connect means the file outlived its stack.
-    const stack = await joined(running.url, logger).catch(() => undefined);
+    // The stack's server runs with users: this command is its admin (credentials.json beside stack.json).
+    const credentials = readCredentials(dataDir);
+    const stack = await joined(running.url, running.url, credentials, logger).catch(() => undefined);
     if (stack) return stack;
     logger.warn({ url: running.url }, "the stack in stack.json does not answer; starting an embedded one");
   }
@@ -86,10 +96,16 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       stops.push(async () => rmSync(temp, { recursive: true, force: true }));
       dir = temp;
     }
+    // The same users as `pnpm start` on this store: the command as admin, worker and registry as themselves.
+    const credentials = ensureCredentials(dir);
     // A free port: the command talks to it in-process, and a `pnpm start` may hold 4222.
-    const server = await startEmbeddedNats({ dataDir: dir, port: 0, logger });
+    const server = await startEmbeddedNats({ dataDir: dir, port: 0, logger, credentials });
     stops.push(() => server.stop());
-    const bus = await connectBus({ servers: server.url, name: "speakers-cli", logger });
+    const bus = await connectBus({
+      servers: urlAs(server.url, "admin", credentials),
+      name: "speakers-cli",
+      logger,
+    });
     stops.push(() => closeBus(bus));
     // SPEAKERS_AUDIO_MAX_AGE / _MAX_BYTES: how much history is kept, and so how far a replay reaches.
     await provision(bus, defaultTopology(audioRetentionFromEnv(env)));
@@ -98,6 +114,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     const workerLog = logger.child({ component: "worker" });
     const worker = await ensureWorker({
       nc: bus.nc,
+      servers: urlAs(server.url, "worker", credentials),
       cwd: defaultWorkerDir(env),
       env,
       ...(model ? { model } : {}),
@@ -107,29 +124,49 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       onLog: (line) => logWorkerLine(workerLog, line, stopping !== undefined),
     });
     stops.push(() => worker.stop());
+    const registryBus = await connectBus({
+      servers: urlAs(server.url, "registry", credentials),
+      name: "speakers-cli-registry",
+      logger,
+    });
+    stops.push(() => closeBus(registryBus));
     const registry: Registry = createRegistry({
-      bus,
+      bus: registryBus,
       logger,
       policyOverrides: policyOverridesFromEnv(env),
       enrollment: enrollmentPolicyFromEnv(env),
     });
     await registry.start();
     stops.push(() => registry.stop());
-    return { url: server.url, bus, embedded: true, stop: stopAll };
+    return {
+      url: server.url,
+      workerServers: urlAs(server.url, "worker", credentials),
+      bus,
+      embedded: true,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;
   }
 }
 
-async function joined(url: string, logger: Logger): Promise<EmbeddedStack> {
-  const bus = await connectBus({ servers: url, name: "speakers-cli", logger });
+/** A running server: NATS_URL as given, or a `pnpm start` stack whose users' passwords this folder holds. */
+async function joined(
+  servers: string,
+  url: string,
+  credentials: Partial<Credentials> | undefined,
+  logger: Logger,
+): Promise<EmbeddedStack> {
+  const login = credentials?.admin === undefined ? servers : urlAs(servers, "admin", credentials);
+  const bus = await connectBus({ servers: login, name: "speakers-cli", logger });
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= closeBus(bus);
     return stopping;
   };
-  return { url, bus, embedded: false, stop };
+  const workerServers = credentials?.worker === undefined ? undefined : urlAs(url, "worker", credentials);
+  return { url: splitServerCredentials(url).servers.join(","), workerServers, bus, embedded: false, stop };
 }
 
 /** The live model's name (`ecapa`, `ge2e`) if this store has one. */

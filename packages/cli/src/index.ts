@@ -1,5 +1,14 @@
 export { type Child, type ChildExit, type SpawnChildOptions, spawnChild } from "./child.js";
 export { type ProvisionCommandOptions, provisionCommand } from "./commands/provision.js";
+export {
+  CREDENTIALS_FILE,
+  type Credentials,
+  EMBEDDED_USERS,
+  type EmbeddedUser,
+  ensureCredentials,
+  readCredentials,
+  urlAs,
+} from "./embedded-credentials.js";
 export { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
 export { type EmbeddedStack, type EmbeddedStackOptions, startEmbeddedStack } from "./embedded-stack.js";
 export { equalErrorRate, type OpenSetTrial, openSetRates, rankOneAccuracy } from "./eval/metrics.js";

@@ -7,7 +7,9 @@ import type { Logger } from "@speakers/bus";
  */
 export function logWorkerLine(log: Logger, line: string, quietWarnings = false): void {
   if (!line) return;
-  const level = / (ERROR|CRITICAL) /.test(line) ? "error" : / WARNING /.test(line) ? "warn" : "info";
-  const msg = line.replace(/^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) /, "");
+  // The worker names its NATS_URL when ready; under the embedded users that URL carries its password.
+  const text = line.replace(/(\w+:\/\/[^:/@\s]+):[^@\s]+@/g, "$1:***@");
+  const level = / (ERROR|CRITICAL) /.test(text) ? "error" : / WARNING /.test(text) ? "warn" : "info";
+  const msg = text.replace(/^\S+ \S+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) /, "");
   log[quietWarnings && level === "warn" ? "info" : level](msg);
 }

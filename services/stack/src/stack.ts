@@ -13,7 +13,14 @@ import {
   type Logger,
   provision,
 } from "@speakers/bus";
-import { announceStack, startEmbeddedNats } from "@speakers/cli";
+import {
+  announceStack,
+  type Credentials,
+  type EmbeddedUser,
+  ensureCredentials,
+  startEmbeddedNats,
+  urlAs,
+} from "@speakers/cli";
 import { createRegistry } from "@speakers/speaker-registry";
 import type { StackConfig } from "./config.js";
 import { type PluginProcess, startPluginProcess } from "./plugin-process.js";
@@ -108,6 +115,9 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
     try {
       let natsUrl = config.natsUrl;
       let natsStore: string | undefined;
+      // Embedded: every part logs in as its own least-privilege user (deploy/nats/auth.conf).
+      const credentials: Credentials | undefined =
+        natsUrl === undefined ? ensureCredentials(config.dataDir) : undefined;
       if (natsUrl === undefined) {
         let port = config.natsPort;
         let first = true;
@@ -117,7 +127,12 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
           backoff,
           // The same store and port again, so every connection (worker, plugins, CLI) reconnects by itself.
           start: async () => {
-            const server = await startEmbeddedNats({ dataDir: config.dataDir, port, logger });
+            const server = await startEmbeddedNats({
+              dataDir: config.dataDir,
+              port,
+              logger,
+              ...(credentials ? { credentials } : {}),
+            });
             port = server.port;
             natsStore = server.storeDir;
             natsUrl = server.url;
@@ -143,12 +158,21 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
         started.push({ name: "nats-server", stop: () => nats.stop() });
       }
       if (natsUrl === undefined) throw new Error("unreachable: the embedded nats-server gave no URL");
-      const b = await connectBus({ servers: natsUrl, name: "speakers-stack", logger });
+      const plainUrl = natsUrl;
+      const as = (user: EmbeddedUser) => urlAs(plainUrl, user, credentials);
+      // The stack's own connection provisions, watches and enrolls (the demo, tests): the admin's.
+      const b = await connectBus({ servers: as("admin"), name: "speakers-stack", logger });
       bus = b;
       started.push({ name: "bus", stop: () => closeBus(b) });
       await provision(b, defaultTopology(config.audioRetention));
+      const connectAs = async (user: EmbeddedUser, name: string) => {
+        if (credentials === undefined) return b;
+        const own = await connectBus({ servers: as(user), name, logger });
+        started.push({ name: `${name} connection`, stop: () => closeBus(own) });
+        return own;
+      };
 
-      const workerUrl = natsUrl;
+      const workerUrl = as("worker");
       const worker = await supervise({
         name: "worker",
         logger,
@@ -158,13 +182,13 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       supervised.push(worker);
       started.push({ name: "worker", stop: () => worker.stop() });
 
-      const registry = createRegistry({ bus: b, logger: logger.child({ component: "registry" }) });
+      const registryBus = await connectAs("registry", "speakers-stack-registry");
+      const registry = createRegistry({ bus: registryBus, logger: logger.child({ component: "registry" }) });
       await registry.start();
       started.push({ name: "registry", stop: () => registry.stop() });
 
       // Side by side, so one slow start does not hold back the others; all are stopped together.
       const failed: StackPlugins["failed"] = [];
-      const pluginUrl = natsUrl;
       const children = await Promise.allSettled(
         (deps.plugins ?? []).map((spec) =>
           supervise({
@@ -173,7 +197,7 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
             backoff,
             start: async () => {
               const child = await startPluginProcess(spec, {
-                natsUrl: pluginUrl,
+                natsUrl: as(pluginUser(spec.name)),
                 config: deps.pluginConfig?.[spec.name],
                 logger,
               });
@@ -195,8 +219,9 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
         failed,
       };
 
+      const captureBus = await connectAs("capture", "speakers-stack-capture");
       const capture = createCapture({
-        bus: b,
+        bus: captureBus,
         logger: logger.child({ component: "capture" }),
         config: {
           http: { ...config.http, retryAfterS: 1, maxInFlight: 32 },
@@ -211,6 +236,7 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       if (natsStore !== undefined) {
         // Now that the worker and registry answer, `speakers` commands on this data folder join this stack
         // instead of starting a second server on its store. Removed first on stop, before anything stops.
+        // Its URL carries no password: a command logs in as admin from credentials.json beside it.
         const withdraw = announceStack(config.dataDir, { url: natsUrl, pid: process.pid });
         started.push({ name: "stack.json", stop: async () => withdraw() });
       }
@@ -237,4 +263,9 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
     },
     health,
   };
+}
+
+/** The NATS user of a plugin: auth.conf gives plugins with state or endpoints their own, the rest `plugin`. */
+function pluginUser(name: string): EmbeddedUser {
+  return name === "presence" || name === "unknown-voices" ? name : "plugin";
 }

@@ -80,7 +80,13 @@ export async function replayCommand(
   const model = resolveModel(o.model);
   const since = o.since === undefined ? undefined : parseSince(o.since);
   // A worker of the replayed model beside the live one: it answers only its model's subjects.
-  const worker = await ensureWorker({ nc: stack.bus.nc, model, role: "replay", env });
+  const worker = await ensureWorker({
+    nc: stack.bus.nc,
+    model,
+    role: "replay",
+    env,
+    ...(stack.workerServers === undefined ? {} : { servers: stack.workerServers }),
+  });
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -125,7 +131,13 @@ export async function modelUseCommand(
   const model: ModelRef = resolveModel(name);
   // The embedded stack starts the live model's worker itself next time; here it proves the model loads.
   const worker = stack.embedded
-    ? await ensureWorker({ nc: stack.bus.nc, model, role: "replay", env })
+    ? await ensureWorker({
+        nc: stack.bus.nc,
+        model,
+        role: "replay",
+        env,
+        ...(stack.workerServers === undefined ? {} : { servers: stack.workerServers }),
+      })
     : undefined;
   try {
     const result = await switchLiveModel({ bus: stack.bus }, model);

@@ -36,7 +36,9 @@ export function capturedLogger(name: string): { logger: Logger; entries: () => R
  * What `pnpm start` composes (createStack + defaultPlugins, embedded nats-server in a temp data folder, the GE2E
  * worker), on free loopback ports; restarts come quickly so a test waits on conditions, not on back-off.
  */
-export async function startTestStack(logger: Logger): Promise<{ stack: Stack; dispose(): Promise<void> }> {
+export async function startTestStack(
+  logger: Logger,
+): Promise<{ stack: Stack; dataDir: string; dispose(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), "stack-chaos-"));
   const config = {
     natsUrl: undefined,
@@ -55,6 +57,7 @@ export async function startTestStack(logger: Logger): Promise<{ stack: Stack; di
   await stack.start();
   return {
     stack,
+    dataDir,
     async dispose() {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
