@@ -65,7 +65,10 @@ export interface EmbeddedStack {
 
 export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Promise<EmbeddedStack> {
   const env = options.env ?? process.env;
-  const logger = options.logger ?? createLogger("speakers-cli", { level: env.LOG_LEVEL ?? "warn" });
+  // Logs (the worker's lines among them) go to stderr: stdout is the command's output, JSON with --json.
+  const logger =
+    options.logger ??
+    createLogger("speakers-cli", { level: env.LOG_LEVEL ?? "warn", destination: process.stderr });
   const external = options.isolated ? undefined : (options.natsUrl ?? env.NATS_URL);
   if (external) return await joined(external, external, undefined, logger);
   const dataDir = options.isolated ? undefined : resolve(options.dataDir ?? env.SPEAKERS_DATA_DIR ?? "data");

@@ -131,7 +131,8 @@ describe("pnpm start", () => {
       });
       expect(enroll.stdout).toMatch(/^joiner \(/m);
       // Its one connection went to this stack's server (an embedded one of its own would listen elsewhere).
-      const connected = enroll.stdout
+      // (Logs go to stderr: stdout is the command's output.)
+      const connected = enroll.stderr
         .split("\n")
         .filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as { msg?: string; server?: string })

@@ -50,7 +50,10 @@ export async function provisionCommand(out: Output, o: ProvisionCommandOptions):
   const replicas = Number(o.replicas ?? "1");
   // Read before connecting: a malformed SPEAKERS_AUDIO_MAX_AGE / _MAX_BYTES fails without touching the server.
   const topology = defaultTopology({ replicas, ...audioRetentionFromEnv(env) });
-  const logger = createLogger("speakers-provision", { level: env.LOG_LEVEL ?? "warn" });
+  const logger = createLogger("speakers-provision", {
+    level: env.LOG_LEVEL ?? "warn",
+    destination: process.stderr,
+  });
   const bus = await connectBus({ servers: url, name: "speakers-provision", logger });
   try {
     const report = await settled(() => provision(bus, topology), o.attempts ?? 10, out);

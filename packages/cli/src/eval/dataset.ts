@@ -1,5 +1,5 @@
-import { readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readdirSync, realpathSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { SpeakersError } from "@speakers/events";
 import { isAudioFile } from "../audio-files.js";
 
@@ -43,4 +43,15 @@ export function readDataset(dir: string): SpeakerFiles[] {
     );
   }
   return speakers;
+}
+
+/**
+ * The folders the worker may read for this dataset: the real paths of what the user named (the folder and
+ * the folders its files really are in), since the worker checks a file's real path against its roots and
+ * a speaker folder or file may be a symlink to elsewhere.
+ */
+export function datasetRoots(dir: string, dataset: readonly SpeakerFiles[]): string[] {
+  const roots = new Set([realpathSync(resolve(dir))]);
+  for (const s of dataset) for (const file of s.files) roots.add(dirname(realpathSync(file)));
+  return [...roots].sort();
 }

@@ -4,7 +4,6 @@
  * goes through the real worker and the real registry service; only the hold-out re-applies the registry's own
  * decision rule to the candidates it returned, minus the held-out speaker.
  */
-import { resolve } from "node:path";
 import { call } from "@speakers/bus";
 import {
   BatchResult,
@@ -17,7 +16,7 @@ import {
 import { cosine, decide } from "@speakers/speaker-registry";
 import { startEmbeddedStack } from "../embedded-stack.js";
 import { type RegistryClient, registryClient } from "../registry-client.js";
-import { readDataset } from "./dataset.js";
+import { datasetRoots, readDataset } from "./dataset.js";
 import { equalErrorRate, type OpenSetTrial, openSetRates, rankOneAccuracy } from "./metrics.js";
 
 export interface EvalOptions {
@@ -66,7 +65,7 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const dataset = readDataset(options.dir);
   const stack = await startEmbeddedStack({
     isolated: true,
-    audioRoots: [resolve(options.dir)],
+    audioRoots: datasetRoots(options.dir, dataset),
     ...(options.model === undefined ? {} : { model: options.model }),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
