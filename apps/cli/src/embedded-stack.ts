@@ -21,17 +21,22 @@ import {
 import { defaultWorkerDir, ensureWorker } from "@speakers/embedding-client";
 import { audioRetentionFromEnv, KV_BUCKETS, MODELS, modelKey } from "@speakers/events";
 import {
+  type Credentials,
+  ensureCredentials,
+  logWorkerLine,
+  readCredentials,
+  runningStack,
+  startEmbeddedNats,
+  stopOnSignal,
+  urlAs,
+} from "@speakers/runtime";
+import {
   createRegistry,
   enrollmentPolicyFromEnv,
   policyOverridesFromEnv,
   type Registry,
   readLiveModel,
 } from "@speakers/speaker-registry";
-import { type Credentials, ensureCredentials, readCredentials, urlAs } from "./embedded-credentials.js";
-import { startEmbeddedNats } from "./embedded-nats.js";
-import { runningStack } from "./running-stack.js";
-import { stopOnSignal } from "./stop-on-signal.js";
-import { logWorkerLine } from "./worker-log.js";
 
 export interface EmbeddedStackOptions {
   /** Use this server instead of starting one (default $NATS_URL). */

@@ -31,7 +31,7 @@ describe("speakers eval: output and folders", () => {
   let temp: string;
   beforeAll(async () => {
     temp = mkdtempSync(join(tmpdir(), "eval-output-"));
-    await promisify(execFile)("pnpm", ["exec", "tsc", "-b", resolve(root, "packages/cli")], { cwd: root });
+    await promisify(execFile)("pnpm", ["exec", "tsc", "-b", resolve(root, "apps/cli")], { cwd: root });
   }, 300_000);
   afterAll(() => rmSync(temp, { recursive: true, force: true }));
 
@@ -61,7 +61,7 @@ describe("speakers eval: output and folders", () => {
     delete env.NATS_URL;
     const { stdout, stderr } = await promisify(execFile)(
       "node",
-      [join(root, "packages/cli/dist/main.js"), "eval", dataset, "--enroll", "2", "--json"],
+      [join(root, "apps/cli/dist/main.js"), "eval", dataset, "--enroll", "2", "--json"],
       { cwd: root, env, timeout: 540_000 },
     );
     // At info level the worker and the CLI's own connection do log: all of it on stderr.

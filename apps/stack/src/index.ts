@@ -14,11 +14,4 @@ export {
   type StackUrls,
 } from "./stack.js";
 export { type Percentiles, percentile, percentiles } from "./stats.js";
-export {
-  type PartExit,
-  type PartHealth,
-  type RunningPart,
-  type Supervised,
-  supervise,
-} from "./supervise.js";
 export { type Trace, type Tracer, traceChain } from "./trace.js";

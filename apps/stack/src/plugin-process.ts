@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
 import type { Logger } from "@speakers/bus";
-import { type Child, spawnChild } from "@speakers/cli";
 import { SpeakersError } from "@speakers/events";
 import { PLUGIN_PROCESS_READY, type PluginProcessReady, pluginConfigEnv } from "@speakers/plugin-sdk";
-import type { RunningPart } from "./supervise.js";
+import { type Child, type RunningPart, spawnChild } from "@speakers/runtime";
 
 /** A plugin the stack runs as its own process: its `main` calls the SDK's runPluginProcess. */
 export interface PluginProcess {

@@ -18,13 +18,15 @@ import {
   type Credentials,
   type EmbeddedUser,
   ensureCredentials,
+  type PartHealth,
+  type Supervised,
   startEmbeddedNats,
+  supervise,
   urlAs,
-} from "@speakers/cli";
+} from "@speakers/runtime";
 import { createRegistry } from "@speakers/speaker-registry";
 import type { StackConfig } from "./config.js";
 import { type PluginProcess, startPluginProcess } from "./plugin-process.js";
-import { type PartHealth, type Supervised, supervise } from "./supervise.js";
 import { startWorker } from "./worker.js";
 
 export interface StackUrls {

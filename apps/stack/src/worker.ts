@@ -1,9 +1,8 @@
 import type { NatsConnection } from "@nats-io/nats-core";
 import type { Logger } from "@speakers/bus";
-import { logWorkerLine } from "@speakers/cli";
 import { ensureWorker } from "@speakers/embedding-client";
 import { SpeakersError } from "@speakers/events";
-import type { RunningPart } from "./supervise.js";
+import { logWorkerLine, type RunningPart } from "@speakers/runtime";
 
 /**
  * One embedding worker the stack needs: an `embedding` service already on the bus is used as it is (nothing to

@@ -59,7 +59,7 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv) {
 async function speakers(args: string[], env: NodeJS.ProcessEnv) {
   const childEnv = { ...process.env, ...env };
   delete childEnv.NATS_URL;
-  return await promisify(execFile)("node", [join(root, "packages/cli/dist/main.js"), ...args], {
+  return await promisify(execFile)("node", [join(root, "apps/cli/dist/main.js"), ...args], {
     cwd: root,
     env: childEnv,
     timeout: 120_000,

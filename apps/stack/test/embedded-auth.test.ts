@@ -8,8 +8,9 @@ import { readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Bus, closeBus, connectBus } from "@speakers/bus";
-import { CREDENTIALS_FILE, type Credentials, registryClient, urlAs } from "@speakers/cli";
+import { registryClient } from "@speakers/cli";
 import { KV_BUCKETS } from "@speakers/events";
+import { CREDENTIALS_FILE, type Credentials, urlAs } from "@speakers/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../src/index.js";
 import { devSpeakers } from "./support/dev-audio.js";
@@ -97,7 +98,7 @@ describe("embedded auth by default", () => {
     delete env.NATS_URL;
     const listed = await promisify(execFile)(
       "node",
-      [join(root, "packages/cli/dist/main.js"), "list", "--json"],
+      [join(root, "apps/cli/dist/main.js"), "list", "--json"],
       {
         cwd: root,
         env,

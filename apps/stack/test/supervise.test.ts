@@ -1,7 +1,6 @@
 /** supervise() on real child processes: restarts after a death, gives up when told, and stops for good. */
-import { spawnChild } from "@speakers/cli";
+import { type RunningPart, type Supervised, spawnChild, supervise } from "@speakers/runtime";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type RunningPart, type Supervised, supervise } from "../src/index.js";
 import { capturedLogger } from "./support/stack-under-test.js";
 
 const log = capturedLogger("supervise-test");

@@ -5,13 +5,14 @@ import { join, resolve } from "node:path";
 import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { createLogger, type Logger } from "@speakers/bus";
-import { createStack, defaultPlugins, type PartHealth, type Stack } from "../../src/index.js";
+import type { PartHealth } from "@speakers/runtime";
+import { createStack, defaultPlugins, type Stack } from "../../src/index.js";
 
 const root = resolve(import.meta.dirname, "../../../..");
 
 /** The plugin processes run from dist/ (as under `pnpm start`): build the stack and what it references. */
 export async function buildStack(): Promise<void> {
-  await promisify(execFile)("pnpm", ["exec", "tsc", "-b", resolve(root, "services/stack")], { cwd: root });
+  await promisify(execFile)("pnpm", ["exec", "tsc", "-b", resolve(root, "apps/stack")], { cwd: root });
 }
 
 /** A logger whose entries the test can read back (JSON lines). */
