@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // Tests import packages by name; point those names at src so a test never runs a stale dist/.
 const root = import.meta.dirname;
 const alias: { find: string; replacement: string }[] = [];
-for (const group of ["packages", "services", "plugins"]) {
+for (const group of ["packages", "apps", "services", "plugins"]) {
   for (const dir of readdirSync(join(root, group), { withFileTypes: true })) {
     if (!dir.isDirectory()) continue;
     try {
@@ -31,7 +31,7 @@ alias.sort((a, b) => b.find.length - a.find.length);
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ["{packages,services,plugins,examples}/*/test/**/*.test.ts", "deploy/test/**/*.test.ts"],
+    include: ["{packages,apps,services,plugins,examples}/*/test/**/*.test.ts", "deploy/test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Each file starts its own nats-server; two cores gain nothing from more parallel files.

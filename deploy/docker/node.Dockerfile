@@ -27,7 +27,7 @@ FROM runtime AS provision
 # The admin's one-shot step before the services start: create or update every stream, consumer and bucket.
 # The services' own users may only check these exist (deploy/nats/auth.conf). Exits when done: no health check.
 HEALTHCHECK NONE
-CMD ["node", "packages/cli/dist/main.js", "provision"]
+CMD ["node", "apps/cli/dist/main.js", "provision"]
 
 FROM runtime AS registry
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \

@@ -66,8 +66,8 @@ const WORKER: AppSpec = {
 };
 const APPS: Record<string, AppSpec> = {
   provision: {
-    sources: ["packages/cli/src"],
-    command: ["node", "packages/cli/dist/main.js", "provision"],
+    sources: ["apps/cli/src"],
+    command: ["node", "apps/cli/dist/main.js", "provision"],
     user: "admin",
   },
   worker: WORKER,

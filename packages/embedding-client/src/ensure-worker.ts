@@ -48,8 +48,18 @@ export interface WorkerHandle {
   readonly pid: number | undefined;
   /** The PING answer that showed the service is up. */
   readonly ping: WorkerPing;
+  /**
+   * Resolves when a worker this call started exits, however it ends (stop(), a crash, SIGKILL): what a
+   * supervisor waits on. Never resolves for a worker that was already running.
+   */
+  readonly exited: Promise<WorkerExit>;
   /** Ends a worker this call started (SIGTERM, then SIGKILL after the grace period); a no-op otherwise. */
   stop(): Promise<void>;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 const LOG_TAIL_LINES = 40;
@@ -84,7 +94,15 @@ export async function ensureWorker(options: EnsureWorkerOptions = {}): Promise<W
     const running = await probe.ping().catch(() => undefined);
     // A replay worker of the model serves replay needs, never live ones (it takes no audio events).
     const fits = running !== undefined && (role === "replay" || running.metadata.role !== "replay");
-    if (running && fits) return { started: false, pid: undefined, ping: running, stop: async () => {} };
+    if (running && fits) {
+      return {
+        started: false,
+        pid: undefined,
+        ping: running,
+        exited: new Promise(() => {}),
+        stop: async () => {},
+      };
+    }
     if (role === "live" && model !== undefined) {
       // Two live workers of different models would split the shared audio consumer between two spaces.
       const live = await createEmbeddingClient(nc, { pingTimeoutMs: options.probeTimeoutMs ?? 1_000 })
@@ -163,7 +181,10 @@ async function startWorker(
       options.onLog?.(line);
     }
   });
-  const exited = once(child, "exit").then(([code, signal]) => ({ code, signal }) as const);
+  const exited: Promise<WorkerExit> = once(child, "exit").then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
   const unregister = onProcessExit(() => {
     child.kill("SIGTERM");
   });
@@ -177,7 +198,7 @@ async function startWorker(
       if (spawnError) return `could not run ${command}: ${spawnError.message}`;
       return tail.concat(partial ? [partial] : []).join("\n");
     });
-    return { started: true, pid: child.pid, ping, stop };
+    return { started: true, pid: child.pid, ping, exited, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -189,7 +210,7 @@ async function waitReady(
   nc: NatsConnection,
   model: { id: string; revision: string } | undefined,
   child: ChildProcess,
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>,
+  exited: Promise<WorkerExit>,
   timeoutMs: number,
   log: () => string,
 ): Promise<WorkerPing> {
@@ -200,7 +221,7 @@ async function waitReady(
     ...(model === undefined ? {} : { model }),
   });
   const deadline = Date.now() + timeoutMs;
-  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let gone: WorkerExit | undefined;
   void exited.then((e) => {
     gone = e;
   });

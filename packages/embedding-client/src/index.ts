@@ -7,5 +7,10 @@ export {
   PING_SUBJECT,
   type WorkerPing,
 } from "./client.js";
-export { type EnsureWorkerOptions, ensureWorker, type WorkerHandle } from "./ensure-worker.js";
+export {
+  type EnsureWorkerOptions,
+  ensureWorker,
+  type WorkerExit,
+  type WorkerHandle,
+} from "./ensure-worker.js";
 export { defaultWorkerDir, type WorkerCommand, workerCommand } from "./worker-command.js";

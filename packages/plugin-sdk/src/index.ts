@@ -34,7 +34,12 @@ export {
 export { isPluginEventName, PLUGIN_EVENTS, type PluginEvent, type PluginEventName } from "./events.js";
 export { kvKey, type PluginKv } from "./kv.js";
 export type { PluginObjects, StoredObject } from "./objects.js";
-export { pluginConfigEnv, runPluginProcess } from "./process.js";
+export {
+  PLUGIN_PROCESS_READY,
+  type PluginProcessReady,
+  pluginConfigEnv,
+  runPluginProcess,
+} from "./process.js";
 export {
   pluginDurable,
   type RunningPlugin,

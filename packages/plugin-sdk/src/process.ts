@@ -38,8 +38,31 @@ export async function runPluginProcess(
   });
   await prepareTopology(bus, SERVICE_NEEDS.plugins, { mode: provisionModeFromEnv(env) });
   const running = await runPlugins(bus, plugins, { ...rest, config });
-  installShutdown(bus, [() => running.stop()]);
+  const shutdown = installShutdown(bus, [() => running.stop()]);
+  if (process.send !== undefined && process.connected) {
+    // Started by a supervisor over IPC (`pnpm start`): tell it what runs, and end with it. A supervisor that
+    // was SIGKILLed runs no exit hook; its channel closing is the only news of it.
+    const ready: PluginProcessReady = {
+      type: PLUGIN_PROCESS_READY,
+      running: running.running.map((p) => p.name),
+      failed: running.failed.map((f) => ({ name: f.name, code: f.error.code, message: f.error.message })),
+    };
+    process.send(ready);
+    process.once("disconnect", () => {
+      bus.logger.info("supervisor gone, shutting down");
+      void shutdown();
+    });
+  }
   return running;
+}
+
+export const PLUGIN_PROCESS_READY = "speakers.plugin-process.ready";
+
+/** The one IPC message a plugin process sends its supervisor, once its plugins are started. */
+export interface PluginProcessReady {
+  type: typeof PLUGIN_PROCESS_READY;
+  running: string[];
+  failed: Array<{ name: string; code: string; message: string }>;
 }
 
 export function pluginConfigEnv(name: string): string {

@@ -1,6 +1,6 @@
 /**
  * The registry as it runs: real nats-server, the real GE2E worker, real LibriSpeech speech. Mechanics, not
- * accuracy (the eval test in packages/cli measures that over every speaker).
+ * accuracy (the eval test in apps/cli measures that over every speaker).
  */
 import { publish } from "@speakers/bus";
 import {

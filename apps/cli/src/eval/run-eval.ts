@@ -1,0 +1,206 @@
+/**
+ * `speakers eval`: enroll the first N files of every speaker into a fresh, isolated registry, identify every
+ * other file, score every (file, voiceprint) pair, and hold each speaker out as a stranger in turn. Every step
+ * goes through the real worker and the real registry service; only the hold-out re-applies the registry's own
+ * decision rule to the candidates it returned, minus the held-out speaker.
+ */
+import { call } from "@speakers/bus";
+import {
+  BatchResult,
+  ExtractBatchMeta,
+  type IdentifyReply,
+  modelKey,
+  SERVICES,
+  SpeakersError,
+} from "@speakers/events";
+import { cosine, decide } from "@speakers/speaker-registry";
+import { startEmbeddedStack } from "../embedded-stack.js";
+import { type RegistryClient, registryClient } from "../registry-client.js";
+import { datasetRoots, readDataset } from "./dataset.js";
+import { equalErrorRate, type OpenSetTrial, openSetRates, rankOneAccuracy } from "./metrics.js";
+
+export interface EvalOptions {
+  dir: string;
+  /** Files per speaker to enroll (default 3). */
+  enroll?: number;
+  /** Worker model for the isolated stack (default $SPEAKERS_MODEL). */
+  model?: string;
+  onProgress?: (phase: "enroll" | "identify" | "embed", done: number, total: number) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface EvalReport {
+  model: string;
+  speakers: number;
+  files: number;
+  enrolled_files: number;
+  test_files: number;
+  /** Equal error rate over every (test file, enrolled voiceprint) pair. */
+  eer: number;
+  eer_threshold: number;
+  /** Rank-1: the best-scoring voiceprint is the right speaker. */
+  identification_accuracy: number;
+  /** Decided `known` and the right speaker, at the default threshold and margin. */
+  identification_accuracy_at_threshold: number;
+  open_set_far: number;
+  open_set_frr: number;
+  stranger_trials: number;
+  enrolled_trials: number;
+  threshold: number;
+  margin: number;
+  enroll_per_speaker: number;
+  enrollment_samples_rejected: number;
+  speakers_not_enrolled: string[];
+  duration_s: number;
+}
+
+const BATCH = 16;
+
+export async function runEval(options: EvalOptions): Promise<EvalReport> {
+  const started = Date.now();
+  const perSpeaker = options.enroll ?? 3;
+  if (!Number.isInteger(perSpeaker) || perSpeaker < 1) {
+    throw new SpeakersError("INVALID_REQUEST", "--enroll must be a whole number of files, at least 1.");
+  }
+  const dataset = readDataset(options.dir);
+  const stack = await startEmbeddedStack({
+    isolated: true,
+    audioRoots: datasetRoots(options.dir, dataset),
+    ...(options.model === undefined ? {} : { model: options.model }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
+  try {
+    const client = registryClient(stack.bus);
+    const enrolled = await enrollAll(client, dataset, perSpeaker, options);
+    const tests = dataset.flatMap((s) =>
+      enrolled.ids.has(s.speaker)
+        ? s.files.slice(perSpeaker).map((file) => ({ speaker: s.speaker, file }))
+        : [],
+    );
+    if (tests.length === 0) {
+      throw new SpeakersError(
+        "INVALID_REQUEST",
+        `No files are left to identify after enrolling ${perSpeaker} per speaker.`,
+      );
+    }
+    const identified: IdentifyReply[] = [];
+    for (const [i, t] of tests.entries()) {
+      identified.push(await client.identifyPath(t.file, 5));
+      options.onProgress?.("identify", i + 1, tests.length);
+    }
+    const first = identified[0] as IdentifyReply;
+    const idOf = (speaker: string) => enrolled.ids.get(speaker) as string;
+
+    const vectors = await embedAll(
+      stack.bus,
+      tests.map((t) => t.file),
+      options,
+    );
+    const voiceprints = new Map<string, number[]>();
+    for (const [speaker, id] of enrolled.ids) {
+      const detail = await client.get(id, true);
+      const vp = detail.voiceprints.find((v) => modelKey(v.model) === modelKey(first.model));
+      if (vp?.vector) voiceprints.set(speaker, vp.vector);
+    }
+    const genuine: number[] = [];
+    const impostor: number[] = [];
+    tests.forEach((t, i) => {
+      const vector = vectors[i];
+      if (vector === undefined) return;
+      for (const [speaker, vp] of voiceprints)
+        (speaker === t.speaker ? genuine : impostor).push(cosine(vector, vp));
+    });
+    const eer = equalErrorRate(genuine, impostor);
+
+    const policy = { threshold: first.threshold, margin: first.marginThreshold, consistencyFloor: 0 };
+    const trials: OpenSetTrial[] = [];
+    for (const heldOut of enrolled.ids.values()) {
+      tests.forEach((t, i) => {
+        const candidates = (identified[i]?.candidates ?? []).filter((c) => c.speakerId !== heldOut);
+        const truth = idOf(t.speaker);
+        trials.push({ truth, enrolled: truth !== heldOut, decided: decide(candidates, policy).speakerId });
+      });
+    }
+    const openSet = openSetRates(trials);
+    const rankOne = rankOneAccuracy(
+      tests.map((t, i) => ({ truth: idOf(t.speaker), best: identified[i]?.candidates[0]?.speakerId })),
+    );
+    const atThreshold =
+      tests.filter(
+        (t, i) => identified[i]?.decision === "known" && identified[i]?.speaker?.id === idOf(t.speaker),
+      ).length / tests.length;
+
+    return {
+      model: modelKey(first.model),
+      speakers: dataset.length,
+      files: dataset.reduce((n, s) => n + s.files.length, 0),
+      enrolled_files: enrolled.files,
+      test_files: tests.length,
+      eer: eer.eer,
+      eer_threshold: eer.threshold,
+      identification_accuracy: rankOne,
+      identification_accuracy_at_threshold: atThreshold,
+      open_set_far: openSet.far,
+      open_set_frr: openSet.frr,
+      stranger_trials: openSet.strangerTrials,
+      enrolled_trials: openSet.enrolledTrials,
+      threshold: first.threshold,
+      margin: first.marginThreshold,
+      enroll_per_speaker: perSpeaker,
+      enrollment_samples_rejected: enrolled.rejected,
+      speakers_not_enrolled: enrolled.failed,
+      duration_s: Math.round((Date.now() - started) / 100) / 10,
+    };
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function enrollAll(
+  client: RegistryClient,
+  dataset: ReturnType<typeof readDataset>,
+  perSpeaker: number,
+  options: EvalOptions,
+) {
+  const ids = new Map<string, string>();
+  const failed: string[] = [];
+  let rejected = 0;
+  let files = 0;
+  for (const [i, s] of dataset.entries()) {
+    const chosen = s.files.slice(0, perSpeaker);
+    files += chosen.length;
+    try {
+      const reply = await client.enrollFiles(s.speaker, chosen, { createOnly: true });
+      rejected += reply.result.samplesRejected;
+      if (reply.speaker) ids.set(s.speaker, reply.speaker.id);
+    } catch (err) {
+      // A speaker whose every sample fails the gates is reported, not fatal: that is a finding of the eval.
+      if (!(err instanceof SpeakersError) || !err.code.startsWith("ENROLL_")) throw err;
+      rejected += chosen.length;
+      failed.push(s.speaker);
+    }
+    options.onProgress?.("enroll", i + 1, dataset.length);
+  }
+  return { ids, failed, rejected, files };
+}
+
+/** Test embeddings through the worker's extract-batch, by path (the isolated worker may read the eval folder). */
+async function embedAll(
+  bus: Parameters<typeof call>[0],
+  files: readonly string[],
+  options: EvalOptions,
+): Promise<(number[] | undefined)[]> {
+  const out: (number[] | undefined)[] = [];
+  for (let start = 0; start < files.length; start += BATCH) {
+    const chunk = files.slice(start, start + BATCH);
+    const reply = await call(bus, SERVICES.embedding.endpoints.extractBatch, {
+      request: ExtractBatchMeta,
+      payload: { items: chunk.map((path) => ({ length: 0, path })) },
+      reply: BatchResult,
+      timeoutMs: 600_000,
+    });
+    for (const item of reply.items) out.push(item.ok ? item.embedding.vector : undefined);
+    options.onProgress?.("embed", Math.min(files.length, start + BATCH), files.length);
+  }
+  return out;
+}

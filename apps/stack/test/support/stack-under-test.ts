@@ -1,0 +1,79 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PassThrough } from "node:stream";
+import { promisify } from "node:util";
+import { createLogger, type Logger } from "@speakers/bus";
+import type { PartHealth } from "@speakers/runtime";
+import { createStack, defaultPlugins, type Stack } from "../../src/index.js";
+
+const root = resolve(import.meta.dirname, "../../../..");
+
+/** The plugin processes run from dist/ (as under `pnpm start`): build the stack and what it references. */
+export async function buildStack(): Promise<void> {
+  await promisify(execFile)("pnpm", ["exec", "tsc", "-b", resolve(root, "apps/stack")], { cwd: root });
+}
+
+/** A logger whose entries the test can read back (JSON lines). */
+export function capturedLogger(name: string): { logger: Logger; entries: () => Record<string, unknown>[] } {
+  const stream = new PassThrough();
+  let text = "";
+  stream.on("data", (chunk: Buffer) => {
+    text += chunk.toString();
+    if (process.env.LOG_LEVEL) process.stderr.write(chunk);
+  });
+  return {
+    logger: createLogger(name, { level: "info", destination: stream }),
+    entries: () =>
+      text
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+/**
+ * What `pnpm start` composes (createStack + defaultPlugins, embedded nats-server in a temp data folder, the GE2E
+ * worker), on free loopback ports; restarts come quickly so a test waits on conditions, not on back-off.
+ */
+export async function startTestStack(
+  logger: Logger,
+): Promise<{ stack: Stack; dataDir: string; dispose(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), "stack-chaos-"));
+  const config = {
+    natsUrl: undefined,
+    dataDir,
+    natsPort: 0,
+    http: { host: "127.0.0.1", port: 0 },
+    mqttUrl: undefined,
+    model: "ge2e",
+    audioRetention: {},
+  };
+  const stack = createStack(config, {
+    logger,
+    ...defaultPlugins(config),
+    restartBackoff: { initialMs: 200, maxMs: 2_000 },
+  });
+  await stack.start();
+  return {
+    stack,
+    dataDir,
+    async dispose() {
+      await stack.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function part(stack: Stack, name: string): PartHealth {
+  const found = stack.health().parts.find((p) => p.name === name);
+  if (!found)
+    throw new Error(
+      `no part ${name}: ${stack
+        .health()
+        .parts.map((p) => p.name)
+        .join(", ")}`,
+    );
+  return found;
+}

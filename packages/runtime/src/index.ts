@@ -1,0 +1,27 @@
+export { type Child, type ChildExit, type SpawnChildOptions, spawnChild } from "./child.js";
+export {
+  AUTH_CONF,
+  CREDENTIALS_FILE,
+  type Credentials,
+  EMBEDDED_USERS,
+  type EmbeddedUser,
+  ensureCredentials,
+  passwordEnv,
+  readCredentials,
+  urlAs,
+} from "./embedded-credentials.js";
+export { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
+export { freePort, requireNatsServer } from "./nats-binary.js";
+export { announceStack, type RunningStack, runningStack, STACK_FILE } from "./running-stack.js";
+export { stopOnSignal } from "./stop-on-signal.js";
+export {
+  type Backoff,
+  describeExit,
+  type PartExit,
+  type PartHealth,
+  type RunningPart,
+  type Supervised,
+  type SuperviseOptions,
+  supervise,
+} from "./supervise.js";
+export { logWorkerLine } from "./worker-log.js";
