@@ -9,7 +9,7 @@ import fastifyStatic from "@fastify/static";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { Bus, Logger } from "@speakers/bus";
 import { ERRORS, isSpeakersError, SpeakersError, toErrorPayload } from "@speakers/events";
-import Fastify from "fastify";
+import Fastify, { LogController } from "fastify";
 import { createAccess } from "./access.js";
 import { createCalibrationSource } from "./calibration-source.js";
 import { type ConsoleConfig, isLoopbackHost } from "./config.js";
@@ -25,14 +25,15 @@ export interface ConsoleDeps {
   bus: Bus;
   config: ConsoleConfig;
   logger?: Logger;
-  /** Where the built page is (default: dist/public beside this file). */
+  /** Where the built page is (default: the package's dist/public, from src/ in tests and dist/ when run). */
   publicDir?: string;
 }
 
 function buildApp(config: ConsoleConfig, logger: Logger) {
   return Fastify({
     loggerInstance: logger.child({ component: "console" }),
-    disableRequestLogging: true,
+    // Each request is not worth a log line on a home console; errors are logged by the error handler.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxUploadBytes,
   }).withTypeProvider<TypeBoxTypeProvider>();
 }
@@ -91,7 +92,7 @@ export function createConsole(deps: ConsoleDeps): Console {
   app.register(liveRoutes, routeDeps);
   app.register(statusRoutes, routeDeps);
 
-  const publicDir = deps.publicDir ?? fileURLToPath(new URL("./public/", import.meta.url));
+  const publicDir = deps.publicDir ?? fileURLToPath(new URL("../dist/public/", import.meta.url));
   if (!existsSync(publicDir)) {
     throw new SpeakersError("INTERNAL", `The console page is not built (${publicDir} is missing).`, {
       hint: "Run `pnpm build`.",

@@ -11,6 +11,11 @@ const HEARTBEAT_MS = 15_000;
  * exactly after it.
  */
 export const liveRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { bus, logger }) => {
+  // A stream never ends by itself, so closing the server ends them (browsers then reconnect elsewhere or later).
+  const open = new Set<{ end(): void }>();
+  app.addHook("preClose", async () => {
+    for (const res of open) res.end();
+  });
   app.get(
     "/api/live",
     {
@@ -30,9 +35,11 @@ export const liveRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { bu
         "x-accel-buffering": "no",
       });
       res.write("retry: 1000\n\n");
+      open.add(res);
       let stop: (() => Promise<void>) | undefined;
       const heartbeat = setInterval(() => res.write(": keep-alive\n\n"), HEARTBEAT_MS);
       const end = () => {
+        open.delete(res);
         clearInterval(heartbeat);
         void stop?.().catch(() => {});
         stop = undefined;

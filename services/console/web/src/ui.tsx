@@ -18,5 +18,8 @@ export function when(iso: string | undefined): string {
   return today ? d.toLocaleTimeString() : d.toLocaleString();
 }
 
+/** "1 sample", "3 samples". */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 export const score = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(3));
 export const seconds = (ms: number | undefined) => (ms === undefined ? "–" : `${(ms / 1000).toFixed(1)} s`);

@@ -1,7 +1,7 @@
 import type { EnrollReply, SpeakerSummary } from "@speakers/events";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type ErrorPayload, errorOf } from "../api.js";
-import { type Recorder, startRecording } from "../recorder.js";
+import { type Microphone, openMicrophone } from "../recorder.js";
 import { ErrorBox, score, seconds } from "../ui.js";
 
 /** Read aloud, one per sample: varied sounds and a natural length (5-10 s each). */
@@ -32,10 +32,15 @@ export function EnrollPage() {
   const [recording, setRecording] = useState<number>();
   const [level, setLevel] = useState(0);
   const [error, setError] = useState<ErrorPayload>();
-  const recorder = useRef<Recorder | undefined>(undefined);
-  const done = useRef(new Set<number>());
+  const mic = useRef<Promise<Microphone> | undefined>(undefined);
+  const [done, setDone] = useState<ReadonlySet<number>>(new Set());
 
-  useEffect(() => () => recorder.current?.cancel(), []);
+  useEffect(
+    () => () => {
+      void mic.current?.then((m) => m.close()).catch(() => {});
+    },
+    [],
+  );
 
   /** One sample at a time, so each gets its verdict as soon as the registry has it. */
   const upload = async (audio: Blob, label: string, contentType?: string) => {
@@ -66,9 +71,11 @@ export function EnrollPage() {
       return;
     }
     try {
-      recorder.current = await startRecording((rms) => setLevel(rms));
+      mic.current ??= openMicrophone((rms) => setLevel(rms));
+      (await mic.current).startTake();
       setRecording(index);
     } catch (err) {
+      mic.current = undefined;
       setError({
         code: "AUDIO_EMPTY",
         message: `The microphone could not be opened: ${errorOf(err).message}`,
@@ -77,14 +84,12 @@ export function EnrollPage() {
     }
   };
   const stop = async (index: number) => {
-    const r = recorder.current;
-    recorder.current = undefined;
+    const m = await mic.current;
     setRecording(undefined);
-    setLevel(0);
-    if (!r) return;
-    const { wav } = await r.stop();
+    if (!m) return;
+    const { wav } = m.endTake();
     const reply = await upload(wav, `phrase-${index + 1}.wav`, "audio/wav");
-    if (reply?.quality[0]?.accepted) done.current.add(index);
+    if (reply?.quality[0]?.accepted) setDone((d) => new Set([...d, index]));
   };
   const uploadFiles = async (files: FileList | null) => {
     if (!files) return;
@@ -130,7 +135,7 @@ export function EnrollPage() {
       </div>
       <ol class="phrases">
         {PHRASES.map((phrase, i) => (
-          <li key={phrase} class={done.current.has(i) ? "done" : undefined}>
+          <li key={phrase} class={done.has(i) ? "done" : undefined}>
             <p>“{phrase}”</p>
             {recording === i ? (
               <button type="button" class="danger" onClick={() => stop(i)}>
@@ -203,8 +208,8 @@ function Feedback({ result }: { result: SampleResult }) {
   const ok = q?.accepted === true;
   return (
     <li class={`sample ${ok ? "accepted" : "rejected"}`} data-code={q?.code ?? (ok ? "ACCEPTED" : "")}>
-      <strong>{result.label}</strong>: {ok ? "accepted" : "not accepted"} · {seconds(q?.durationMs)} long,{" "}
-      {seconds(q?.speechMs)} of speech
+      <strong>{result.label}</strong>: {ok ? "accepted" : "not accepted"} · {seconds(q?.durationMs)} long
+      {q?.speechMs !== undefined ? `, ${seconds(q.speechMs)} of speech` : ""}
       {q?.similarity !== undefined ? ` · matches the other samples at ${score(q.similarity)}` : ""}
       {advice ? (
         <p class="hint">

@@ -1,7 +1,7 @@
 import type { SpeakerSummary } from "@speakers/events";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type ErrorPayload, errorOf } from "../api.js";
-import { ErrorBox, when } from "../ui.js";
+import { count, ErrorBox, when } from "../ui.js";
 
 type Listed = SpeakerSummary & { lastHeard?: { at: string; room?: string; deviceId?: string } };
 interface Erases {
@@ -90,7 +90,7 @@ function SpeakerCard({
       const done = await api<{ erased: Erases }>("DELETE", `/api/speakers/${encodeURIComponent(speaker.id)}`);
       dialog.current?.close();
       onNotice(
-        `Erased ${speaker.name}: ${done.erased.samples} samples, ${done.erased.voiceprints} voiceprints, ${done.erased.clips} recordings.`,
+        `Erased ${speaker.name}: ${count(done.erased.samples, "sample")}, ${count(done.erased.voiceprints, "voiceprint")}, ${count(done.erased.clips, "recording")}.`,
       );
       await onChanged();
     } catch (err) {
@@ -160,9 +160,9 @@ function SpeakerCard({
         <h3 id={`erase-${speaker.id}`}>Erase {speaker.name}?</h3>
         {erases ? (
           <p class="erase-summary">
-            This deletes {speaker.name}'s {erases.samples} enrollment samples, {erases.voiceprints}{" "}
-            voiceprints and {erases.clips} stored recordings, and every recording, embedding and
-            identification of their voice the house kept. It cannot be undone.
+            This deletes {speaker.name}'s {count(erases.samples, "enrollment sample")},{" "}
+            {count(erases.voiceprints, "voiceprint")} and {count(erases.clips, "stored recording")}, and every
+            recording, embedding and identification of their voice the house kept. It cannot be undone.
           </p>
         ) : null}
         <div class="actions">
