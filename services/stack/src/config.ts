@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { type ConsoleConfig, consoleConfigFromEnv } from "@speakers/console";
 import { audioRetentionFromEnv, SpeakersError } from "@speakers/events";
 
 export interface StackConfig {
@@ -16,6 +17,8 @@ export interface StackConfig {
   model: string | undefined;
   /** How much captured audio the AUDIO stream keeps (unset fields: ADR 0001's defaults). */
   audioRetention: ReturnType<typeof audioRetentionFromEnv>;
+  /** The web console (SPEAKERS_CONSOLE_URI, default http://127.0.0.1:8760); unset: none (demo, benchmark). */
+  console?: ConsoleConfig;
 }
 
 export const DEFAULT_CAPTURE_PORT = 8750;
@@ -24,7 +27,8 @@ export const DEFAULT_NATS_PORT = 4222;
 /**
  * NATS_URL (unset: embedded), SPEAKERS_DATA_DIR (./data), NATS_PORT (4222, embedded only),
  * CAPTURE_HTTP_HOST (127.0.0.1), PORT or CAPTURE_HTTP_PORT (8750), MQTT_URL (unset: no Home Assistant),
- * SPEAKERS_MODEL, SPEAKERS_AUDIO_MAX_AGE / SPEAKERS_AUDIO_MAX_BYTES (AUDIO retention).
+ * SPEAKERS_MODEL, SPEAKERS_AUDIO_MAX_AGE / SPEAKERS_AUDIO_MAX_BYTES (AUDIO retention), SPEAKERS_CONSOLE_URI /
+ * SPEAKERS_CONSOLE_TOKEN (the web console).
  */
 export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): StackConfig {
   return {
@@ -38,6 +42,7 @@ export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = p
     mqttUrl: nonEmpty(env.MQTT_URL),
     model: nonEmpty(env.SPEAKERS_MODEL),
     audioRetention: audioRetentionFromEnv(env),
+    console: consoleConfigFromEnv(env),
   };
 }
 

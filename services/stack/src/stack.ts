@@ -13,6 +13,7 @@ import {
   provision,
 } from "@speakers/bus";
 import { announceStack, startEmbeddedNats } from "@speakers/cli";
+import { createConsole } from "@speakers/console";
 import { type AnyPlugin, type RunningPlugins, runPlugins } from "@speakers/plugin-sdk";
 import { createRegistry } from "@speakers/speaker-registry";
 import type { StackConfig } from "./config.js";
@@ -24,6 +25,8 @@ export interface StackUrls {
   capture: string;
   /** Embedded mode only: where JetStream keeps its files. */
   natsStore?: string;
+  /** The web console's URL, when the config asks for one. */
+  console?: string;
 }
 
 export interface StackDeps {
@@ -115,13 +118,29 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
       // Capture goes first on stop: no new audio while the rest drains.
       started.push({ name: "capture", stop: () => capture.close() });
 
+      let consoleUrl: string | undefined;
+      if (config.console !== undefined) {
+        const web = createConsole({
+          bus: b,
+          config: config.console,
+          logger: logger.child({ component: "console" }),
+        });
+        consoleUrl = await web.listen();
+        started.push({ name: "console", stop: () => web.close() });
+      }
+
       if (natsStore !== undefined) {
         // Now that the worker and registry answer, `speakers` commands on this data folder join this stack
         // instead of starting a second server on its store. Removed first on stop, before anything stops.
         const withdraw = announceStack(config.dataDir, { url: natsUrl, pid: process.pid });
         started.push({ name: "stack.json", stop: async () => withdraw() });
       }
-      urls = { nats: natsUrl, capture: capture.url as string, ...(natsStore ? { natsStore } : {}) };
+      urls = {
+        nats: natsUrl,
+        capture: capture.url as string,
+        ...(natsStore ? { natsStore } : {}),
+        ...(consoleUrl ? { console: consoleUrl } : {}),
+      };
       return urls;
     } catch (err) {
       await stop();
