@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import { publishFiles } from "@speakers/audio-capture";
 import { eventually, sleep } from "@speakers/bus/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,8 +111,8 @@ describe("the household console", () => {
     }, 90_000);
     await b.shot("unknown-desktop");
     // The clip's player loads the kept audio itself.
-    const played = await card.locator("audio").evaluate(async (el: HTMLAudioElement) => {
-      const res = await fetch(el.src);
+    const played = await card.locator("audio").evaluate(async (el) => {
+      const res = await fetch((el as unknown as { src: string }).src);
       return { type: res.headers.get("content-type"), bytes: (await res.arrayBuffer()).byteLength };
     });
     expect(played.type).toBe("audio/flac");
@@ -134,18 +135,40 @@ describe("the household console", () => {
     expect(b.errors).toEqual([]);
   }, 240_000);
 
+  it("adds an uploaded file as a sample and renames the speaker", async () => {
+    const { page } = b;
+    await page.goto(`${stack.url}/#/speakers`);
+    await page.locator('.card[data-speaker="Bob"]').getByRole("link", { name: "Add samples" }).click();
+    await expect(page.getByLabel("Name").isDisabled()).resolves.toBe(true);
+    // The file goes to the registry as picked (FLAC here), one verdict per file.
+    await page.getByLabel(/Choose audio files/).setInputFiles(bob[0] as string);
+    const verdict = page.locator(".feedback li").first();
+    await verdict.waitFor({ timeout: 120_000 });
+    await expect(verdict.getAttribute("class")).resolves.toContain("accepted");
+    await expect(verdict.textContent()).resolves.toContain(basename(bob[0] as string));
+
+    await page.goto(`${stack.url}/#/speakers`);
+    const card = page.locator('.card[data-speaker="Bob"]');
+    await expect(card.locator(".samples").textContent()).resolves.toMatch(/^2/);
+    await card.getByRole("button", { name: "Rename" }).click();
+    await card.getByLabel("New name").fill("Robert");
+    await card.getByRole("button", { name: "Save" }).click();
+    await page.locator('.card[data-speaker="Robert"]').waitFor();
+    expect(b.errors).toEqual([]);
+  }, 180_000);
+
   it("erases a speaker from the Speakers page, and nothing of them remains in NATS", async () => {
     const { page } = b;
     await page.goto(`${stack.url}/#/speakers`);
-    const card = page.locator('.card[data-speaker="Bob"]');
+    const card = page.locator('.card[data-speaker="Robert"]');
     await card.getByRole("button", { name: "Erase" }).click();
     const dialog = card.locator("dialog");
     await expect(dialog.locator(".erase-summary").textContent()).resolves.toMatch(
-      /1 enrollment sample, 1 voiceprint and 1 stored recording/,
+      /2 enrollment samples, 1 voiceprint and 2 stored recordings/,
     );
     await b.shot("erase-confirm-desktop");
     await dialog.getByRole("button", { name: "Erase everything" }).click();
-    await page.locator(".notice").filter({ hasText: "Erased Bob" }).waitFor({ timeout: 120_000 });
+    await page.locator(".notice").filter({ hasText: "Erased Robert" }).waitFor({ timeout: 120_000 });
     await card.waitFor({ state: "detached", timeout: 30_000 });
     expect(await whatRemainsOf(stack.bus, bobId, bobClips)).toEqual([]);
     expect(b.errors).toEqual([]);
@@ -177,8 +200,8 @@ describe("the household console", () => {
         await small.page.locator("main h2").waitFor();
         // Each page has loaded once nothing says "Loading…" any more.
         await small.page.locator(".loading").waitFor({ state: "detached", timeout: 30_000 });
-        const overflow = await small.page.evaluate(
-          () => document.documentElement.scrollWidth - window.innerWidth,
+        const overflow = await small.page.evaluate<number>(
+          "document.documentElement.scrollWidth - window.innerWidth",
         );
         expect(overflow, name).toBeLessThanOrEqual(0);
         await small.shot(`${name}-360`);
@@ -189,7 +212,7 @@ describe("the household console", () => {
       let focused = "";
       for (let i = 0; i < 10 && focused !== "Live"; i++) {
         await small.page.keyboard.press("Tab");
-        focused = await small.page.evaluate(() => document.activeElement?.textContent ?? "");
+        focused = await small.page.evaluate<string>('document.activeElement?.textContent ?? ""');
       }
       expect(focused).toBe("Live");
       await small.page.keyboard.press("Enter");

@@ -56,7 +56,9 @@ export function SystemPage() {
   }, []);
   const workers = snap?.services.embedding ?? [];
   const live = workers.filter((w) => (w.metadata.role ?? "live") === "live");
-  const rate = live.reduce((n, w) => n + (w.clipsPerSecond ?? 0), 0);
+  // A rate needs two looks at the counters; the first look has none yet.
+  const rates = live.flatMap((w) => (w.clipsPerSecond === undefined ? [] : [w.clipsPerSecond]));
+  const rate = rates.length === 0 ? undefined : rates.reduce((n, r) => n + r, 0);
   return (
     <section>
       <ErrorBox error={error} />
@@ -74,7 +76,7 @@ export function SystemPage() {
             <dt>Workers</dt>
             <dd class="workers">{live.length}</dd>
             <dt>Throughput</dt>
-            <dd class="throughput">{rate.toFixed(2)} clips/s</dd>
+            <dd class="throughput">{rate === undefined ? "measuring…" : `${rate.toFixed(2)} clips/s`}</dd>
           </dl>
           <h3>Services</h3>
           <div class="table">
