@@ -24,6 +24,7 @@ import {
   SpeakerDetail,
   SpeakerIdRequest,
   SpeakerSummary,
+  SpeakersError,
   UnknownClipList,
 } from "@speakers/events";
 
@@ -45,7 +46,35 @@ export function newEnrollmentId(): string {
   return `enr_${randomBytes(10).toString("hex")}`;
 }
 
-export function householdClient(bus: Bus) {
+/** The service behind each subject prefix, to name it when nobody answers. */
+const SERVICE_OF: [string, string][] = [
+  [SERVICES.registry.prefix, "registry"],
+  [SERVICES.presence.prefix, "presence"],
+  [SERVICES.unknownVoices.prefix, "unknown-voices"],
+];
+
+/**
+ * The bus calls every unanswered request WORKER_UNAVAILABLE in the embedding worker's words. When nobody
+ * served the subject itself (not the worker behind the registry), the page names the service that is missing.
+ */
+export function naming(err: unknown): unknown {
+  const subject = err instanceof SpeakersError ? err.details?.subject : undefined;
+  if (!(err instanceof SpeakersError) || err.code !== "WORKER_UNAVAILABLE" || typeof subject !== "string")
+    return err;
+  const service = SERVICE_OF.find(([prefix]) => subject.startsWith(`${prefix}.`))?.[1];
+  if (service === undefined) return err;
+  return new SpeakersError(
+    "WORKER_UNAVAILABLE",
+    `The ${service} service is not running (nobody serves ${subject}).`,
+    {
+      hint: "Start it (pnpm start runs the registry and the plugins), then reload the page.",
+      details: { subject },
+      cause: err,
+    },
+  );
+}
+
+function rawClient(bus: Bus) {
   /** A large sample goes through the Object Store (the registry owns and deletes it), a small one inline. */
   const enrollItem = async (
     sample: SampleUpload,
@@ -149,4 +178,19 @@ export function householdClient(bus: Bus) {
   };
 }
 
-export type HouseholdClient = ReturnType<typeof householdClient>;
+type RawClient = ReturnType<typeof rawClient>;
+
+/** Every call, with an unanswered service named by `naming`. */
+export function householdClient(bus: Bus): RawClient {
+  const raw = rawClient(bus);
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(raw) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+    wrapped[name] = (...args: unknown[]) =>
+      fn(...args).catch((err: unknown) => {
+        throw naming(err);
+      });
+  }
+  return wrapped as RawClient;
+}
+
+export type HouseholdClient = RawClient;

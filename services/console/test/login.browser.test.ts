@@ -50,6 +50,9 @@ describe("console login", () => {
       await page.getByRole("navigation", { name: "Pages" }).waitFor();
       // No registry runs here: the page says so with the catalogue's code instead of breaking.
       await page.locator(".error code").filter({ hasText: "WORKER_UNAVAILABLE" }).waitFor();
+      await expect(page.locator(".error strong").first().textContent()).resolves.toContain(
+        "The registry service is not running",
+      );
       // The browser logs the refused token (401) and the registry's absence (503), and nothing else.
       expect(b.errors.filter((e) => !/status of (401|503)/.test(e))).toEqual([]);
     } finally {
