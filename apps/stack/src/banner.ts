@@ -9,6 +9,9 @@ export function banner(urls: StackUrls, options: { mqtt: boolean; plugins: reado
     "",
     `  NATS       ${urls.nats}${urls.natsStore ? `  (embedded, data in ${urls.natsStore})` : ""}`,
     `  Capture    ${urls.capture}  (POST ${urls.capture}/v1/audio)`,
+    ...(urls.console
+      ? [`  Console    ${urls.console}  (open it in a browser: enroll, live, unknown voices)`]
+      : []),
     `  Plugins    ${options.plugins.length > 0 ? options.plugins.join(", ") : "none"}${
       options.mqtt ? "" : "  (set MQTT_URL to add home-assistant)"
     }`,

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { type ConsoleConfig, consoleConfigFromEnv } from "@speakers/console";
 import { audioRetentionFromEnv, SpeakersError } from "@speakers/events";
 import { type BridgeConfig, bridgeConfigFromEnv } from "@speakers/wyoming-bridge";
 
@@ -19,6 +20,8 @@ export interface StackConfig {
   audioRetention: ReturnType<typeof audioRetentionFromEnv>;
   /** The Wyoming bridge for Home Assistant Assist (SPEAKERS_WYOMING_*); unset or null: not started. */
   wyoming?: BridgeConfig | null;
+  /** The web console (SPEAKERS_CONSOLE_URI, default http://127.0.0.1:8760); unset: none (demo, benchmark). */
+  console?: ConsoleConfig;
 }
 
 export const DEFAULT_CAPTURE_PORT = 8750;
@@ -29,6 +32,8 @@ export const DEFAULT_NATS_PORT = 4222;
  * CAPTURE_HTTP_HOST (127.0.0.1), PORT or CAPTURE_HTTP_PORT (8750), MQTT_URL (unset: no Home Assistant),
  * SPEAKERS_MODEL, SPEAKERS_AUDIO_MAX_AGE / SPEAKERS_AUDIO_MAX_BYTES (AUDIO retention), SPEAKERS_WYOMING_*
  * (the Wyoming bridge on tcp://127.0.0.1:10350; SPEAKERS_WYOMING_URI=off with no SPEAKERS_WYOMING_ROOMS: none).
+ * SPEAKERS_MODEL, SPEAKERS_AUDIO_MAX_AGE / SPEAKERS_AUDIO_MAX_BYTES (AUDIO retention), SPEAKERS_CONSOLE_URI /
+ * SPEAKERS_CONSOLE_TOKEN (the web console).
  */
 export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): StackConfig {
   return {
@@ -46,6 +51,7 @@ export function stackConfigFromEnv(env: NodeJS.ProcessEnv = process.env, cwd = p
       env.SPEAKERS_WYOMING_URI === "off" && !nonEmpty(env.SPEAKERS_WYOMING_ROOMS)
         ? null
         : bridgeConfigFromEnv(env),
+    console: consoleConfigFromEnv(env),
   };
 }
 

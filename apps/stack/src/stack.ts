@@ -13,6 +13,7 @@ import {
   type Logger,
   provision,
 } from "@speakers/bus";
+import { createConsole } from "@speakers/console";
 import {
   announceStack,
   type Credentials,
@@ -36,6 +37,8 @@ export interface StackUrls {
   capture: string;
   /** Embedded mode only: where JetStream keeps its files. */
   natsStore?: string;
+  /** The web console's URL, when the config asks for one. */
+  console?: string;
 }
 
 export interface StackDeps {
@@ -247,6 +250,19 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
         started.push({ name: "wyoming-bridge", stop: () => bridge.stop() });
       }
 
+      let consoleUrl: string | undefined;
+      if (config.console !== undefined) {
+        // The console is the household's operator page (erase, enroll, name voices): it acts with the stack's
+        // own admin connection, and is reachable only from loopback or behind SPEAKERS_CONSOLE_TOKEN.
+        const web = createConsole({
+          bus: b,
+          config: config.console,
+          logger: logger.child({ component: "console" }),
+        });
+        consoleUrl = await web.listen();
+        started.push({ name: "console", stop: () => web.close() });
+      }
+
       if (natsStore !== undefined) {
         // Now that the worker and registry answer, `speakers` commands on this data folder join this stack
         // instead of starting a second server on its store. Removed first on stop, before anything stops.
@@ -254,7 +270,12 @@ export function createStack(config: StackConfig, deps: StackDeps = {}): Stack {
         const withdraw = announceStack(config.dataDir, { url: natsUrl, pid: process.pid });
         started.push({ name: "stack.json", stop: async () => withdraw() });
       }
-      urls = { nats: natsUrl, capture: capture.url as string, ...(natsStore ? { natsStore } : {}) };
+      urls = {
+        nats: natsUrl,
+        capture: capture.url as string,
+        ...(natsStore ? { natsStore } : {}),
+        ...(consoleUrl ? { console: consoleUrl } : {}),
+      };
       return urls;
     } catch (err) {
       await stop();

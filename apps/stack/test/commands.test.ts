@@ -87,6 +87,7 @@ describe("pnpm start", () => {
       SPEAKERS_DATA_DIR: dataDir,
       NATS_PORT: "0",
       PORT: "0",
+      SPEAKERS_CONSOLE_URI: "http://127.0.0.1:0",
       SPEAKERS_LOG_FORMAT: "json",
       LOG_LEVEL: "info",
     });
@@ -99,6 +100,9 @@ describe("pnpm start", () => {
       expect(out).toContain("curl --data-binary @clip.flac -H 'Content-Type: audio/flac'");
       const capture = /Capture {4}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
       const natsUrl = /NATS {7}(nats:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+      // The banner names the web console, and it serves its page.
+      const consoleUrl = /Console {4}(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] as string;
+      expect((await fetch(consoleUrl)).headers.get("content-type")).toContain("text/html");
       const lines = out
         .split("\n")
         .filter((l) => l.startsWith("{"))

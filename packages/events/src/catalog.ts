@@ -14,6 +14,18 @@ import {
 } from "./embedding-service.js";
 import { ErrorPayloadMessage } from "./error.js";
 import {
+  ClipDeleted,
+  ClipRequest,
+  LastHeardList,
+  LastHeardRequest,
+  NameClipReply,
+  NameClipRequest,
+  PresenceRecord,
+  UnknownClipList,
+  WhoIsHomeReply,
+  WhoIsHomeRequest,
+} from "./plugin-services.js";
+import {
   DeleteReply,
   EnrollMeta,
   EnrollReply,
@@ -86,6 +98,16 @@ export const MESSAGES = [
   SamplesRemoveRequest,
   RebuildVoiceprintsRequest,
   RebuildVoiceprintsReply,
+  PresenceRecord,
+  WhoIsHomeRequest,
+  WhoIsHomeReply,
+  LastHeardRequest,
+  LastHeardList,
+  UnknownClipList,
+  ClipRequest,
+  NameClipRequest,
+  NameClipReply,
+  ClipDeleted,
 ] as const;
 
 /**

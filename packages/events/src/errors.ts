@@ -5,7 +5,7 @@
  */
 interface ErrorEntry {
   /** HTTP-like status, also sent as `Nats-Service-Error-Code`. */
-  readonly status: 400 | 404 | 409 | 413 | 422 | 500 | 503 | 504;
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 503 | 504;
   /** What went wrong, in a sentence a user can read. */
   readonly message: string;
   /** What the user should do about it. */
@@ -142,6 +142,16 @@ export const ERRORS = {
     status: 422,
     message: "The enrollment sample sounds more like another enrolled speaker.",
     hint: "Make sure the right person is speaking; if so, record longer samples in a quieter room.",
+  },
+  CONSOLE_LOGIN_REQUIRED: {
+    status: 401,
+    message: "Sign in to the console first.",
+    hint: "Open the console's login page and enter the token the console was started with (SPEAKERS_CONSOLE_TOKEN).",
+  },
+  CONSOLE_REQUEST_FORBIDDEN: {
+    status: 403,
+    message: "The console refused a request that did not come from its own pages.",
+    hint: "Use the console's pages (a request from another site, or to another host name, is refused); reload the page and retry.",
   },
   CONFLICT: {
     status: 409,

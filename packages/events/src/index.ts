@@ -10,6 +10,7 @@ export * from "./errors.js";
 export * from "./export.js";
 export * from "./headers.js";
 export * from "./model.js";
+export * from "./plugin-services.js";
 export * from "./registry-service.js";
 export * from "./retention.js";
 export * from "./speaker.js";

@@ -124,6 +124,23 @@ export const SERVICES = {
       voiceprintsRebuild: "speakers.registry.voiceprints.rebuild",
     },
   },
+  /** Served by the presence plugin (`speakers.<plugin name>.<endpoint>`, plugin-sdk). */
+  presence: {
+    name: "presence",
+    prefix: "speakers.presence",
+    endpoints: { whoIsHome: "speakers.presence.who-is-home", lastHeard: "speakers.presence.last-heard" },
+  },
+  /** Served by the unknown-voices plugin. */
+  unknownVoices: {
+    name: "unknown-voices",
+    prefix: "speakers.unknown-voices",
+    endpoints: {
+      list: "speakers.unknown-voices.list",
+      audio: "speakers.unknown-voices.audio",
+      name: "speakers.unknown-voices.name",
+      delete: "speakers.unknown-voices.delete",
+    },
+  },
 } as const;
 
 /**

@@ -14,7 +14,7 @@ describe("error catalogue", () => {
   it("gives every code an HTTP-like status, a message and a hint", () => {
     for (const code of ERROR_CODES) {
       const entry = ERRORS[code];
-      expect([400, 404, 409, 413, 422, 500, 503, 504]).toContain(entry.status);
+      expect([400, 401, 403, 404, 409, 413, 422, 500, 503, 504]).toContain(entry.status);
       expect(entry.message.length).toBeGreaterThan(5);
       expect(entry.hint.length).toBeGreaterThan(5);
     }

@@ -1,35 +1,18 @@
-import { type Static, Type } from "@speakers/plugin-sdk";
+import type { PresenceRecord } from "@speakers/events";
+import { Type } from "@speakers/plugin-sdk";
 
-/** What the `presence` KV bucket holds per speaker: where and when they were last heard. */
-export const PresenceRecordSchema = Type.Object({
-  speakerId: Type.String(),
-  name: Type.String(),
-  room: Type.Optional(Type.String()),
-  deviceId: Type.Optional(Type.String()),
-  lastHeardAt: Type.String({ description: "RFC 3339" }),
-  score: Type.Number(),
-  eventId: Type.String({ description: "the speaker.identified event" }),
-});
-export type PresenceRecord = Static<typeof PresenceRecordSchema>;
+// The record and the endpoint payloads are declared once in @speakers/events, where clients read them too.
+export {
+  LastHeardRequestSchema,
+  type PresenceRecord,
+  PresenceRecordSchema,
+  type WhoIsHomeReply,
+  WhoIsHomeRequestSchema,
+} from "@speakers/events";
 
 export const PresenceConfigSchema = Type.Object({
   homeWindowMinutes: Type.Number({ minimum: 0, default: 30, description: "heard within this long = home" }),
 });
-
-export const WhoIsHomeRequestSchema = Type.Object({
-  windowMinutes: Type.Optional(Type.Number({ minimum: 0 })),
-});
-
-export const LastHeardRequestSchema = Type.Object({
-  speakerId: Type.Optional(Type.String({ minLength: 1 })),
-  name: Type.Optional(Type.String({ minLength: 1 })),
-});
-
-export interface WhoIsHomeReply {
-  at: string;
-  windowMinutes: number;
-  home: PresenceRecord[];
-}
 
 /** Keeps the newer sighting: replays and redeliveries of older events never move someone back in time. */
 export function newer(current: PresenceRecord | undefined, next: PresenceRecord): PresenceRecord {

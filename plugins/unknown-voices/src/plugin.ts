@@ -1,4 +1,4 @@
-import { EnrollMeta, EnrollReply } from "@speakers/events";
+import { type EnrollItem, EnrollMeta, EnrollReply } from "@speakers/events";
 import {
   definePlugin,
   type PluginContext,
@@ -100,24 +100,31 @@ export const unknownVoices = definePlugin({
       async (req) => {
         const { clipId, name } = req.data as Static<typeof NameRequestSchema>;
         const { clip, audio } = await requireClip(ctx, clipId);
-        const reply = await ctx.call(ctx.config.enrollSubject, {
-          request: EnrollMeta,
-          payload: {
-            name,
-            items: [
-              {
-                length: audio.length,
-                format: clip.format.encoding,
-                sampleRate: clip.format.sampleRate,
-                channels: clip.format.channels,
-                label: clipId,
-              },
-            ],
-          },
-          body: audio,
-          reply: EnrollReply,
-          timeoutMs: 120_000,
+        const enroll = (item: EnrollItem, body?: Uint8Array) =>
+          ctx.call(ctx.config.enrollSubject, {
+            request: EnrollMeta,
+            payload: { name, items: [{ ...item, label: clipId }] },
+            ...(body === undefined ? {} : { body }),
+            reply: EnrollReply,
+            timeoutMs: 120_000,
+          });
+        // By its audio event first: the sample then names the event it came from, so erasing the speaker later
+        // erases that recording from AUDIO too. The kept copy is the fallback once the event has aged out.
+        let reply = await enroll({ length: 0, eventId: clip.sourceEventId }).catch((err: unknown) => {
+          if (err instanceof SpeakersError && err.code === "AUDIO_OBJECT_NOT_FOUND") return undefined;
+          throw err;
         });
+        if (reply === undefined || reply.quality[0]?.code === "AUDIO_OBJECT_NOT_FOUND") {
+          reply = await enroll(
+            {
+              length: audio.length,
+              format: clip.format.encoding,
+              sampleRate: clip.format.sampleRate,
+              channels: clip.format.channels,
+            },
+            audio,
+          );
+        }
         // Enrolled: the clip did its job. Refused (too short, another speaker's voice): keep it for another try.
         if (reply.result.outcome === "enrolled") {
           const { kv, objects } = await stores(ctx);

@@ -1,5 +1,12 @@
-import type { AudioFormat, Candidate } from "@speakers/plugin-sdk";
+import type { UnknownClip } from "@speakers/events";
 import { type Static, Type } from "@speakers/plugin-sdk";
+
+// The endpoint payloads are declared once in @speakers/events, where clients read them too.
+export {
+  ClipRequestSchema,
+  NameClipRequestSchema as NameRequestSchema,
+  type UnknownClip,
+} from "@speakers/events";
 
 export const UnknownVoicesConfigSchema = Type.Object({
   maxClips: Type.Integer({ minimum: 1, default: 50, description: "oldest clips are dropped beyond this" }),
@@ -11,29 +18,6 @@ export const UnknownVoicesConfigSchema = Type.Object({
   enrollSubject: Type.String({ default: "speakers.registry.enroll" }),
 });
 export type UnknownVoicesConfig = Static<typeof UnknownVoicesConfigSchema>;
-
-/** The index entry of one kept clip (the audio itself is an object of the same name). */
-export interface UnknownClip {
-  clipId: string;
-  sourceEventId: string;
-  capturedAt: string;
-  storedAt: string;
-  room?: string;
-  deviceId?: string;
-  contentType: string;
-  format: AudioFormat;
-  bytes: number;
-  durationMs?: number;
-  transcript?: string;
-  /** The closest enrolled voices, best first: who it might have been. */
-  candidates: Candidate[];
-}
-
-export const ClipRequestSchema = Type.Object({ clipId: Type.String({ minLength: 1 }) });
-export const NameRequestSchema = Type.Object({
-  clipId: Type.String({ minLength: 1 }),
-  name: Type.String({ minLength: 1, maxLength: 200 }),
-});
 
 export function clipIdFor(sourceEventId: string): string {
   return `clip-${sourceEventId.replace(/[^-_a-zA-Z0-9]/g, "_")}`;

@@ -120,7 +120,11 @@ export function createRegistry(deps: RegistryDeps): Registry {
         queue: SERVICES.registry.queue,
         // The live model can change while the service runs (speakers model use): INFO metadata is fixed at
         // start, so it is reported in STATS, which is computed on each request.
-        statsHandler: async () => ({ liveModel: modelKey(liveModel()) }),
+        // The decision policy of the live model rides along, so a console shows the threshold in force.
+        statsHandler: async () => {
+          const key = modelKey(liveModel());
+          return { liveModel: key, policy: { [key]: c.policy(key) } };
+        },
       });
       addRegistryEndpoints(c, service);
       if (deps.consume ?? true) await follow(c, live);

@@ -1,0 +1,227 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { AudioFormatSchema } from "./audio.js";
+import { Count, Milliseconds } from "./common.js";
+import { defineMessage } from "./define.js";
+import { EnrollReply, EnrollReplySchema } from "./registry-service.js";
+import { CandidateSchema } from "./speaker.js";
+
+/**
+ * Request and reply payloads of the plugins' micro services: `speakers.presence.*` and
+ * `speakers.unknown-voices.*` (subjects in SERVICES). The plugins serve them and every client (the console,
+ * tests) calls them with these same declarations. Every object is closed, as everywhere in the
+ * contract: a field a plugin starts sending is declared here first.
+ */
+const strict = { additionalProperties: false } as const;
+const at = "2026-11-23T18:04:05.250Z";
+
+export const PresenceRecordSchema = Type.Object(
+  {
+    speakerId: Type.String(),
+    name: Type.String(),
+    room: Type.Optional(Type.String()),
+    deviceId: Type.Optional(Type.String()),
+    lastHeardAt: Type.String({ description: "RFC 3339" }),
+    score: Type.Number(),
+    eventId: Type.String({ description: "the speaker.identified event" }),
+  },
+  strict,
+);
+export type PresenceRecord = Static<typeof PresenceRecordSchema>;
+
+const aliceHeard: PresenceRecord = {
+  speakerId: "spk_01HZX3K9Q2",
+  name: "Alice",
+  room: "kitchen",
+  deviceId: "kitchen-satellite",
+  lastHeardAt: at,
+  score: 0.82,
+  eventId: "spk-3c5e6f7a8b",
+};
+
+export const PresenceRecord = defineMessage({
+  name: "PresenceRecord",
+  typeId: "speakers.presence.record.v1",
+  description: "Where and when one speaker was last heard; the `last-heard` reply for one speaker.",
+  schema: PresenceRecordSchema,
+  fixture: aliceHeard,
+});
+
+export const WhoIsHomeRequestSchema = Type.Object(
+  {
+    windowMinutes: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  strict,
+);
+export type WhoIsHomeRequest = Static<typeof WhoIsHomeRequestSchema>;
+
+export const WhoIsHomeRequest = defineMessage({
+  name: "WhoIsHomeRequest",
+  typeId: "speakers.presence.who-is-home-request.v1",
+  description: "`who-is-home` request; the window defaults to the plugin's `homeWindowMinutes`.",
+  schema: WhoIsHomeRequestSchema,
+  fixture: { windowMinutes: 30 },
+});
+
+export const WhoIsHomeReplySchema = Type.Object(
+  {
+    at: Type.String({ description: "RFC 3339" }),
+    windowMinutes: Type.Number({ minimum: 0 }),
+    home: Type.Array(PresenceRecordSchema),
+  },
+  strict,
+);
+export type WhoIsHomeReply = Static<typeof WhoIsHomeReplySchema>;
+
+export const WhoIsHomeReply = defineMessage({
+  name: "WhoIsHomeReply",
+  typeId: "speakers.presence.who-is-home-reply.v1",
+  description: "`who-is-home` reply: speakers heard within the window, most recent first.",
+  schema: WhoIsHomeReplySchema,
+  fixture: { at, windowMinutes: 30, home: [aliceHeard] },
+});
+
+export const LastHeardRequestSchema = Type.Object(
+  {
+    speakerId: Type.Optional(Type.String({ minLength: 1 })),
+    name: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  strict,
+);
+export type LastHeardRequest = Static<typeof LastHeardRequestSchema>;
+
+export const LastHeardRequest = defineMessage({
+  name: "LastHeardRequest",
+  typeId: "speakers.presence.last-heard-request.v1",
+  description:
+    "`last-heard` request: one speaker by id or name (the reply is a PresenceRecord), or neither for everyone (a LastHeardList).",
+  schema: LastHeardRequestSchema,
+  fixture: { name: "Alice" },
+});
+
+export const LastHeardListSchema = Type.Object({ speakers: Type.Array(PresenceRecordSchema) }, strict);
+export type LastHeardList = Static<typeof LastHeardListSchema>;
+
+export const LastHeardList = defineMessage({
+  name: "LastHeardList",
+  typeId: "speakers.presence.last-heard-list.v1",
+  description: "`last-heard` reply to an empty request: every speaker heard, most recent first.",
+  schema: LastHeardListSchema,
+  fixture: { speakers: [aliceHeard] },
+});
+
+/** The index entry of one kept unknown clip (the audio is an object of the same name). */
+export const UnknownClipSchema = Type.Object(
+  {
+    clipId: Type.String({ minLength: 1 }),
+    sourceEventId: Type.String({ minLength: 1 }),
+    capturedAt: Type.String({ description: "RFC 3339" }),
+    storedAt: Type.String({ description: "RFC 3339" }),
+    room: Type.Optional(Type.String()),
+    deviceId: Type.Optional(Type.String()),
+    contentType: Type.String(),
+    format: AudioFormatSchema,
+    bytes: Count,
+    durationMs: Type.Optional(Milliseconds),
+    transcript: Type.Optional(Type.String()),
+    /** The closest enrolled voices, best first: who it might have been. */
+    candidates: Type.Array(CandidateSchema),
+  },
+  strict,
+);
+export type UnknownClip = Static<typeof UnknownClipSchema>;
+
+export const UnknownClipListSchema = Type.Object({ clips: Type.Array(UnknownClipSchema) }, strict);
+export type UnknownClipList = Static<typeof UnknownClipListSchema>;
+
+export const UnknownClipList = defineMessage({
+  name: "UnknownClipList",
+  typeId: "speakers.unknown-voices.clip-list.v1",
+  description: "`list` reply (the request is empty): the kept clips of unrecognised voices, newest first.",
+  schema: UnknownClipListSchema,
+  fixture: {
+    clips: [
+      {
+        clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
+        sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
+        capturedAt: at,
+        storedAt: at,
+        room: "hall",
+        deviceId: "hall-mic",
+        contentType: "audio/flac",
+        format: { encoding: "flac", sampleRate: 16000, channels: 1 },
+        bytes: 91234,
+        durationMs: 2900,
+        candidates: [{ speakerId: "spk_01HZX3K9Q2", name: "Alice", score: 0.42 }],
+      },
+    ],
+  },
+});
+
+export const ClipRequestSchema = Type.Object({ clipId: Type.String({ minLength: 1 }) }, strict);
+export type ClipRequest = Static<typeof ClipRequestSchema>;
+
+export const ClipRequest = defineMessage({
+  name: "ClipRequest",
+  typeId: "speakers.unknown-voices.clip-request.v1",
+  description: "`audio` request (the reply is the clip's bytes) and `delete` request.",
+  schema: ClipRequestSchema,
+  fixture: { clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11" },
+});
+
+export const NameClipRequestSchema = Type.Object(
+  {
+    clipId: Type.String({ minLength: 1 }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  strict,
+);
+export type NameClipRequest = Static<typeof NameClipRequestSchema>;
+
+export const NameClipRequest = defineMessage({
+  name: "NameClipRequest",
+  typeId: "speakers.unknown-voices.name-request.v1",
+  description:
+    "`name` request: enroll the clip's voice under this name (a new speaker, or a sample of the speaker already so named).",
+  schema: NameClipRequestSchema,
+  fixture: { clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11", name: "Bob" },
+});
+
+export const NameClipReplySchema = Type.Object(
+  {
+    clipId: Type.String({ minLength: 1 }),
+    /** False when the registry refused the sample; the clip is kept for another try. */
+    enrolled: Type.Boolean(),
+    reply: EnrollReplySchema,
+  },
+  strict,
+);
+export type NameClipReply = Static<typeof NameClipReplySchema>;
+
+export const NameClipReply = defineMessage({
+  name: "NameClipReply",
+  typeId: "speakers.unknown-voices.name-reply.v1",
+  description: "`name` reply: whether the clip enrolled, with the registry's enroll reply and its feedback.",
+  schema: NameClipReplySchema,
+  fixture: {
+    clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
+    enrolled: false,
+    reply: EnrollReply.fixture,
+  },
+});
+
+export const ClipDeletedSchema = Type.Object(
+  {
+    clipId: Type.String({ minLength: 1 }),
+    deleted: Type.Boolean(),
+  },
+  strict,
+);
+export type ClipDeleted = Static<typeof ClipDeletedSchema>;
+
+export const ClipDeleted = defineMessage({
+  name: "ClipDeleted",
+  typeId: "speakers.unknown-voices.clip-deleted.v1",
+  description: "`delete` reply.",
+  schema: ClipDeletedSchema,
+  fixture: { clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11", deleted: true },
+});

@@ -1,0 +1,25 @@
+/** Small shared pieces: an error box that shows the catalogue code and hint, times, and scores. */
+import type { ErrorPayload } from "./api.js";
+
+export function ErrorBox({ error }: { error: ErrorPayload | undefined }) {
+  if (!error) return null;
+  return (
+    <div class="error" role="alert">
+      <strong>{error.message}</strong> <code>{error.code}</code>
+      {error.hint ? <p>{error.hint}</p> : null}
+    </div>
+  );
+}
+
+export function when(iso: string | undefined): string {
+  if (!iso) return "never";
+  const d = new Date(iso);
+  const today = new Date().toDateString() === d.toDateString();
+  return today ? d.toLocaleTimeString() : d.toLocaleString();
+}
+
+/** "1 sample", "3 samples". */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+export const score = (x: number | undefined) => (x === undefined ? "–" : x.toFixed(3));
+export const seconds = (ms: number | undefined) => (ms === undefined ? "–" : `${(ms / 1000).toFixed(1)} s`);
