@@ -88,6 +88,8 @@ describe("pnpm start", () => {
       NATS_PORT: "0",
       PORT: "0",
       SPEAKERS_CONSOLE_URI: "http://127.0.0.1:0",
+      // the Wyoming bridge pnpm start runs, on a free port rather than 10350
+      SPEAKERS_WYOMING_URI: "tcp://127.0.0.1:0",
       SPEAKERS_LOG_FORMAT: "json",
       LOG_LEVEL: "info",
     });
@@ -95,6 +97,7 @@ describe("pnpm start", () => {
       await main.until("Ctrl-C stops everything", 180_000);
       const out = main.output();
       expect(out).toContain("pnpm speakers enroll <name> <files…>");
+      expect(out).toContain("Wyoming bridge listening");
       // The CLI finds this stack by itself; the banner no longer asks for NATS_URL.
       expect(out).not.toContain("NATS_URL=");
       expect(out).toContain("curl --data-binary @clip.flac -H 'Content-Type: audio/flac'");
