@@ -1,4 +1,5 @@
 import { SpeakersError } from "@speakers/events";
+import { DEFAULT_TIMEOUTS, type HttpTimeouts } from "./http-app.js";
 import { type CaptureLimits, DEFAULT_LIMITS } from "./publish-audio.js";
 
 export interface CaptureConfig {
@@ -8,6 +9,8 @@ export interface CaptureConfig {
     port: number;
     retryAfterS: number;
     maxInFlight: number;
+    /** Request, header, idle and keep-alive deadlines (DEFAULT_TIMEOUTS where unset). */
+    timeouts?: Partial<HttpTimeouts>;
   } | null;
   watch: {
     dir: string;
@@ -24,7 +27,8 @@ export const DEFAULT_HTTP = { host: "127.0.0.1", port: 8787, retryAfterS: 5, max
 /**
  * Reads the service's environment:
  * CAPTURE_HTTP_HOST (127.0.0.1), CAPTURE_HTTP_PORT (8787; "off" disables HTTP), CAPTURE_RETRY_AFTER_S (5),
- * CAPTURE_MAX_IN_FLIGHT (32), CAPTURE_WATCH_DIR (unset: no watcher), CAPTURE_WATCH_DEVICE (folder),
+ * CAPTURE_MAX_IN_FLIGHT (32), CAPTURE_REQUEST_TIMEOUT_MS (120000), CAPTURE_HEADERS_TIMEOUT_MS (10000),
+ * CAPTURE_IDLE_TIMEOUT_MS (30000), CAPTURE_KEEPALIVE_TIMEOUT_MS (5000), CAPTURE_WATCH_DIR (unset: no watcher), CAPTURE_WATCH_DEVICE (folder),
  * CAPTURE_WATCH_ROOM, CAPTURE_WATCH_POLL_MS (1000), CAPTURE_WATCH_STABLE_MS (1000),
  * CAPTURE_INLINE_LIMIT_BYTES (524288), CAPTURE_MAX_BYTES (64 MiB), CAPTURE_MAX_DURATION_S (600).
  */
@@ -40,6 +44,27 @@ export function captureConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Capt
             port: int(env, "CAPTURE_HTTP_PORT", DEFAULT_HTTP.port, 0),
             retryAfterS: int(env, "CAPTURE_RETRY_AFTER_S", DEFAULT_HTTP.retryAfterS, 1),
             maxInFlight: int(env, "CAPTURE_MAX_IN_FLIGHT", DEFAULT_HTTP.maxInFlight, 1),
+            timeouts: {
+              requestTimeoutMs: int(
+                env,
+                "CAPTURE_REQUEST_TIMEOUT_MS",
+                DEFAULT_TIMEOUTS.requestTimeoutMs,
+                100,
+              ),
+              headersTimeoutMs: int(
+                env,
+                "CAPTURE_HEADERS_TIMEOUT_MS",
+                DEFAULT_TIMEOUTS.headersTimeoutMs,
+                100,
+              ),
+              idleTimeoutMs: int(env, "CAPTURE_IDLE_TIMEOUT_MS", DEFAULT_TIMEOUTS.idleTimeoutMs, 100),
+              keepAliveTimeoutMs: int(
+                env,
+                "CAPTURE_KEEPALIVE_TIMEOUT_MS",
+                DEFAULT_TIMEOUTS.keepAliveTimeoutMs,
+                100,
+              ),
+            },
           },
     watch: watchDir
       ? {
