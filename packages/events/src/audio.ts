@@ -1,6 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Count, Id, Milliseconds, SourceSchema, Timestamp } from "./common.js";
 import { defineEvent } from "./define.js";
+import { AUDIO_LIMITS } from "./limits.js";
 import { subjectToken } from "./model.js";
 
 export type Source = Static<typeof SourceSchema>;
@@ -14,8 +15,11 @@ export const AudioEncodingSchema = Type.Union([
 ]);
 export type AudioEncoding = Static<typeof AudioEncodingSchema>;
 
-export const SampleRate = Type.Integer({ minimum: 1000, maximum: 384_000 });
-export const Channels = Type.Integer({ minimum: 1, maximum: 8 });
+export const SampleRate = Type.Integer({
+  minimum: AUDIO_LIMITS.minSampleRate,
+  maximum: AUDIO_LIMITS.maxSampleRate,
+});
+export const Channels = Type.Integer({ minimum: 1, maximum: AUDIO_LIMITS.maxChannels });
 
 export const AudioFormatSchema = Type.Object(
   { encoding: AudioEncodingSchema, sampleRate: SampleRate, channels: Channels },

@@ -41,11 +41,12 @@ export const ERRORS = {
   AUDIO_TOO_LONG: {
     status: 413,
     message: "The audio is longer than the configured maximum.",
-    hint: "Split the recording into shorter clips or raise the worker's maximum clip length.",
+    hint: "Split the recording into shorter clips; the message says the limit.",
   },
   AUDIO_SILENT: {
     status: 422,
-    message: "The audio contains no audible signal.",
+    message:
+      "The audio contains no audible signal (its level, without any DC offset, is below the silence threshold).",
     hint: "Check the microphone's input level and that the right device is recording.",
   },
   AUDIO_NON_FINITE: {

@@ -1,4 +1,5 @@
 import { type AudioFormat, SpeakersError } from "@speakers/events";
+import { flacStreamEnd } from "./flac-frames.js";
 
 /** What the capture service learned from the bytes (and, for raw PCM, from the declared media type). */
 export interface SniffedAudio {
@@ -133,9 +134,20 @@ const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_IEEE_FLOAT = 3;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
-function sniffWav(buf: Buffer): SniffedAudio {
+/** Where a WAV file's samples are and how they are stored; shared by the sniffer and the level check. */
+export interface WavLayout {
+  format: number;
+  channels: number;
+  sampleRate: number;
+  blockAlign: number;
+  bitsPerSample: number;
+  dataOffset: number;
+  dataBytes: number;
+}
+
+export function wavLayout(buf: Buffer): WavLayout {
   let offset = 12;
-  let fmt: { format: number; channels: number; sampleRate: number; blockAlign: number } | undefined;
+  let fmt: Omit<WavLayout, "dataOffset" | "dataBytes"> | undefined;
   while (offset + 8 <= buf.length) {
     const id = buf.toString("latin1", offset, offset + 4);
     const size = buf.readUInt32LE(offset + 4);
@@ -147,6 +159,7 @@ function sniffWav(buf: Buffer): SniffedAudio {
         channels: buf.readUInt16LE(body + 2),
         sampleRate: buf.readUInt32LE(body + 4),
         blockAlign: buf.readUInt16LE(body + 12),
+        bitsPerSample: buf.readUInt16LE(body + 14),
       };
       if (fmt.format === WAVE_FORMAT_EXTENSIBLE && size >= 40 && body + 26 <= buf.length) {
         fmt.format = buf.readUInt16LE(body + 24);
@@ -163,17 +176,20 @@ function sniffWav(buf: Buffer): SniffedAudio {
       // Streaming writers leave the size at 0 or 0xFFFFFFFF; then the rest of the file is the data.
       const streaming = size === 0 || size === 0xffffffff;
       if (!streaming && body + size > buf.length) throw truncated("WAV data");
-      const dataBytes = streaming ? buf.length - body : size;
-      const format = formatOf("wav", fmt.sampleRate, fmt.channels);
-      return {
-        format,
-        contentType: "audio/wav",
-        durationMs: ms(Math.floor(dataBytes / fmt.blockAlign) / fmt.sampleRate),
-      };
+      return { ...fmt, dataOffset: body, dataBytes: streaming ? buf.length - body : size };
     }
     offset = body + size + (size % 2);
   }
   throw fmt === undefined ? truncated("WAV header") : truncated("WAV file (no data chunk)");
+}
+
+function sniffWav(buf: Buffer): SniffedAudio {
+  const layout = wavLayout(buf);
+  return {
+    format: formatOf("wav", layout.sampleRate, layout.channels),
+    contentType: "audio/wav",
+    durationMs: ms(Math.floor(layout.dataBytes / layout.blockAlign) / layout.sampleRate),
+  };
 }
 
 const FLAC_STREAMINFO = 0;
@@ -195,6 +211,16 @@ function sniffFlac(buf: Buffer): SniffedAudio {
   const channels = ((b12 >> 1) & 0x07) + 1;
   const totalSamples = (b13 & 0x0f) * 2 ** 32 + buf.readUInt32BE(info + 14);
   const format = formatOf("flac", sampleRate, channels);
+  if (totalSamples > 0) {
+    const end = flacStreamEnd(buf, header, buf.readUInt16BE(info + 2));
+    if (end < totalSamples) {
+      throw new SpeakersError(
+        "AUDIO_TRUNCATED",
+        `The FLAC stream ends after ${end} of the ${totalSamples} samples its header announces.`,
+        { details: { samplesPresent: end, samplesExpected: totalSamples } },
+      );
+    }
+  }
   return {
     format,
     contentType: "audio/flac",
