@@ -3,21 +3,20 @@ import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { Bus, Logger } from "@speakers/bus";
-import { isSpeakersError, KV_BUCKETS } from "@speakers/events";
+import { AUDIO_FILE_EXTENSIONS, encodingForFile, isSpeakersError, KV_BUCKETS } from "@speakers/events";
 import type { BusHealth } from "./bus-health.js";
 import { type CaptureLimits, DEFAULT_LIMITS, publishAudio } from "./publish-audio.js";
+import { CONTAINER_MEDIA_TYPES } from "./sniff.js";
 
-/** File extensions the watcher picks up, and the media type each declares (the bytes must agree). */
-export const AUDIO_EXTENSIONS: Readonly<Record<string, string>> = {
-  ".wav": "audio/wav",
-  ".flac": "audio/flac",
-  ".ogg": "audio/ogg",
-  ".opus": "audio/ogg",
-  ".oga": "audio/ogg",
-};
+/** File extensions the watcher picks up (the contract's table), and the media type each declares. */
+export const AUDIO_EXTENSIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(AUDIO_FILE_EXTENSIONS).map(([ext, encoding]) => [ext, CONTAINER_MEDIA_TYPES[encoding]]),
+);
 
+/** The media type a file name declares (the bytes must agree); "" for a name that is not an audio file. */
 export function mediaTypeForFile(path: string): string {
-  return AUDIO_EXTENSIONS[extname(path).toLowerCase()] ?? "";
+  const encoding = encodingForFile(path);
+  return encoding === undefined || encoding === "pcm_s16le" ? "" : CONTAINER_MEDIA_TYPES[encoding];
 }
 
 export interface FolderWatcherOptions {

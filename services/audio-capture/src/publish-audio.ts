@@ -83,7 +83,7 @@ export async function publishAudio(
       },
     );
   }
-  const sniffed = sniffAudio(input.bytes, input.contentType ?? "");
+  const sniffed = await sniffAudio(input.bytes, input.contentType ?? "");
   checkContent(input.bytes, sniffed, limits);
   // Fail fast instead of letting the client library buffer while the server is away.
   options.health?.assertUp();

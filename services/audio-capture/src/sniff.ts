@@ -1,4 +1,5 @@
-import { type AudioFormat, SpeakersError } from "@speakers/events";
+import { type AudioEncoding, type AudioFormat, SpeakersError } from "@speakers/events";
+import { probeCompressed } from "./compressed.js";
 import { flacStreamEnd } from "./flac-frames.js";
 
 /** What the capture service learned from the bytes (and, for raw PCM, from the declared media type). */
@@ -6,11 +7,21 @@ export interface SniffedAudio {
   format: AudioFormat;
   /** The `ce-datacontenttype` to publish with. */
   contentType: string;
-  /** Only when the header says it cheaply (WAV data size, FLAC total samples, Ogg last granule, PCM length). */
+  /** When the header says it (WAV data size, FLAC total samples, Ogg last granule, PCM length, MP4/WebM/MP3). */
   durationMs?: number;
 }
 
-type Container = "wav" | "flac" | "ogg";
+export type Container = Exclude<AudioEncoding, "pcm_s16le">;
+
+/** The media type published for each container. */
+export const CONTAINER_MEDIA_TYPES: Readonly<Record<Container, string>> = {
+  wav: "audio/wav",
+  flac: "audio/flac",
+  ogg: "audio/ogg",
+  mp3: "audio/mpeg",
+  webm: "audio/webm",
+  mp4: "audio/mp4",
+};
 
 const CONTAINER_TYPES: Record<string, Container> = {
   "audio/wav": "wav",
@@ -22,6 +33,13 @@ const CONTAINER_TYPES: Record<string, Container> = {
   "audio/ogg": "ogg",
   "audio/opus": "ogg",
   "application/ogg": "ogg",
+  "audio/mpeg": "mp3",
+  "audio/mp3": "mp3",
+  "audio/webm": "webm",
+  "video/webm": "webm",
+  "audio/mp4": "mp4",
+  "audio/m4a": "mp4",
+  "audio/x-m4a": "mp4",
 };
 
 /** Media types that say nothing about the bytes, so the bytes decide. */
@@ -31,7 +49,7 @@ const UNTYPED = new Set(["", "application/octet-stream", "audio/*"]);
  * Checks that `bytes` are audio the worker can decode and reads their format from the header. The declared
  * media type must agree with the bytes; raw PCM (`audio/L16;rate=…`) cannot be sniffed and must declare its rate.
  */
-export function sniffAudio(bytes: Uint8Array, declaredType = ""): SniffedAudio {
+export async function sniffAudio(bytes: Uint8Array, declaredType = ""): Promise<SniffedAudio> {
   if (bytes.length === 0) throw new SpeakersError("AUDIO_EMPTY");
   const { mediaType, params } = parseMediaType(declaredType);
   if (mediaType === "audio/l16") return sniffPcm(bytes, params);
@@ -48,7 +66,7 @@ export function sniffAudio(bytes: Uint8Array, declaredType = ""): SniffedAudio {
     throw new SpeakersError(
       declared === undefined ? "AUDIO_UNSUPPORTED_FORMAT" : "AUDIO_CORRUPT",
       declared === undefined
-        ? "The bytes are not WAV, FLAC or Ogg audio."
+        ? "The bytes are not WAV, FLAC, Ogg, MP3, WebM or MP4 audio."
         : `The bytes do not start like ${declared.toUpperCase()} audio.`,
       { details: { contentType: declaredType } },
     );
@@ -69,6 +87,8 @@ export function sniffAudio(bytes: Uint8Array, declaredType = ""): SniffedAudio {
       return sniffFlac(buf);
     case "ogg":
       return sniffOgg(buf);
+    default:
+      return probeCompressed(buf, detected);
   }
 }
 
@@ -93,18 +113,37 @@ function detectContainer(buf: Buffer): Container | undefined {
   const head = buf.toString("latin1", 0, 12);
   if (head.startsWith("RIFF") && head.slice(8, 12) === "WAVE") return "wav";
   if (head.startsWith("OggS")) return "ogg";
-  return flacStart(buf) === undefined ? undefined : "flac";
+  if (head.startsWith("\x1a\x45\xdf\xa3")) return "webm"; // EBML: WebM or Matroska
+  if (head.slice(4, 8) === "ftyp") return "mp4";
+  if (flacStart(buf) !== undefined) return "flac";
+  return isMp3Frame(buf, afterId3(buf)) ? "mp3" : undefined;
 }
 
-/** Some taggers put an ID3v2 block before `fLaC`; its size is a 28-bit syncsafe integer. */
+/** Where the bytes after a leading ID3v2 tag begin (0 without one); its size is a 28-bit syncsafe integer. */
+function afterId3(buf: Buffer): number {
+  if (buf.toString("latin1", 0, 3) !== "ID3" || buf.length < 10) return 0;
+  const size = ((buf[6] ?? 0) << 21) | ((buf[7] ?? 0) << 14) | ((buf[8] ?? 0) << 7) | (buf[9] ?? 0);
+  return 10 + size + ((buf[5] ?? 0) & 0x10 ? 10 : 0); // the footer flag adds a 10-byte footer
+}
+
+/** Some taggers put an ID3v2 tag before `fLaC`. */
 function flacStart(buf: Buffer): number | undefined {
-  let offset = 0;
-  if (buf.toString("latin1", 0, 3) === "ID3") {
-    if (buf.length < 10) return undefined;
-    const size = ((buf[6] ?? 0) << 21) | ((buf[7] ?? 0) << 14) | ((buf[8] ?? 0) << 7) | (buf[9] ?? 0);
-    offset = 10 + size;
-  }
+  const offset = afterId3(buf);
   return buf.toString("latin1", offset, offset + 4) === "fLaC" ? offset : undefined;
+}
+
+/** An MPEG audio layer III frame header: 11 sync bits, a defined version, layer III, a legal bitrate and rate. */
+function isMp3Frame(buf: Buffer, at: number): boolean {
+  const b1 = buf[at + 1] ?? 0;
+  const b2 = buf[at + 2] ?? 0;
+  return (
+    buf[at] === 0xff &&
+    (b1 & 0xe0) === 0xe0 &&
+    ((b1 >> 3) & 0x03) !== 1 &&
+    ((b1 >> 1) & 0x03) === 1 &&
+    b2 >> 4 !== 0x0f &&
+    ((b2 >> 2) & 0x03) !== 3
+  );
 }
 
 function truncated(what: string): SpeakersError {

@@ -16,6 +16,7 @@ import torch
 import torchaudio.functional as taf
 
 from . import contract
+from .compressed import COMPRESSED, decode_compressed, sniff_compressed
 from .errors import WorkerError
 
 TARGET_RATE = 16000
@@ -54,6 +55,15 @@ def decode_audio(
     fmt = _resolve_format(data, format)
     if fmt == "pcm_s16le":
         samples, rate = _decode_pcm(data, sample_rate, channels, limits)
+    elif fmt in COMPRESSED:
+        samples, rate = decode_compressed(
+            data,
+            fmt,
+            check_rate=_check_rate,
+            check_duration=lambda seconds: _check_duration(seconds, limits),
+            refuse_long=lambda blocks, seconds: _refuse_long(blocks, seconds, limits),
+            max_seconds=limits.max_seconds,
+        )
     else:
         samples, rate = _decode_container(data, fmt, limits)
     return _finish(samples, rate, limits)
@@ -111,12 +121,13 @@ def _without_id3_before_flac(data: bytes) -> bytes:
 
 
 def _resolve_format(data: bytes, declared: str | None) -> str:
-    sniffed = _MAGIC.get(data[:4])
+    sniffed = _MAGIC.get(data[:4]) or sniff_compressed(data)
     if declared is None:
         if sniffed is None:
             raise WorkerError(
                 "AUDIO_UNSUPPORTED_FORMAT",
-                "The audio is not WAV, FLAC or Ogg (unknown leading bytes), and no format was declared.",
+                "The audio is not WAV, FLAC, Ogg, MP3, WebM or MP4 (unknown leading bytes), and no format "
+                "was declared.",
                 details={"leadingBytes": data[:4].hex()},
             )
         return sniffed
