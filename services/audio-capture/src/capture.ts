@@ -4,7 +4,7 @@ import { type BusHealth, watchBusHealth } from "./bus-health.js";
 import type { CaptureConfig } from "./config.js";
 import { createFolderWatcher, type FolderWatcher } from "./folder-watcher.js";
 import { createHttpApp } from "./http-app.js";
-import { busReadiness, type Readiness } from "./readiness.js";
+import { captureReadiness, type Readiness } from "./readiness.js";
 
 export interface Capture {
   /** Starts the HTTP server and the folder watcher (whichever the config enables). */
@@ -22,7 +22,7 @@ export function createCapture(deps: {
   bus: Bus;
   config: CaptureConfig;
   logger?: Logger;
-  /** What `/readyz` checks; default: the bus connection only. */
+  /** What `/readyz` checks; default: the bus and a live embedding worker (config.readiness). */
   readiness?: Readiness;
 }): Capture {
   const logger = deps.logger ?? deps.bus.logger;
@@ -55,7 +55,7 @@ export function createCapture(deps: {
         app = createHttpApp({
           bus: deps.bus,
           health,
-          readiness: deps.readiness ?? busReadiness(health),
+          readiness: deps.readiness ?? captureReadiness({ health, bus: deps.bus }, config.readiness),
           limits: config.limits,
           logger,
           retryAfterS: config.http.retryAfterS,

@@ -30,5 +30,11 @@ export {
   SERVICE_NAME,
 } from "./publish-audio.js";
 export { type PublishFileResult, type PublishFilesOptions, publishFiles } from "./publish-files.js";
-export { busReadiness, type Readiness, type ReadyState } from "./readiness.js";
+export {
+  busReadiness,
+  captureReadiness,
+  type Readiness,
+  type ReadinessOptions,
+  type ReadyState,
+} from "./readiness.js";
 export { parseMediaType, type SniffedAudio, sniffAudio } from "./sniff.js";

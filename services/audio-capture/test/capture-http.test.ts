@@ -39,6 +39,8 @@ describe("audio capture over HTTP", () => {
       CAPTURE_INLINE_LIMIT_BYTES: String(INLINE_LIMIT),
       CAPTURE_MAX_BYTES: String(MAX_BYTES),
       CAPTURE_RETRY_AFTER_S: "3",
+      // No worker runs in this test; /readyz with a worker is in capture-with-worker.test.ts.
+      CAPTURE_READY_WORKER: "off",
     });
     capture = createCapture({ bus: t.bus, config });
     await capture.listen();
