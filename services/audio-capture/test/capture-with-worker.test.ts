@@ -1,5 +1,5 @@
 import { type Capture, captureConfigFromEnv, createCapture } from "@speakers/audio-capture";
-import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
+import { createEmbeddingClient, ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import { type EmbeddingComputed, STREAMS } from "@speakers/events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWithFfmpeg } from "./encode.js";
@@ -77,6 +77,21 @@ describe("capture with a real worker", () => {
     expect(computed.source).toMatchObject({ deviceId: "browser", room: "study" });
     expect(computed.vector).toHaveLength(256);
     expect(Math.abs(computed.durationMs - 5000)).toBeLessThan(200);
+  }, 90_000);
+
+  it("embeds MP3 and M4A/AAC through the embedding service, which enrollment uses", async () => {
+    const clip = devClips().find((c) => c.durationS >= 6)?.path ?? "";
+    const client = createEmbeddingClient(t.bus);
+    const m4a = await client.extract(encodeWithFfmpeg(clip, "mp4", 4), { format: "mp4" });
+    expect(m4a.vector).toHaveLength(256);
+    const batch = await client.extractBatch([
+      { audio: encodeWithFfmpeg(clip, "mp3", 4) },
+      { audio: encodeWithFfmpeg(clip, "webm", 0.5), format: "webm" },
+    ]);
+    expect(batch.items.map((item) => (item.ok ? item.embedding.vector.length : item.error.code))).toEqual([
+      256,
+      "AUDIO_TOO_SHORT",
+    ]);
   }, 90_000);
 
   it("is not ready, with a reason, once the worker is killed", async () => {
