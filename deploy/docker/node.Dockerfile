@@ -38,7 +38,7 @@ FROM runtime AS capture
 # Listen beyond loopback inside the container; docker-compose.yml decides what is published.
 ENV CAPTURE_HTTP_HOST=0.0.0.0 CAPTURE_HTTP_PORT=8787
 EXPOSE 8787
-# /readyz is 200 only while the bus is reachable (services/audio-capture/src/http-routes.ts).
+# /readyz is 200 only while the bus is reachable and a live embedding worker answers (readiness.ts).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8787/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 CMD ["node", "services/audio-capture/dist/main.js"]

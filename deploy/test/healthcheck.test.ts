@@ -98,8 +98,8 @@ describe("container health checks", () => {
   });
 
   it("a user without the PING permission is unhealthy even when the service is up", async () => {
-    // `embedding` is up (previous test); the capture user may not send $SRV.PING.embedding
-    const env = { PATH: process.env.PATH, NATS_URL: natsUrl("capture"), HEALTHCHECK_TIMEOUT_S: "1" };
+    // `embedding` is up (previous test); the plugin user may not send $SRV.PING.embedding
+    const env = { PATH: process.env.PATH, NATS_URL: natsUrl("plugin"), HEALTHCHECK_TIMEOUT_S: "1" };
     const result = await runScript(process.execPath, [NODE_CHECK, "embedding"], env, { cwd: REPO_ROOT });
     expect(result.code, result.output).toBe(1);
     expect(result.output).toMatch(/permissions violation/i);

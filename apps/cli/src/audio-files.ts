@@ -1,17 +1,9 @@
 import { readFile, stat } from "node:fs/promises";
-import { extname } from "node:path";
-import { type AudioEncoding, SpeakersError } from "@speakers/events";
+import { type AudioEncoding, encodingForFile, SpeakersError } from "@speakers/events";
 
-const FORMATS: Record<string, AudioEncoding> = {
-  ".wav": "wav",
-  ".flac": "flac",
-  ".ogg": "ogg",
-  ".oga": "ogg",
-};
-
-/** The format a file name declares; undefined lets the worker sniff the bytes. */
+/** The format a file name declares (the contract's extension table); undefined lets the worker sniff the bytes. */
 export function formatOf(path: string): AudioEncoding | undefined {
-  return FORMATS[extname(path).toLowerCase()];
+  return encodingForFile(path);
 }
 
 export function isAudioFile(path: string): boolean {
@@ -26,7 +18,7 @@ export async function readAudioFile(path: string): Promise<Uint8Array> {
     return new Uint8Array(await readFile(path));
   } catch (cause) {
     throw new SpeakersError("AUDIO_PATH_NOT_FOUND", `Cannot read the audio file ${path}.`, {
-      hint: "Check the path; give WAV, FLAC or Ogg files.",
+      hint: "Check the path; give WAV, FLAC, Ogg, MP3, WebM or M4A files.",
       cause,
     });
   }

@@ -20,9 +20,9 @@ if (bytes.length > INLINE_AUDIO_LIMIT_BYTES) {
   console.error(`${file} is above the inline limit; use publishAudio from @speakers/audio-capture`);
   process.exit(2);
 }
-let sniffed: ReturnType<typeof sniffAudio>;
+let sniffed: Awaited<ReturnType<typeof sniffAudio>>;
 try {
-  sniffed = sniffAudio(bytes); // sample rate, channels and duration from the header
+  sniffed = await sniffAudio(bytes); // sample rate, channels and duration from the header
 } catch (err) {
   // Every error carries a catalogue code and a hint (docs/errors.md).
   if (!isSpeakersError(err)) throw err;

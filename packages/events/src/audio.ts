@@ -1,21 +1,56 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Count, Id, Milliseconds, SourceSchema, Timestamp } from "./common.js";
 import { defineEvent } from "./define.js";
+import { AUDIO_LIMITS } from "./limits.js";
 import { subjectToken } from "./model.js";
 
 export type Source = Static<typeof SourceSchema>;
 export { SourceSchema };
 
-export const AudioEncodingSchema = Type.Union([
-  Type.Literal("wav"),
-  Type.Literal("flac"),
-  Type.Literal("ogg"),
-  Type.Literal("pcm_s16le"),
-]);
+/**
+ * The containers the worker decodes: WAV/FLAC/Ogg (Vorbis or Opus) and raw PCM, plus what people have (issue 12):
+ * MP3, WebM (Opus or Vorbis, what browsers record) and MP4/M4A (AAC, phone voice memos).
+ */
+export const AudioEncodingSchema = Type.Union(
+  [
+    Type.Literal("wav"),
+    Type.Literal("flac"),
+    Type.Literal("ogg"),
+    Type.Literal("pcm_s16le"),
+    Type.Literal("mp3"),
+    Type.Literal("webm"),
+    Type.Literal("mp4"),
+  ],
+  { description: "container of the audio bytes; mp4 covers .m4a voice memos" },
+);
 export type AudioEncoding = Static<typeof AudioEncodingSchema>;
 
-export const SampleRate = Type.Integer({ minimum: 1000, maximum: 384_000 });
-export const Channels = Type.Integer({ minimum: 1, maximum: 8 });
+/** File name extensions of audio files, and the encoding each declares (the bytes must agree). */
+export const AUDIO_FILE_EXTENSIONS: Readonly<Record<string, Exclude<AudioEncoding, "pcm_s16le">>> = {
+  ".wav": "wav",
+  ".flac": "flac",
+  ".ogg": "ogg",
+  ".oga": "ogg",
+  ".opus": "ogg",
+  ".mp3": "mp3",
+  ".webm": "webm",
+  ".weba": "webm",
+  ".m4a": "mp4",
+  ".mp4": "mp4",
+};
+
+/** The encoding a file name declares, or undefined for a name that is not an audio file. */
+export function encodingForFile(path: string): AudioEncoding | undefined {
+  const dot = path.lastIndexOf(".");
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return dot > slash ? AUDIO_FILE_EXTENSIONS[path.slice(dot).toLowerCase()] : undefined;
+}
+
+export const SampleRate = Type.Integer({
+  minimum: AUDIO_LIMITS.minSampleRate,
+  maximum: AUDIO_LIMITS.maxSampleRate,
+});
+export const Channels = Type.Integer({ minimum: 1, maximum: AUDIO_LIMITS.maxChannels });
 
 export const AudioFormatSchema = Type.Object(
   { encoding: AudioEncodingSchema, sampleRate: SampleRate, channels: Channels },
@@ -127,6 +162,12 @@ export function audioContentType(format: AudioFormat): string {
       return "audio/flac";
     case "ogg":
       return "audio/ogg";
+    case "mp3":
+      return "audio/mpeg";
+    case "webm":
+      return "audio/webm";
+    case "mp4":
+      return "audio/mp4";
     case "pcm_s16le":
       return `audio/L16;rate=${format.sampleRate};channels=${format.channels}`;
   }

@@ -21,7 +21,7 @@ export const ERRORS = {
   AUDIO_CORRUPT: {
     status: 422,
     message: "The audio could not be decoded.",
-    hint: "Check that the file is a valid WAV, FLAC or Ogg file and that the declared format matches the bytes.",
+    hint: "Check that the file is a valid WAV, FLAC, Ogg, MP3, WebM or M4A file and that the declared format matches the bytes.",
   },
   AUDIO_TRUNCATED: {
     status: 422,
@@ -31,7 +31,7 @@ export const ERRORS = {
   AUDIO_UNSUPPORTED_FORMAT: {
     status: 422,
     message: "The audio format is not supported.",
-    hint: "Send WAV, FLAC, Ogg or raw 16-bit little-endian PCM (declare sampleRate and channels for PCM).",
+    hint: "Send WAV, FLAC, Ogg (Vorbis/Opus), MP3, WebM (Opus/Vorbis), M4A (AAC) or raw 16-bit little-endian PCM (declare sampleRate and channels for PCM).",
   },
   AUDIO_TOO_SHORT: {
     status: 422,
@@ -41,11 +41,12 @@ export const ERRORS = {
   AUDIO_TOO_LONG: {
     status: 413,
     message: "The audio is longer than the configured maximum.",
-    hint: "Split the recording into shorter clips or raise the worker's maximum clip length.",
+    hint: "Split the recording into shorter clips; the message says the limit.",
   },
   AUDIO_SILENT: {
     status: 422,
-    message: "The audio contains no audible signal.",
+    message:
+      "The audio contains no audible signal (its level, without any DC offset, is below the silence threshold).",
     hint: "Check the microphone's input level and that the right device is recording.",
   },
   AUDIO_NON_FINITE: {

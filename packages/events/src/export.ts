@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { TRANSCRIPT_MAX_LENGTH } from "./audio.js";
+import { AudioEncodingSchema, TRANSCRIPT_MAX_LENGTH } from "./audio.js";
 import { CATALOG } from "./catalog.js";
 import type { ContractDefinition } from "./define.js";
 import { ERRORS } from "./errors.js";
 import { HEADERS } from "./headers.js";
+import { AUDIO_LIMITS } from "./limits.js";
 import { MODELS } from "./model.js";
 import {
   CONSUMERS,
@@ -51,6 +52,7 @@ function topology(entries: readonly ContractDefinition[]): Record<string, unknow
     kvBuckets: KV_BUCKETS,
     objectStores: OBJECT_STORES,
     inlineAudioLimitBytes: INLINE_AUDIO_LIMIT_BYTES,
+    audioLimits: { ...AUDIO_LIMITS, formats: AudioEncodingSchema.anyOf.map((literal) => literal.const) },
     transcriptMaxLength: TRANSCRIPT_MAX_LENGTH,
     headers: HEADERS,
     services: SERVICES,

@@ -9,6 +9,7 @@ export * from "./error.js";
 export * from "./errors.js";
 export * from "./export.js";
 export * from "./headers.js";
+export * from "./limits.js";
 export * from "./model.js";
 export * from "./plugin-services.js";
 export * from "./registry-service.js";

@@ -81,6 +81,9 @@ export const KV_BUCKETS = {
   registryState: { name: "registry-state", history: 5 },
 } as const satisfies Record<string, { name: string; history: number }>;
 
+/** Keys of `registry-state` that other services read: the live model (a ModelRef) the registry identifies with. */
+export const REGISTRY_STATE_KEYS = { liveModel: "live-model" } as const;
+
 export const OBJECT_STORES = {
   audioClips: { name: "audio-clips" },
 } as const;

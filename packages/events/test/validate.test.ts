@@ -35,7 +35,7 @@ describe("validate", () => {
     const error = thrown(() =>
       validate(AudioCaptured, {
         ...AudioCaptured.fixture,
-        format: { encoding: "mp3", sampleRate: 16000, channels: 1 },
+        format: { encoding: "amr", sampleRate: 16000, channels: 1 },
       }),
     );
     expect(error.code).toBe("INVALID_EVENT");

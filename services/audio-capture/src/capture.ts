@@ -1,11 +1,10 @@
-import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Bus, Logger } from "@speakers/bus";
+import type { FastifyInstance } from "fastify";
 import { type BusHealth, watchBusHealth } from "./bus-health.js";
 import type { CaptureConfig } from "./config.js";
 import { createFolderWatcher, type FolderWatcher } from "./folder-watcher.js";
-import { createHttpHandler } from "./http-routes.js";
+import { createHttpApp } from "./http-app.js";
+import { captureReadiness, type Readiness } from "./readiness.js";
 
 export interface Capture {
   /** Starts the HTTP server and the folder watcher (whichever the config enables). */
@@ -19,7 +18,13 @@ export interface Capture {
 }
 
 /** Builds the service; nothing listens or polls until `listen()`. */
-export function createCapture(deps: { bus: Bus; config: CaptureConfig; logger?: Logger }): Capture {
+export function createCapture(deps: {
+  bus: Bus;
+  config: CaptureConfig;
+  logger?: Logger;
+  /** What `/readyz` checks; default: the bus and a live embedding worker (config.readiness). */
+  readiness?: Readiness;
+}): Capture {
   const logger = deps.logger ?? deps.bus.logger;
   const { config } = deps;
   const health = watchBusHealth(deps.bus.nc);
@@ -36,7 +41,7 @@ export function createCapture(deps: { bus: Bus; config: CaptureConfig; logger?: 
         },
       )
     : undefined;
-  let server: Server | undefined;
+  let app: FastifyInstance | undefined;
   let url: string | undefined;
 
   return {
@@ -47,20 +52,22 @@ export function createCapture(deps: { bus: Bus; config: CaptureConfig; logger?: 
     },
     async listen() {
       if (config.http) {
-        server = createServer(
-          createHttpHandler({
-            bus: deps.bus,
-            health,
-            limits: config.limits,
-            logger,
-            retryAfterS: config.http.retryAfterS,
-            maxInFlight: config.http.maxInFlight,
-          }),
-        );
-        server.listen(config.http.port, config.http.host);
-        await once(server, "listening");
-        const address = server.address() as AddressInfo;
-        url = `http://${address.address}:${address.port}`;
+        app = createHttpApp({
+          bus: deps.bus,
+          health,
+          readiness: deps.readiness ?? captureReadiness({ health, bus: deps.bus }, config.readiness),
+          limits: config.limits,
+          logger,
+          retryAfterS: config.http.retryAfterS,
+          maxInFlight: config.http.maxInFlight,
+          ...(config.http.timeouts === undefined ? {} : { timeouts: config.http.timeouts }),
+        });
+        await app.listen({ port: config.http.port, host: config.http.host });
+        const address = app.server.address();
+        url =
+          typeof address === "object" && address !== null
+            ? `http://${address.address}:${address.port}`
+            : undefined;
         logger.info({ url }, "audio capture listening");
       }
       if (watcher && config.watch) {
@@ -70,12 +77,8 @@ export function createCapture(deps: { bus: Bus; config: CaptureConfig; logger?: 
     },
     async close() {
       await watcher?.stop();
-      if (server) {
-        const closed = once(server, "close");
-        server.close();
-        server.closeIdleConnections();
-        await closed;
-      }
+      // Waits for in-flight uploads; idle kept-alive sockets are closed at once.
+      await app?.close();
       health.stop();
     },
   };

@@ -1,23 +1,24 @@
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, stat } from "node:fs/promises";
-import { extname, join } from "node:path";
+import type { Stats } from "node:fs";
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { basename, extname, resolve as resolvePath } from "node:path";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { Bus, Logger } from "@speakers/bus";
-import { isSpeakersError, KV_BUCKETS } from "@speakers/events";
+import { AUDIO_FILE_EXTENSIONS, encodingForFile, isSpeakersError, KV_BUCKETS } from "@speakers/events";
+import { watch as chokidarWatch, type FSWatcher } from "chokidar";
 import type { BusHealth } from "./bus-health.js";
 import { type CaptureLimits, DEFAULT_LIMITS, publishAudio } from "./publish-audio.js";
+import { CONTAINER_MEDIA_TYPES } from "./sniff.js";
 
-/** File extensions the watcher picks up, and the media type each declares (the bytes must agree). */
-export const AUDIO_EXTENSIONS: Readonly<Record<string, string>> = {
-  ".wav": "audio/wav",
-  ".flac": "audio/flac",
-  ".ogg": "audio/ogg",
-  ".opus": "audio/ogg",
-  ".oga": "audio/ogg",
-};
+/** File extensions the watcher picks up (the contract's table), and the media type each declares. */
+export const AUDIO_EXTENSIONS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(AUDIO_FILE_EXTENSIONS).map(([ext, encoding]) => [ext, CONTAINER_MEDIA_TYPES[encoding]]),
+);
 
+/** The media type a file name declares (the bytes must agree); "" for a name that is not an audio file. */
 export function mediaTypeForFile(path: string): string {
-  return AUDIO_EXTENSIONS[extname(path).toLowerCase()] ?? "";
+  const encoding = encodingForFile(path);
+  return encoding === undefined || encoding === "pcm_s16le" ? "" : CONTAINER_MEDIA_TYPES[encoding];
 }
 
 export interface FolderWatcherOptions {
@@ -25,9 +26,9 @@ export interface FolderWatcherOptions {
   /** The device id every file of this folder is published under. */
   deviceId: string;
   room?: string;
-  /** How often the folder is scanned (default 1 s). */
+  /** How often files the bus could not take are retried (default 1 s); new files come from chokidar events. */
   pollMs?: number;
-  /** A file must keep its size and mtime this long before it is read, so half-written files wait (default 1 s). */
+  /** A file must keep its size this long before it is read (chokidar's awaitWriteFinish; default 1 s). */
   stableMs?: number;
   limits?: CaptureLimits;
   /** KV bucket of published files (default `ingest-seen`). */
@@ -53,11 +54,11 @@ export interface ScanReport {
 }
 
 export interface FolderWatcher {
-  /** Starts polling; returns at once. */
+  /** Starts watching (chokidar) and publishing; returns once the folder's current files are known. */
   start(): Promise<void>;
-  /** One pass over the folder (the poll loop calls this; tests call it directly). */
+  /** One pass over the files chokidar has reported complete (events call this; tests call it directly). */
   scan(): Promise<ScanReport>;
-  /** Stops polling and waits for the current scan. */
+  /** Stops watching and waits for the current pass. */
   stop(): Promise<void>;
 }
 
@@ -71,17 +72,23 @@ export function createFolderWatcher(
   options: FolderWatcherOptions,
 ): FolderWatcher {
   const logger = (deps.logger ?? deps.bus.logger).child({ component: "folder-watcher", dir: options.dir });
-  const pollMs = options.pollMs ?? 1_000;
+  const retryMs = options.pollMs ?? 1_000;
   const stableMs = options.stableMs ?? 1_000;
   const limits = options.limits ?? DEFAULT_LIMITS;
-  /** path -> "size:mtime" already handled, so unchanged files are not hashed again every scan. */
-  const handled = new Map<string, string>();
-  /** path -> the signature first seen and when, until it has been stable for stableMs. */
-  const settling = new Map<string, { sig: string; since: number }>();
+  /** Files chokidar reported complete (added or changed, then unchanged for stableMs) and not handled yet. */
+  const pending = new Set<string>();
+  /**
+   * Files already there when watching began. chokidar applies awaitWriteFinish only to events after its
+   * `ready` (chokidar/index.js: `awf && ... && this._readyEmitted`), so these get the same test here: their size
+   * and mtime must hold for stableMs before they are read.
+   */
+  const initial = new Map<string, { size: number; mtimeMs: number; since: number }>();
   let kv: KV | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let fsWatcher: FSWatcher | undefined;
+  let watching: Promise<void> | undefined;
+  let retry: NodeJS.Timeout | undefined;
   let current: Promise<ScanReport> | undefined;
-  let stopped = false;
+  let running = false;
   let waitingLogged = false;
 
   const openSeen = async (): Promise<KV> => {
@@ -91,24 +98,69 @@ export function createFolderWatcher(
     return kv;
   };
 
+  /** chokidar reports each file once its writer is done (awaitWriteFinish), the ones already there included. */
+  const watchFolder = (): Promise<void> => {
+    watching ??= new Promise((resolve, reject) => {
+      const root = resolvePath(options.dir);
+      const watcher = chokidarWatch(root, {
+        depth: 0,
+        ignoreInitial: false,
+        alwaysStat: true,
+        awaitWriteFinish:
+          stableMs > 0
+            ? { stabilityThreshold: stableMs, pollInterval: Math.max(10, Math.min(100, stableMs / 4)) }
+            : false,
+        ignored: (path, stats) =>
+          resolvePath(path) !== root &&
+          (stats?.isDirectory() === true || basename(path).startsWith(".") || mediaTypeForFile(path) === ""),
+      });
+      fsWatcher = watcher;
+      let ready = false;
+      const found = (path: string, stats?: Stats) => {
+        if (!ready && stableMs > 0) {
+          initial.set(path, { size: stats?.size ?? -1, mtimeMs: stats?.mtimeMs ?? -1, since: Date.now() });
+          return;
+        }
+        initial.delete(path);
+        pending.add(path);
+        kick();
+      };
+      watcher.on("add", found).on("change", found);
+      watcher.on("unlink", (path) => {
+        pending.delete(path);
+        initial.delete(path);
+      });
+      watcher.on("error", (err) => logger.warn({ err }, "watching the folder failed"));
+      watcher.once("ready", () => {
+        ready = true;
+        resolve();
+      });
+      watcher.once("error", reject);
+    });
+    return watching;
+  };
+
   const scanOnce = async (): Promise<ScanReport> => {
     const report: ScanReport = { published: [], rejected: [], waiting: [] };
-    if (deps.health && !deps.health.up) return report;
+    await watchFolder();
+    await settleInitial();
+    if (deps.health && !deps.health.up) {
+      report.waiting.push(...pending);
+      return report;
+    }
     const seen = await openSeen();
-    const files = await candidates(options.dir);
+    const files = await oldestFirst([...pending]);
     for (const [index, file] of files.entries()) {
-      const sig = `${file.size}:${file.mtimeMs}`;
-      if (handled.get(file.path) === sig) continue;
-      const settled = settling.get(file.path);
-      if (stableMs > 0 && (settled?.sig !== sig || Date.now() - settled.since < stableMs)) {
-        if (settled?.sig !== sig) settling.set(file.path, { sig, since: Date.now() });
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(file.path);
+      } catch {
+        pending.delete(file.path); // removed since chokidar saw it
         continue;
       }
-      settling.delete(file.path);
-      const bytes = await readFile(file.path);
       const hash = createHash("sha256").update(bytes).digest("hex");
       if ((await seen.get(hash))?.operation === "PUT") {
-        handled.set(file.path, sig);
+        pending.delete(file.path);
         continue;
       }
       try {
@@ -122,7 +174,7 @@ export function createFolderWatcher(
             ...(await sidecarTranscript(file.path)),
             capturedAt: new Date(file.mtimeMs),
             id: fileEventId(hash),
-            tags: { file: file.name },
+            tags: { file: basename(file.path) },
           },
           { limits, ...(deps.health ? { health: deps.health } : {}) },
         );
@@ -133,7 +185,7 @@ export function createFolderWatcher(
           eventId: published.id,
           seq: published.seq,
         });
-        handled.set(file.path, sig);
+        pending.delete(file.path);
         report.published.push(file.path);
         waitingLogged = false;
         logger.info(
@@ -142,7 +194,7 @@ export function createFolderWatcher(
         );
       } catch (err) {
         if (isSpeakersError(err) && err.status < 500) {
-          // The bytes will never become valid audio; remember that so it is not retried on every scan.
+          // The bytes will never become valid audio; remember that so it is not retried.
           await record(seen, hash, {
             status: "rejected",
             path: file.path,
@@ -150,12 +202,12 @@ export function createFolderWatcher(
             code: err.code,
             message: err.message,
           });
-          handled.set(file.path, sig);
+          pending.delete(file.path);
           report.rejected.push(file.path);
           logger.error({ file: file.path, code: err.code, reason: err.message }, "file rejected");
           continue;
         }
-        // Bus down or full: leave this and the remaining files for a later scan, in order.
+        // Bus down or full: leave this and the remaining files for a later pass, in order.
         report.waiting.push(...files.slice(index).map((f) => f.path));
         if (!waitingLogged)
           logger.warn({ err, waiting: report.waiting.length }, "bus not taking files; waiting");
@@ -166,34 +218,66 @@ export function createFolderWatcher(
     return report;
   };
 
+  /** Startup files whose size and mtime held for stableMs become pending; changed ones start over. */
+  const settleInitial = async (): Promise<void> => {
+    for (const [path, seen] of initial) {
+      if (Date.now() - seen.since < stableMs) continue;
+      try {
+        const now = await stat(path);
+        if (now.size === seen.size && now.mtimeMs === seen.mtimeMs) {
+          initial.delete(path);
+          pending.add(path);
+        } else initial.set(path, { size: now.size, mtimeMs: now.mtimeMs, since: Date.now() });
+      } catch {
+        initial.delete(path);
+      }
+    }
+  };
+
   const scan = (): Promise<ScanReport> => {
-    // One scan at a time: a poll tick during a slow scan joins it instead of publishing the same file twice.
+    // One pass at a time: an event during a slow pass joins it instead of publishing the same file twice.
     current ??= scanOnce().finally(() => {
       current = undefined;
     });
     return current;
   };
 
-  const tick = async () => {
-    try {
-      await scan();
-    } catch (err) {
-      logger.warn({ err }, "scan failed; will retry");
-    }
-    if (!stopped) timer = setTimeout(tick, pollMs);
-  };
+  /** While running: handle what chokidar reported; files the bus could not take are retried every retryMs. */
+  function kick(): void {
+    if (!running) return;
+    void scan()
+      .catch((err) => {
+        logger.warn({ err }, "publishing files failed; will retry");
+      })
+      .then(() => {
+        if (running && (pending.size > 0 || initial.size > 0) && retry === undefined) {
+          retry = setTimeout(
+            () => {
+              retry = undefined;
+              kick();
+            },
+            initial.size > 0 ? Math.min(stableMs, retryMs) : retryMs,
+          );
+        }
+      });
+  }
 
   return {
     async start() {
       await mkdir(options.dir, { recursive: true });
-      stopped = false;
-      void tick();
+      running = true;
+      await watchFolder();
+      kick();
     },
     scan,
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
+      running = false;
+      if (retry) clearTimeout(retry);
+      retry = undefined;
       await current?.catch(() => {});
+      await fsWatcher?.close();
+      fsWatcher = undefined;
+      watching = undefined;
     },
   };
 }
@@ -205,27 +289,20 @@ export function fileEventId(sha256Hex: string): string {
 
 interface Candidate {
   path: string;
-  name: string;
-  size: number;
   mtimeMs: number;
 }
 
-/** Audio files directly in `dir`, oldest first; dotfiles and partial downloads are skipped. */
-async function candidates(dir: string): Promise<Candidate[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
+/** The files still there, oldest first (the order they were recorded in). */
+async function oldestFirst(paths: readonly string[]): Promise<Candidate[]> {
   const out: Candidate[] = [];
-  for (const entry of entries) {
-    if (!entry.isFile() || entry.name.startsWith(".")) continue;
-    if (mediaTypeForFile(entry.name) === "") continue;
-    const path = join(dir, entry.name);
+  for (const path of paths) {
     try {
-      const s = await stat(path);
-      out.push({ path, name: entry.name, size: s.size, mtimeMs: s.mtimeMs });
+      out.push({ path, mtimeMs: (await stat(path)).mtimeMs });
     } catch {
-      // removed between readdir and stat
+      // removed since chokidar saw it
     }
   }
-  return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.name.localeCompare(b.name));
+  return out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path));
 }
 
 /** `clip.flac` may come with `clip.txt` holding its transcript (what a wake-word satellite heard). */

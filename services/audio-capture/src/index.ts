@@ -11,7 +11,15 @@ export {
   type ScanReport,
   type SeenRecord,
 } from "./folder-watcher.js";
-export { AUDIO_ROUTE, createHttpHandler, type HttpDeps } from "./http-routes.js";
+export {
+  AUDIO_ROUTE,
+  type CaptureQuery,
+  CaptureQuerySchema,
+  createHttpApp,
+  DEFAULT_TIMEOUTS,
+  type HttpDeps,
+  type HttpTimeouts,
+} from "./http-app.js";
 export {
   type AudioInput,
   type CaptureLimits,
@@ -22,4 +30,11 @@ export {
   SERVICE_NAME,
 } from "./publish-audio.js";
 export { type PublishFileResult, type PublishFilesOptions, publishFiles } from "./publish-files.js";
+export {
+  busReadiness,
+  captureReadiness,
+  type Readiness,
+  type ReadinessOptions,
+  type ReadyState,
+} from "./readiness.js";
 export { parseMediaType, type SniffedAudio, sniffAudio } from "./sniff.js";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type Bus, publish, putClip } from "@speakers/bus";
 import {
+  AUDIO_LIMITS,
   type AudioCaptured,
   AudioCaptured as AudioCapturedEvent,
   clipTranscript,
@@ -10,11 +11,16 @@ import {
   validationIssues,
 } from "@speakers/events";
 import type { BusHealth } from "./bus-health.js";
-import { sniffAudio } from "./sniff.js";
+import { pcmLevelDbfs } from "./level.js";
+import { type SniffedAudio, sniffAudio } from "./sniff.js";
 
 export const SERVICE_NAME = "audio-capture";
 export const CE_SOURCE = "/services/audio-capture";
 
+/**
+ * What capture refuses before storing anything. The defaults are the contract's AUDIO_LIMITS, which the worker
+ * enforces too: a clip capture takes is one the worker can embed, and a refusal carries the worker's own code.
+ */
 export interface CaptureLimits {
   /** Clips above this go to the Object Store (ADR 0001: 512 KiB). */
   inlineLimitBytes: number;
@@ -22,12 +28,18 @@ export interface CaptureLimits {
   maxBytes: number;
   /** Clips whose header says they are longer are refused with AUDIO_TOO_LONG. */
   maxDurationMs: number;
+  /** Clips whose header says they are shorter are refused with AUDIO_TOO_SHORT (default: the contract's). */
+  minDurationMs?: number;
+  /** Uncompressed clips quieter than this (without DC) are refused with AUDIO_SILENT (default: the contract's). */
+  silenceDbfs?: number;
 }
 
-export const DEFAULT_LIMITS: CaptureLimits = {
+export const DEFAULT_LIMITS: Required<CaptureLimits> = {
   inlineLimitBytes: INLINE_AUDIO_LIMIT_BYTES,
-  maxBytes: 64 * 1024 * 1024,
-  maxDurationMs: 10 * 60 * 1000,
+  maxBytes: AUDIO_LIMITS.maxBytes,
+  maxDurationMs: AUDIO_LIMITS.maxDurationMs,
+  minDurationMs: AUDIO_LIMITS.minDurationMs,
+  silenceDbfs: AUDIO_LIMITS.silenceDbfs,
 };
 
 export interface AudioInput {
@@ -71,16 +83,8 @@ export async function publishAudio(
       },
     );
   }
-  const sniffed = sniffAudio(input.bytes, input.contentType ?? "");
-  if (sniffed.durationMs !== undefined && sniffed.durationMs > limits.maxDurationMs) {
-    throw new SpeakersError(
-      "AUDIO_TOO_LONG",
-      `The clip lasts ${sniffed.durationMs} ms; the limit is ${limits.maxDurationMs} ms.`,
-      {
-        details: { durationMs: sniffed.durationMs, maxDurationMs: limits.maxDurationMs },
-      },
-    );
-  }
+  const sniffed = await sniffAudio(input.bytes, input.contentType ?? "");
+  checkContent(input.bytes, sniffed, limits);
   // Fail fast instead of letting the client library buffer while the server is away.
   options.health?.assertUp();
 
@@ -124,6 +128,39 @@ export async function publishAudio(
     duplicate: result.duplicate,
     event,
   };
+}
+
+/** What the worker would refuse, refused here with its code, in the worker's order: short, silent, long. */
+function checkContent(bytes: Uint8Array, sniffed: SniffedAudio, limits: CaptureLimits): void {
+  const minMs = limits.minDurationMs ?? DEFAULT_LIMITS.minDurationMs;
+  const silenceDbfs = limits.silenceDbfs ?? DEFAULT_LIMITS.silenceDbfs;
+  const { durationMs } = sniffed;
+  if (durationMs !== undefined && durationMs < minMs) {
+    throw new SpeakersError(
+      "AUDIO_TOO_SHORT",
+      `The clip lasts ${durationMs} ms; recognising a voice needs at least ${minMs / 1000} s.`,
+      { details: { durationMs, minDurationMs: minMs } },
+    );
+  }
+  // Before the length: ten minutes of silence is a microphone problem, not a length problem.
+  const level = pcmLevelDbfs(bytes, sniffed.contentType);
+  if (level !== undefined && level < silenceDbfs) {
+    throw new SpeakersError(
+      "AUDIO_SILENT",
+      `The clip's level is ${Number.isFinite(level) ? `${level.toFixed(1)} dBFS` : "zero"} without its DC offset, below the silence threshold (${silenceDbfs} dBFS).`,
+      { details: { dbfs: Number.isFinite(level) ? Math.round(level * 10) / 10 : null } },
+    );
+  }
+  if (durationMs !== undefined && durationMs > limits.maxDurationMs) {
+    throw new SpeakersError(
+      "AUDIO_TOO_LONG",
+      `The clip lasts ${durationMs / 1000} s; clips of at most ${limits.maxDurationMs / 1000} s are recognised.`,
+      {
+        details: { durationMs, maxDurationMs: limits.maxDurationMs },
+        hint: `Split the recording into clips of at most ${limits.maxDurationMs / 1000} s.`,
+      },
+    );
+  }
 }
 
 function checkRequest(event: AudioCaptured): void {

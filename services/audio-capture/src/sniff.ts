@@ -1,15 +1,27 @@
-import { type AudioFormat, SpeakersError } from "@speakers/events";
+import { type AudioEncoding, type AudioFormat, SpeakersError } from "@speakers/events";
+import { probeCompressed } from "./compressed.js";
+import { flacStreamEnd } from "./flac-frames.js";
 
 /** What the capture service learned from the bytes (and, for raw PCM, from the declared media type). */
 export interface SniffedAudio {
   format: AudioFormat;
   /** The `ce-datacontenttype` to publish with. */
   contentType: string;
-  /** Only when the header says it cheaply (WAV data size, FLAC total samples, Ogg last granule, PCM length). */
+  /** When the header says it (WAV data size, FLAC total samples, Ogg last granule, PCM length, MP4/WebM/MP3). */
   durationMs?: number;
 }
 
-type Container = "wav" | "flac" | "ogg";
+export type Container = Exclude<AudioEncoding, "pcm_s16le">;
+
+/** The media type published for each container. */
+export const CONTAINER_MEDIA_TYPES: Readonly<Record<Container, string>> = {
+  wav: "audio/wav",
+  flac: "audio/flac",
+  ogg: "audio/ogg",
+  mp3: "audio/mpeg",
+  webm: "audio/webm",
+  mp4: "audio/mp4",
+};
 
 const CONTAINER_TYPES: Record<string, Container> = {
   "audio/wav": "wav",
@@ -21,6 +33,13 @@ const CONTAINER_TYPES: Record<string, Container> = {
   "audio/ogg": "ogg",
   "audio/opus": "ogg",
   "application/ogg": "ogg",
+  "audio/mpeg": "mp3",
+  "audio/mp3": "mp3",
+  "audio/webm": "webm",
+  "video/webm": "webm",
+  "audio/mp4": "mp4",
+  "audio/m4a": "mp4",
+  "audio/x-m4a": "mp4",
 };
 
 /** Media types that say nothing about the bytes, so the bytes decide. */
@@ -30,7 +49,7 @@ const UNTYPED = new Set(["", "application/octet-stream", "audio/*"]);
  * Checks that `bytes` are audio the worker can decode and reads their format from the header. The declared
  * media type must agree with the bytes; raw PCM (`audio/L16;rate=…`) cannot be sniffed and must declare its rate.
  */
-export function sniffAudio(bytes: Uint8Array, declaredType = ""): SniffedAudio {
+export async function sniffAudio(bytes: Uint8Array, declaredType = ""): Promise<SniffedAudio> {
   if (bytes.length === 0) throw new SpeakersError("AUDIO_EMPTY");
   const { mediaType, params } = parseMediaType(declaredType);
   if (mediaType === "audio/l16") return sniffPcm(bytes, params);
@@ -47,7 +66,7 @@ export function sniffAudio(bytes: Uint8Array, declaredType = ""): SniffedAudio {
     throw new SpeakersError(
       declared === undefined ? "AUDIO_UNSUPPORTED_FORMAT" : "AUDIO_CORRUPT",
       declared === undefined
-        ? "The bytes are not WAV, FLAC or Ogg audio."
+        ? "The bytes are not WAV, FLAC, Ogg, MP3, WebM or MP4 audio."
         : `The bytes do not start like ${declared.toUpperCase()} audio.`,
       { details: { contentType: declaredType } },
     );
@@ -68,6 +87,8 @@ export function sniffAudio(bytes: Uint8Array, declaredType = ""): SniffedAudio {
       return sniffFlac(buf);
     case "ogg":
       return sniffOgg(buf);
+    default:
+      return probeCompressed(buf, detected);
   }
 }
 
@@ -92,18 +113,37 @@ function detectContainer(buf: Buffer): Container | undefined {
   const head = buf.toString("latin1", 0, 12);
   if (head.startsWith("RIFF") && head.slice(8, 12) === "WAVE") return "wav";
   if (head.startsWith("OggS")) return "ogg";
-  return flacStart(buf) === undefined ? undefined : "flac";
+  if (head.startsWith("\x1a\x45\xdf\xa3")) return "webm"; // EBML: WebM or Matroska
+  if (head.slice(4, 8) === "ftyp") return "mp4";
+  if (flacStart(buf) !== undefined) return "flac";
+  return isMp3Frame(buf, afterId3(buf)) ? "mp3" : undefined;
 }
 
-/** Some taggers put an ID3v2 block before `fLaC`; its size is a 28-bit syncsafe integer. */
+/** Where the bytes after a leading ID3v2 tag begin (0 without one); its size is a 28-bit syncsafe integer. */
+function afterId3(buf: Buffer): number {
+  if (buf.toString("latin1", 0, 3) !== "ID3" || buf.length < 10) return 0;
+  const size = ((buf[6] ?? 0) << 21) | ((buf[7] ?? 0) << 14) | ((buf[8] ?? 0) << 7) | (buf[9] ?? 0);
+  return 10 + size + ((buf[5] ?? 0) & 0x10 ? 10 : 0); // the footer flag adds a 10-byte footer
+}
+
+/** Some taggers put an ID3v2 tag before `fLaC`. */
 function flacStart(buf: Buffer): number | undefined {
-  let offset = 0;
-  if (buf.toString("latin1", 0, 3) === "ID3") {
-    if (buf.length < 10) return undefined;
-    const size = ((buf[6] ?? 0) << 21) | ((buf[7] ?? 0) << 14) | ((buf[8] ?? 0) << 7) | (buf[9] ?? 0);
-    offset = 10 + size;
-  }
+  const offset = afterId3(buf);
   return buf.toString("latin1", offset, offset + 4) === "fLaC" ? offset : undefined;
+}
+
+/** An MPEG audio layer III frame header: 11 sync bits, a defined version, layer III, a legal bitrate and rate. */
+function isMp3Frame(buf: Buffer, at: number): boolean {
+  const b1 = buf[at + 1] ?? 0;
+  const b2 = buf[at + 2] ?? 0;
+  return (
+    buf[at] === 0xff &&
+    (b1 & 0xe0) === 0xe0 &&
+    ((b1 >> 3) & 0x03) !== 1 &&
+    ((b1 >> 1) & 0x03) === 1 &&
+    b2 >> 4 !== 0x0f &&
+    ((b2 >> 2) & 0x03) !== 3
+  );
 }
 
 function truncated(what: string): SpeakersError {
@@ -133,9 +173,20 @@ const WAVE_FORMAT_PCM = 1;
 const WAVE_FORMAT_IEEE_FLOAT = 3;
 const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 
-function sniffWav(buf: Buffer): SniffedAudio {
+/** Where a WAV file's samples are and how they are stored; shared by the sniffer and the level check. */
+export interface WavLayout {
+  format: number;
+  channels: number;
+  sampleRate: number;
+  blockAlign: number;
+  bitsPerSample: number;
+  dataOffset: number;
+  dataBytes: number;
+}
+
+export function wavLayout(buf: Buffer): WavLayout {
   let offset = 12;
-  let fmt: { format: number; channels: number; sampleRate: number; blockAlign: number } | undefined;
+  let fmt: Omit<WavLayout, "dataOffset" | "dataBytes"> | undefined;
   while (offset + 8 <= buf.length) {
     const id = buf.toString("latin1", offset, offset + 4);
     const size = buf.readUInt32LE(offset + 4);
@@ -147,6 +198,7 @@ function sniffWav(buf: Buffer): SniffedAudio {
         channels: buf.readUInt16LE(body + 2),
         sampleRate: buf.readUInt32LE(body + 4),
         blockAlign: buf.readUInt16LE(body + 12),
+        bitsPerSample: buf.readUInt16LE(body + 14),
       };
       if (fmt.format === WAVE_FORMAT_EXTENSIBLE && size >= 40 && body + 26 <= buf.length) {
         fmt.format = buf.readUInt16LE(body + 24);
@@ -163,17 +215,20 @@ function sniffWav(buf: Buffer): SniffedAudio {
       // Streaming writers leave the size at 0 or 0xFFFFFFFF; then the rest of the file is the data.
       const streaming = size === 0 || size === 0xffffffff;
       if (!streaming && body + size > buf.length) throw truncated("WAV data");
-      const dataBytes = streaming ? buf.length - body : size;
-      const format = formatOf("wav", fmt.sampleRate, fmt.channels);
-      return {
-        format,
-        contentType: "audio/wav",
-        durationMs: ms(Math.floor(dataBytes / fmt.blockAlign) / fmt.sampleRate),
-      };
+      return { ...fmt, dataOffset: body, dataBytes: streaming ? buf.length - body : size };
     }
     offset = body + size + (size % 2);
   }
   throw fmt === undefined ? truncated("WAV header") : truncated("WAV file (no data chunk)");
+}
+
+function sniffWav(buf: Buffer): SniffedAudio {
+  const layout = wavLayout(buf);
+  return {
+    format: formatOf("wav", layout.sampleRate, layout.channels),
+    contentType: "audio/wav",
+    durationMs: ms(Math.floor(layout.dataBytes / layout.blockAlign) / layout.sampleRate),
+  };
 }
 
 const FLAC_STREAMINFO = 0;
@@ -195,6 +250,16 @@ function sniffFlac(buf: Buffer): SniffedAudio {
   const channels = ((b12 >> 1) & 0x07) + 1;
   const totalSamples = (b13 & 0x0f) * 2 ** 32 + buf.readUInt32BE(info + 14);
   const format = formatOf("flac", sampleRate, channels);
+  if (totalSamples > 0) {
+    const end = flacStreamEnd(buf, header, buf.readUInt16BE(info + 2));
+    if (end < totalSamples) {
+      throw new SpeakersError(
+        "AUDIO_TRUNCATED",
+        `The FLAC stream ends after ${end} of the ${totalSamples} samples its header announces.`,
+        { details: { samplesPresent: end, samplesExpected: totalSamples } },
+      );
+    }
+  }
   return {
     format,
     contentType: "audio/flac",

@@ -39,6 +39,8 @@ describe("audio capture over HTTP", () => {
       CAPTURE_INLINE_LIMIT_BYTES: String(INLINE_LIMIT),
       CAPTURE_MAX_BYTES: String(MAX_BYTES),
       CAPTURE_RETRY_AFTER_S: "3",
+      // No worker runs in this test; /readyz with a worker is in capture-with-worker.test.ts.
+      CAPTURE_READY_WORKER: "off",
     });
     capture = createCapture({ bus: t.bus, config });
     await capture.listen();
@@ -99,7 +101,8 @@ describe("audio capture over HTTP", () => {
     const cases: Array<[string, Uint8Array, Record<string, string>, number, string]> = [
       ["device=a", new Uint8Array(0), { "Content-Type": "audio/wav" }, 400, "AUDIO_EMPTY"],
       ["device=a", Buffer.from("definitely not audio"), {}, 422, "AUDIO_UNSUPPORTED_FORMAT"],
-      ["device=a", flac, { "Content-Type": "audio/mpeg" }, 422, "AUDIO_UNSUPPORTED_FORMAT"],
+      ["device=a", flac, { "Content-Type": "audio/amr" }, 422, "AUDIO_UNSUPPORTED_FORMAT"],
+      ["device=a", flac, { "Content-Type": "audio/mpeg" }, 422, "AUDIO_CORRUPT"],
       ["device=a", flac, { "Content-Type": "audio/wav" }, 422, "AUDIO_CORRUPT"],
       ["device=a", toneWav(1).subarray(0, 9_000), { "Content-Type": "audio/wav" }, 422, "AUDIO_TRUNCATED"],
       ["room=kitchen", flac, {}, 400, "INVALID_REQUEST"],

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Kvm } from "@nats-io/kv";
@@ -100,6 +100,25 @@ describe("folder watcher", () => {
     expect((await watcher.scan()).published).toEqual([]);
     await new Promise((r) => setTimeout(r, 350));
     expect((await watcher.scan()).published).toHaveLength(1);
+  });
+
+  it("publishes a file written in two parts once, whole, when its writer is done (chokidar awaitWriteFinish)", async () => {
+    const watcher = createFolderWatcher({ bus: t.bus }, { dir, deviceId: "loft", stableMs: 1_000 });
+    await watcher.start();
+    try {
+      const bytes = readFileSync(all[5]?.path ?? "");
+      const path = join(dir, "recording.flac");
+      writeFileSync(path, bytes.subarray(0, bytes.length >> 1));
+      await new Promise((r) => setTimeout(r, 200));
+      appendFileSync(path, bytes.subarray(bytes.length >> 1));
+      await eventually(async () => ((await audioCount(t, "loft")) === 1 ? true : undefined), 20_000);
+      const hash = createHash("sha256").update(bytes).digest("hex");
+      const kv = await new Kvm(t.bus.js).open("ingest-seen");
+      expect((await kv.get(hash))?.json<SeenRecord>()).toMatchObject({ status: "published" });
+    } finally {
+      await watcher.stop();
+    }
+    expect(await audioCount(t, "loft")).toBe(1);
   });
 
   it("leaves files in the folder while the bus is down and publishes them when it is back", async () => {

@@ -4,9 +4,9 @@ import { SpeakersError } from "@speakers/events";
 import { describe, expect, it } from "vitest";
 import { devClips, toneWav } from "./harness.js";
 
-function codeOf(run: () => unknown): string {
+async function codeOf(run: () => Promise<unknown>): Promise<string> {
   try {
-    run();
+    await run();
   } catch (err) {
     if (err instanceof SpeakersError) return err.code;
     throw err;
@@ -15,21 +15,21 @@ function codeOf(run: () => unknown): string {
 }
 
 describe("sniffAudio", () => {
-  it("reads rate, channels and duration from every real FLAC in the dev set", () => {
+  it("reads rate, channels and duration from every real FLAC in the dev set", async () => {
     const clips = devClips();
     expect(clips.length).toBeGreaterThan(100);
     for (const clip of clips) {
-      const sniffed = sniffAudio(readFileSync(clip.path), "audio/flac");
+      const sniffed = await sniffAudio(readFileSync(clip.path), "audio/flac");
       expect(sniffed.format).toEqual({ encoding: "flac", sampleRate: clip.sampleRate, channels: 1 });
       expect(sniffed.contentType).toBe("audio/flac");
       expect(Math.abs((sniffed.durationMs ?? 0) - clip.durationS * 1000)).toBeLessThanOrEqual(1);
     }
   });
 
-  it("sniffs when no type is declared and reads WAV headers", () => {
+  it("sniffs when no type is declared and reads WAV headers", async () => {
     const [clip] = devClips();
-    expect(sniffAudio(readFileSync(clip?.path ?? ""), "").format.encoding).toBe("flac");
-    const wav = sniffAudio(toneWav(2.5, 22_050, 2), "audio/x-wav");
+    expect((await sniffAudio(readFileSync(clip?.path ?? ""), "")).format.encoding).toBe("flac");
+    const wav = await sniffAudio(toneWav(2.5, 22_050, 2), "audio/x-wav");
     expect(wav).toEqual({
       format: { encoding: "wav", sampleRate: 22_050, channels: 2 },
       contentType: "audio/wav",
@@ -37,7 +37,7 @@ describe("sniffAudio", () => {
     });
   });
 
-  it("reads Opus-in-Ogg headers: channels, 48 kHz, duration from the last page's granule minus pre-skip", () => {
+  it("reads Opus-in-Ogg headers: channels, 48 kHz, duration from the last page's granule minus pre-skip", async () => {
     const page = (granule: number, packet: Buffer) => {
       const header = Buffer.alloc(27);
       header.write("OggS", 0, "latin1");
@@ -56,40 +56,46 @@ describe("sniffAudio", () => {
       page(0, Buffer.from("OpusTags")),
       page(312 + 96_000, Buffer.alloc(20)),
     ]);
-    expect(sniffAudio(ogg, "audio/ogg")).toEqual({
+    expect(await sniffAudio(ogg, "audio/ogg")).toEqual({
       format: { encoding: "ogg", sampleRate: 48_000, channels: 2 },
       contentType: "audio/ogg",
       durationMs: 2000,
     });
-    expect(codeOf(() => sniffAudio(page(0, Buffer.from("Speex   0123456789abcdef")), "audio/ogg"))).toBe(
-      "AUDIO_UNSUPPORTED_FORMAT",
-    );
+    expect(
+      await codeOf(() => sniffAudio(page(0, Buffer.from("Speex   0123456789abcdef")), "audio/ogg")),
+    ).toBe("AUDIO_UNSUPPORTED_FORMAT");
   });
 
-  it("takes raw PCM only with a declared rate and whole frames", () => {
+  it("takes raw PCM only with a declared rate and whole frames", async () => {
     const pcm = Buffer.alloc(32_000);
-    expect(sniffAudio(pcm, "audio/L16;rate=16000;channels=1")).toEqual({
+    expect(await sniffAudio(pcm, "audio/L16;rate=16000;channels=1")).toEqual({
       format: { encoding: "pcm_s16le", sampleRate: 16_000, channels: 1 },
       contentType: "audio/L16;rate=16000;channels=1",
       durationMs: 1000,
     });
-    expect(codeOf(() => sniffAudio(pcm, "audio/L16"))).toBe("AUDIO_UNSUPPORTED_FORMAT");
-    expect(codeOf(() => sniffAudio(pcm.subarray(0, 31_999), "audio/L16;rate=16000"))).toBe("AUDIO_TRUNCATED");
+    expect(await codeOf(() => sniffAudio(pcm, "audio/L16"))).toBe("AUDIO_UNSUPPORTED_FORMAT");
+    expect(await codeOf(() => sniffAudio(pcm.subarray(0, 31_999), "audio/L16;rate=16000"))).toBe(
+      "AUDIO_TRUNCATED",
+    );
   });
 
-  it("refuses empty, unknown, mislabelled and cut-off audio with catalogue codes", () => {
+  it("refuses empty, unknown, mislabelled and cut-off audio with catalogue codes", async () => {
     const [clip] = devClips();
     const flac = readFileSync(clip?.path ?? "");
-    expect(codeOf(() => sniffAudio(new Uint8Array(0), "audio/wav"))).toBe("AUDIO_EMPTY");
-    expect(codeOf(() => sniffAudio(Buffer.from("ID3\x04\x00\x00\x00\x00\x00\x10mp3 frames"), ""))).toBe(
+    expect(await codeOf(() => sniffAudio(new Uint8Array(0), "audio/wav"))).toBe("AUDIO_EMPTY");
+    expect(await codeOf(() => sniffAudio(Buffer.from("ID3\x04\x00\x00\x00\x00\x00\x10mp3 frames"), ""))).toBe(
       "AUDIO_UNSUPPORTED_FORMAT",
     );
-    expect(codeOf(() => sniffAudio(flac, "audio/mpeg"))).toBe("AUDIO_UNSUPPORTED_FORMAT");
-    expect(codeOf(() => sniffAudio(flac, "audio/wav"))).toBe("AUDIO_CORRUPT");
-    expect(codeOf(() => sniffAudio(Buffer.from("plain text, not audio"), "audio/flac"))).toBe(
+    // MP3 is supported now (issue 12): a media type that is not stays unsupported, a mislabelled FLAC is corrupt.
+    expect(await codeOf(() => sniffAudio(flac, "audio/amr"))).toBe("AUDIO_UNSUPPORTED_FORMAT");
+    expect(await codeOf(() => sniffAudio(flac, "audio/mpeg"))).toBe("AUDIO_CORRUPT");
+    expect(await codeOf(() => sniffAudio(flac, "audio/wav"))).toBe("AUDIO_CORRUPT");
+    expect(await codeOf(() => sniffAudio(Buffer.from("plain text, not audio"), "audio/flac"))).toBe(
       "AUDIO_CORRUPT",
     );
-    expect(codeOf(() => sniffAudio(toneWav(1).subarray(0, 20_000), "audio/wav"))).toBe("AUDIO_TRUNCATED");
-    expect(codeOf(() => sniffAudio(flac.subarray(0, 20), "audio/flac"))).toBe("AUDIO_TRUNCATED");
+    expect(await codeOf(() => sniffAudio(toneWav(1).subarray(0, 20_000), "audio/wav"))).toBe(
+      "AUDIO_TRUNCATED",
+    );
+    expect(await codeOf(() => sniffAudio(flac.subarray(0, 20), "audio/flac"))).toBe("AUDIO_TRUNCATED");
   });
 });

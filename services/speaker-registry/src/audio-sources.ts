@@ -73,12 +73,23 @@ export function checkItems(items: readonly EnrollItem[], body: Uint8Array): Sour
   return sources;
 }
 
-const EXTENSIONS: Record<AudioEncoding, string> = { wav: "wav", flac: "flac", ogg: "ogg", pcm_s16le: "pcm" };
+const EXTENSIONS: Record<AudioEncoding, string> = {
+  wav: "wav",
+  flac: "flac",
+  ogg: "ogg",
+  pcm_s16le: "pcm",
+  mp3: "mp3",
+  webm: "webm",
+  mp4: "m4a",
+};
 const CONTENT_TYPES: Record<AudioEncoding, string> = {
   wav: "audio/wav",
   flac: "audio/flac",
   ogg: "audio/ogg",
   pcm_s16le: "audio/L16",
+  mp3: "audio/mpeg",
+  webm: "audio/webm",
+  mp4: "audio/mp4",
 };
 
 function formatMeta(item: {

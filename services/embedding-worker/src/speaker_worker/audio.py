@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,22 +15,26 @@ import soundfile as sf
 import torch
 import torchaudio.functional as taf
 
+from . import contract
+from .compressed import COMPRESSED, decode_compressed, sniff_compressed
 from .errors import WorkerError
 
 TARGET_RATE = 16000
 
-FORMATS = ("wav", "flac", "ogg", "pcm_s16le")
+# The one set of limits, declared in packages/events (limits.ts) and enforced by capture at the edge too.
+_CONTRACT = contract.audio_limits()
+FORMATS = tuple(_CONTRACT["formats"])
 _MAGIC = {b"RIFF": "wav", b"RF64": "wav", b"fLaC": "flac", b"OggS": "ogg"}
 # Rates outside this range are almost surely a wrong header or a wrong declared rate, not real audio.
-_MIN_RATE, _MAX_RATE = 1000, 384_000
+_MIN_RATE, _MAX_RATE = int(_CONTRACT["minSampleRate"]), int(_CONTRACT["maxSampleRate"])
 _BLOCK_FRAMES = 1 << 14
 
 
 @dataclass(frozen=True)
 class AudioLimits:
-    min_seconds: float = 1.0
-    max_seconds: float = 60.0
-    silence_dbfs: float = -60.0
+    min_seconds: float = _CONTRACT["minDurationMs"] / 1000
+    max_seconds: float = _CONTRACT["maxDurationMs"] / 1000
+    silence_dbfs: float = _CONTRACT["silenceDbfs"]
 
 
 DEFAULT_LIMITS = AudioLimits()
@@ -46,9 +51,19 @@ def decode_audio(
     """Decodes WAV/FLAC/Ogg bytes (sniffed or declared) or raw s16le PCM to validated float32 mono 16 kHz."""
     if not data:
         raise WorkerError("AUDIO_EMPTY", "The audio is empty (0 bytes).")
+    data = _without_id3_before_flac(data)
     fmt = _resolve_format(data, format)
     if fmt == "pcm_s16le":
         samples, rate = _decode_pcm(data, sample_rate, channels, limits)
+    elif fmt in COMPRESSED:
+        samples, rate = decode_compressed(
+            data,
+            fmt,
+            check_rate=_check_rate,
+            check_duration=lambda seconds: _check_duration(seconds, limits),
+            refuse_long=lambda blocks, seconds: _refuse_long(blocks, seconds, limits),
+            max_seconds=limits.max_seconds,
+        )
     else:
         samples, rate = _decode_container(data, fmt, limits)
     return _finish(samples, rate, limits)
@@ -96,13 +111,23 @@ def resolve_audio_path(path: str, roots: Sequence[str]) -> Path:
     return real
 
 
+def _without_id3_before_flac(data: bytes) -> bytes:
+    """Some taggers put an ID3v2 tag before `fLaC`; libsndfile does not skip it, so it is dropped here."""
+    if data[:3] != b"ID3" or len(data) < 10:
+        return data
+    size = (data[6] & 0x7F) << 21 | (data[7] & 0x7F) << 14 | (data[8] & 0x7F) << 7 | (data[9] & 0x7F)
+    start = 10 + size + (10 if data[5] & 0x10 else 0)  # the footer flag adds a 10-byte footer
+    return data[start:] if data[start : start + 4] == b"fLaC" else data
+
+
 def _resolve_format(data: bytes, declared: str | None) -> str:
-    sniffed = _MAGIC.get(data[:4])
+    sniffed = _MAGIC.get(data[:4]) or sniff_compressed(data)
     if declared is None:
         if sniffed is None:
             raise WorkerError(
                 "AUDIO_UNSUPPORTED_FORMAT",
-                "The audio is not WAV, FLAC or Ogg (unknown leading bytes), and no format was declared.",
+                "The audio is not WAV, FLAC, Ogg, MP3, WebM or MP4 (unknown leading bytes), and no format "
+                "was declared.",
                 details={"leadingBytes": data[:4].hex()},
             )
         return sniffed
@@ -143,8 +168,18 @@ def _decode_pcm(
             f"got {len(data)}.",
             details={"bytes": len(data), "channels": n_channels},
         )
-    _check_duration(len(data) // frame_bytes / sample_rate, limits)
     pcm = np.frombuffer(data, dtype="<i2").reshape(-1, n_channels)
+    seconds = len(pcm) / sample_rate
+    if seconds > limits.max_seconds:
+        _refuse_long(
+            (
+                pcm[i : i + _BLOCK_FRAMES].astype(np.float32) / 32768.0
+                for i in range(0, len(pcm), _BLOCK_FRAMES)
+            ),
+            seconds,
+            limits,
+        )
+    _check_duration(seconds, limits)
     return pcm.astype(np.float32) / 32768.0, sample_rate
 
 
@@ -162,6 +197,8 @@ def _decode_container(data: bytes, fmt: str, limits: AudioLimits) -> tuple[np.nd
     with f:
         rate, expected = f.samplerate, f.frames
         _check_rate(rate)
+        if expected > 0 and expected / rate > limits.max_seconds:
+            _refuse_long(_blocks(f), expected / rate, limits)
         if expected > 0:
             _check_duration(expected / rate, limits)
         blocks, got, failure = [], 0, None
@@ -176,6 +213,8 @@ def _decode_container(data: bytes, fmt: str, limits: AudioLimits) -> tuple[np.nd
                 break
             blocks.append(block)
             got += len(block)
+            if got / rate > limits.max_seconds:  # a header that did not say how long the stream is
+                _refuse_long(itertools.chain(blocks, _blocks(f)), got / rate, limits)
     if failure is not None or got < expected:
         raise WorkerError(
             "AUDIO_TRUNCATED",
@@ -186,6 +225,52 @@ def _decode_container(data: bytes, fmt: str, limits: AudioLimits) -> tuple[np.nd
     channels = f.channels
     samples = np.concatenate(blocks) if blocks else np.zeros((0, channels), dtype=np.float32)
     return samples, rate
+
+
+def _blocks(f: sf.SoundFile) -> Iterable[np.ndarray]:
+    """The rest of the stream block by block; a read that fails ends it (the caller is refusing anyway)."""
+    while True:
+        try:
+            block = f.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError):
+            return
+        if not len(block):
+            return
+        yield block
+
+
+def _refuse_long(blocks: Iterable[np.ndarray], seconds: float, limits: AudioLimits) -> None:
+    """A clip over the maximum is TOO_LONG, unless nothing in it is audible: then the user's problem is the
+    microphone (SILENT), not the length. Scanned block by block, so a long clip is never held whole."""
+    for block in blocks:
+        if _level_dbfs(_mono(block)) >= limits.silence_dbfs:
+            _check_duration(seconds, limits)
+    _check_silence(-np.inf, limits)
+
+
+def _mono(samples: np.ndarray) -> np.ndarray:
+    if samples.shape[1] == 1:
+        return samples[:, 0]
+    return samples.mean(axis=1, dtype=np.float64).astype(np.float32)
+
+
+def _level_dbfs(mono: np.ndarray) -> float:
+    """RMS level without the DC offset: a constant offset (a cheap ADC, a wrong bias) carries no sound."""
+    if mono.size == 0 or not np.isfinite(mono).all():
+        return -np.inf if mono.size == 0 else np.inf
+    ac = mono.astype(np.float64) - mono.mean(dtype=np.float64)
+    rms = float(np.sqrt(np.mean(np.square(ac))))
+    return 20 * np.log10(rms) if rms > 0 else -np.inf
+
+
+def _check_silence(level: float, limits: AudioLimits) -> None:
+    if level < limits.silence_dbfs:
+        raise WorkerError(
+            "AUDIO_SILENT",
+            f"The audio's level is {level:.1f} dBFS without its DC offset, below the silence threshold "
+            f"({limits.silence_dbfs:g} dBFS).",
+            details={"dbfs": None if not np.isfinite(level) else round(level, 1)},
+        )
 
 
 def _check_ogg_pages(data: bytes) -> None:
@@ -286,18 +371,8 @@ def _finish(samples: np.ndarray, rate: int, limits: AudioLimits) -> np.ndarray:
             "AUDIO_NON_FINITE",
             f"The audio contains {int((~np.isfinite(samples)).sum())} NaN or infinite sample(s).",
         )
-    mono = (
-        samples[:, 0] if samples.shape[1] == 1 else samples.mean(axis=1, dtype=np.float64).astype(np.float32)
-    )
+    mono = _mono(samples)
     if rate != TARGET_RATE:
         mono = taf.resample(torch.from_numpy(np.ascontiguousarray(mono)), rate, TARGET_RATE).numpy()
-    rms = float(np.sqrt(np.mean(np.square(mono, dtype=np.float64))))
-    level = 20 * np.log10(rms) if rms > 0 else -np.inf
-    if level < limits.silence_dbfs:
-        raise WorkerError(
-            "AUDIO_SILENT",
-            f"The audio's level is {level:.1f} dBFS, below the silence threshold "
-            f"({limits.silence_dbfs:g} dBFS).",
-            details={"dbfs": None if not np.isfinite(level) else round(level, 1)},
-        )
+    _check_silence(_level_dbfs(mono), limits)
     return np.ascontiguousarray(mono, dtype=np.float32)

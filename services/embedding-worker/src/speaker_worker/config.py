@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import contract
+
 MODEL_CHOICES = ("ecapa", "ge2e")
 # live: consumes AUDIO and answers the generic `speakers.embedding.*` subjects (the live model's worker).
 # replay: answers only its model's `speakers.embedding.<model token>.*` subjects, so a second model can run
@@ -29,8 +31,9 @@ class WorkerConfig:
     model_source: str | None = None
     threads: int | None = None
     audio_roots: tuple[Path, ...] = ()
-    max_audio_seconds: float = 60.0
-    min_audio_seconds: float = 1.0
+    # Defaults from the contract's audio limits, which capture enforces at the edge too.
+    max_audio_seconds: float = field(default_factory=lambda: contract.audio_limits()["maxDurationMs"] / 1000)
+    min_audio_seconds: float = field(default_factory=lambda: contract.audio_limits()["minDurationMs"] / 1000)
     batch_max: int = 16
     batch_wait_ms: int = 50
     ack_wait_s: float = 60.0

@@ -188,6 +188,11 @@ def topology() -> dict[str, Any]:
     return _json_file(schema_dir(), "topology.json")
 
 
+def audio_limits() -> dict[str, Any]:
+    """The one set of audio limits (durations, bytes, silence level, rates, formats) capture also enforces."""
+    return topology()["audioLimits"]
+
+
 def encode_json(name: str, payload: Any) -> bytes:
     """A message body: validated, compact JSON."""
     validate(name, payload)
