@@ -181,7 +181,10 @@ class EmbeddingService:
         payload["message"] = _clip(payload.get("message", ""), MAX_MESSAGE_CHARS)
         if len(bus.json_bytes(payload.get("details", {}))) > MAX_DETAILS_BYTES:
             payload.pop("details", None)
-        description = _clip(f"{err.code}: {err.message}", MAX_MESSAGE_CHARS)
+        # A header value must be one ASCII line: nats-py's parser chokes on anything else.
+        description = (
+            _clip(f"{err.code}: {err.message}", MAX_MESSAGE_CHARS).encode("ascii", "replace").decode()
+        )
         await request.respond_error(str(err.status), description, data=bus.json_bytes(payload))
 
     # --- endpoints -------------------------------------------------------------------------------------
@@ -362,7 +365,7 @@ def contract_check(name: str, payload: Any) -> None:
 
 def _clip(text: str, limit: int = MAX_ISSUE_CHARS) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _meta(request: Request, schema: str) -> dict[str, Any]:

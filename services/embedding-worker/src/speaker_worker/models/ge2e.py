@@ -22,14 +22,13 @@ MIN_COVERAGE = 0.75
 
 
 class Ge2eEncoder:
-    # GE2E embeds fixed 1.6 s windows: a batch costs the same whatever the clips' lengths.
-    pads_to_longest = False
-
     """Embeds like `VoiceEncoder.embed_utterance(preprocess_wav(clip))`, but all partial windows of all clips
     go through the LSTM in one forward pass. Every window has the same 160 frames, so no clip is padded
     by another clip and batching cannot move an embedding."""
 
     info = GE2E_INFO
+    # Fixed 1.6 s windows: a batch costs the same whatever its clips' lengths, so no grouping by length.
+    pads_to_longest = False
 
     def __init__(self, device: str, threads: int):
         import resemblyzer
