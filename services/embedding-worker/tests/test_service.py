@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +204,34 @@ async def test_inference_never_blocks_the_event_loop(nc: Client, worker, dev_cli
         release.set()
         handle.remove()
     ok(await request, "EmbeddingResult")
+
+
+async def test_concurrent_extracts_share_one_forward_pass(nc: Client, worker, dev_clips: list[Path]) -> None:
+    """Requests that arrive while a forward pass runs are embedded together in the next one."""
+    model = worker.embedder._encoder._model
+    entered, release = threading.Event(), threading.Event()
+
+    def hold(_module, _args) -> None:
+        entered.set()
+        release.wait(30)
+
+    handle = model.register_forward_pre_hook(hold)
+    try:
+        first = asyncio.create_task(call(nc, "extract", dev_clips[0].read_bytes()))
+        assert await asyncio.get_running_loop().run_in_executor(None, entered.wait, 30)
+        before = worker.embedder.stats["batches"]
+        others = [asyncio.create_task(call(nc, "extract", clip.read_bytes())) for clip in dev_clips[1:4]]
+        deadline = time.monotonic() + 30
+        while sum(len(clips) for clips, _ in worker.embedder._waiting) < 3:
+            assert time.monotonic() < deadline, "the three requests never reached the embedder"
+            await asyncio.sleep(0.02)
+    finally:
+        release.set()
+        handle.remove()
+    for reply in [await first, *[await task for task in others]]:
+        ok(reply, "EmbeddingResult")
+    # `before` was read with the first pass still held: it and the three waiting requests make two passes.
+    assert worker.embedder.stats["batches"] == before + 2, "the three waiting requests took one forward pass"
 
 
 async def test_error_replies_do_not_echo_their_input(nc: Client, worker) -> None:

@@ -39,6 +39,9 @@ SUBJECT_PREFIX = "speakers.embedding"
 SAMPLE_RATE = 16000
 VERSION = importlib.metadata.version("speaker-worker")
 
+# Requests answered at once by one worker; more wait in the subscription (and in NATS) until one finishes.
+MAX_IN_FLIGHT = 64
+
 log = logging.getLogger("speaker_worker.service")
 
 Reply = dict[str, Any]
@@ -96,6 +99,8 @@ class EmbeddingService:
         }
         # One set of counters per operation, shared by its generic and its model-specific endpoint.
         self.counters = {name: EndpointCounters() for name in self._ops}
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._op_of_endpoint: dict[str, str] = {}
 
     @property
@@ -144,6 +149,8 @@ class EmbeddingService:
         if self._service is not None:
             await self._service.stop()
             self._service = None
+        if self._tasks:  # requests already taken are answered before the connection drains
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _endpoint_data(self, stats: EndpointStats) -> dict[str, Any]:
         data = self.counters[self._op_of_endpoint.get(stats.name, stats.name)].to_dict()
@@ -171,7 +178,20 @@ class EmbeddingService:
                 return
             await request.respond(bus.json_bytes(reply), headers={"Content-Type": bus.JSON_CONTENT_TYPE})
 
-        return handle
+        async def dispatch(request: Request) -> None:
+            # nats-py runs one subscription's callbacks one after another; answering each request in a task
+            # of its own lets requests that arrive together share a forward pass. Past MAX_IN_FLIGHT, the
+            # subscription waits (back-pressure) instead of queueing without bound.
+            await self._in_flight.acquire()
+            task = asyncio.create_task(handle(request), name=f"embedding-{name}")
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+
+        return dispatch
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._in_flight.release()
 
     async def _respond_error(self, request: Request, counters: EndpointCounters, err: WorkerError) -> None:
         counters.errors += 1
