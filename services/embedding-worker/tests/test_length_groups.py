@@ -27,3 +27,11 @@ def test_cuda_buckets_round_up():
     assert [bucket_rows(n) for n in (1, 2, 3, 5, 200, 256)] == [1, 2, 4, 8, 256, 256]
     assert bucket_samples(1) == LENGTH_BUCKET_SAMPLES
     assert bucket_samples(48000) == 48000 and bucket_samples(48001) == 48000 + LENGTH_BUCKET_SAMPLES
+
+
+def test_a_pass_holds_at_most_the_audio_cap_unless_one_clip_alone():
+    minute = 16000 * 60
+    groups = length_groups([minute] * 12 + [16000 * 400], cap=32, max_samples=16000 * 320)
+    assert groups[0] == [12], "a clip over the cap goes alone"
+    assert all(len(g) * minute <= 16000 * 320 for g in groups[1:])
+    assert sorted(i for g in groups for i in g) == list(range(13))

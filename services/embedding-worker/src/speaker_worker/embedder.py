@@ -33,6 +33,9 @@ log = logging.getLogger("speaker_worker.embedder")
 DEFAULT_CAPS = {"cpu": 32, "cuda": 256}
 # A length group accepts a shorter clip while the group's padding stays under this share of its audio.
 PADDING_BUDGET = 0.25
+# Padded audio per forward pass (samples): activations grow with it, and 32 one-minute clips at once would
+# need gigabytes on the CPU. A clip longer than this still goes, alone.
+AUDIO_CAPS = {"cpu": 16000 * 320, "cuda": 16000 * 3000}
 
 Result = np.ndarray | WorkerError
 
@@ -46,9 +49,11 @@ def is_out_of_memory(err: BaseException) -> bool:
     )
 
 
-def length_groups(lengths: Sequence[int], cap: int, budget: float = PADDING_BUDGET) -> list[list[int]]:
+def length_groups(
+    lengths: Sequence[int], cap: int, budget: float = PADDING_BUDGET, max_samples: int | None = None
+) -> list[list[int]]:
     """Indices grouped longest first: each group at most `cap` clips, padded to its longest by at most
-    `budget` of its audio."""
+    `budget` of its audio, and (with `max_samples`) at most that many padded samples unless one clip alone."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     groups: list[list[int]] = []
     total = 0
@@ -56,7 +61,8 @@ def length_groups(lengths: Sequence[int], cap: int, budget: float = PADDING_BUDG
         group = groups[-1] if groups else None
         if group is not None and len(group) < cap:
             longest = lengths[group[0]]
-            if longest * (len(group) + 1) <= (1 + budget) * (total + lengths[i]):
+            fits = max_samples is None or longest * (len(group) + 1) <= max_samples
+            if fits and longest * (len(group) + 1) <= (1 + budget) * (total + lengths[i]):
                 group.append(i)
                 total += lengths[i]
                 continue
@@ -75,6 +81,7 @@ class Embedder:
         self._max_batch = max_batch or DEFAULT_CAPS.get(device_type, DEFAULT_CAPS["cpu"])
         self._cap = self._max_batch  # lowered by out-of-memory back-off
         self._pads = bool(getattr(encoder, "pads_to_longest", True))
+        self._max_samples = AUDIO_CAPS.get(device_type, AUDIO_CAPS["cpu"])
         # One lock around the model: torch modules are not documented as safe for concurrent forwards, and
         # two forwards at once would only split the same CPU cores.
         self._lock = threading.Lock()
@@ -212,7 +219,11 @@ class Embedder:
         prepared = {i: results[i] for i in good}
         lengths = [len(prepared[i]) for i in good]  # type: ignore[arg-type]
         with self._lock:
-            groups = length_groups(lengths, self._cap) if self._pads else self._chunks(len(good))
+            groups = (
+                length_groups(lengths, self._cap, max_samples=self._max_samples)
+                if self._pads
+                else self._chunks(len(good))
+            )
             for group in groups:
                 indices = [good[g] for g in group]
                 for index, result in zip(
