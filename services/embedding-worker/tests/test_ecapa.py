@@ -17,8 +17,6 @@ from speaker_worker.models.ecapa import ECAPA_INFO
 
 @pytest.fixture(scope="module")
 def clips() -> list[np.ndarray]:
-    # Parity clips are 4-7 s: speechbrain's single-clip path reflect-pads a clip's last ~0.7 s where the
-    # worker pads with zeros (see EcapaEncoder.embed_batch), a difference that fades with clip length.
     return clips_between(4.0, 7.0, 3)
 
 
@@ -59,10 +57,12 @@ def _direct(model, clips: list[np.ndarray]) -> np.ndarray:
     return emb / np.linalg.norm(emb, axis=1, keepdims=True)
 
 
-def test_loads_with_the_pinned_identity_and_embeds_unit_rows(batch):
+def test_unverified_weights_get_their_own_key_and_embed_unit_rows(batch):
     encoder = seeded_encoder()
-    assert encoder.info == ECAPA_INFO
-    assert encoder.info.key == "speechbrain/spkrec-ecapa-voxceleb@0f99f2d0ebe89ac095bcc5903c4dd8f72b367286"
+    # Seeded weights are not the pinned revision's: their vectors must never publish under its key.
+    assert encoder.info.id == ECAPA_INFO.id and encoder.info.dim == 192
+    assert encoder.info.revision.startswith("local-") and encoder.info != ECAPA_INFO
+    assert encoder.info.key != "speechbrain/spkrec-ecapa-voxceleb@0f99f2d0ebe89ac095bcc5903c4dd8f72b367286"
     assert encoder.device == "cpu"
     assert batch.shape == (3, 192) and batch.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from ecapa_fixture import seeded_folder
+from ecapa_fixture import seeded_folder, small_files_dir
 
 from speaker_worker.errors import WorkerError
 from speaker_worker.models import ModelInfo, load_encoder, pick_device
 from speaker_worker.models.ecapa import ECAPA_REPO, ECAPA_REVISION
+from speaker_worker.models.seeded_ecapa import write_seeded_ecapa
 from speaker_worker.models.verify import ECAPA_FILES, ECAPA_SMALL_FILES, ECAPA_WEIGHT_FILES
 
 LOG = logging.getLogger("test.load")
@@ -62,13 +63,20 @@ def test_a_tampered_small_file_fails_verification_naming_it(tmp_path, name):
     assert err.value.details["actualSha256"] != ECAPA_FILES[name].sha256
 
 
-def test_a_local_folder_loads_with_a_warning_that_its_weights_are_unverified(tmp_path, caplog):
+def test_an_unverified_local_folder_loads_under_a_key_of_its_own(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     encoder = _load("ecapa", source=str(seeded_folder()), cache_dir=tmp_path)
     assert encoder.info.dim == 192
-    assert any("NOT verified" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+    assert any(
+        "NOT those of revision" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records
+    )
     loaded = [r.getMessage() for r in caplog.records if r.getMessage().startswith("model loaded")]
-    assert loaded and "device=cpu" in loaded[-1] and f"revision={ECAPA_REVISION}" in loaded[-1]
+    assert loaded and "device=cpu" in loaded[-1]
+    assert f"revision={ECAPA_REVISION}" not in loaded[-1] and "revision=local-" in loaded[-1]
+    # The key follows the weights: the same folder loads under the same key, other weights under another.
+    assert _load("ecapa", source=str(seeded_folder()), cache_dir=tmp_path).info == encoder.info
+    other = write_seeded_ecapa(tmp_path / "other", small_files_dir(), seed=1)
+    assert _load("ecapa", source=str(other), cache_dir=tmp_path).info.revision != encoder.info.revision
 
 
 def test_strict_verification_rejects_weights_that_are_not_the_pinned_ones(tmp_path):

@@ -73,6 +73,7 @@ class Worker:
             await self.nc.drain()
         self.nc = None
         await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown)
+        self.embedder.close()
 
 
 def load_model(config: WorkerConfig) -> Encoder:
@@ -83,6 +84,7 @@ def load_model(config: WorkerConfig) -> Encoder:
         source=config.model_source,
         threads=config.threads,
         log=log,
+        parity_audio=[str(root) for root in config.audio_roots],
     )
 
 

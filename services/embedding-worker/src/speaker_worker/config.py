@@ -34,8 +34,8 @@ class WorkerConfig:
     # Defaults from the contract's audio limits, which capture enforces at the edge too.
     max_audio_seconds: float = field(default_factory=lambda: contract.audio_limits()["maxDurationMs"] / 1000)
     min_audio_seconds: float = field(default_factory=lambda: contract.audio_limits()["minDurationMs"] / 1000)
-    batch_max: int = 16
-    batch_wait_ms: int = 50
+    batch_max: int | None = None  # None: the device's default cap (embedder.DEFAULT_CAPS)
+    batch_wait_ms: int = 0  # 0: never wait for company; a batch is what arrived during the last pass
     ack_wait_s: float = 60.0
     max_deliver: int = 5
     # How long a failed publish waits before JetStream redelivers the input.
@@ -132,7 +132,7 @@ def _build(raw: Mapping[str, str]) -> WorkerConfig:
         ),
         max_audio_seconds=_float(raw, "max_audio_seconds", defaults.max_audio_seconds),
         min_audio_seconds=_float(raw, "min_audio_seconds", defaults.min_audio_seconds),
-        batch_max=_int(raw, "batch_max", defaults.batch_max, minimum=1) or defaults.batch_max,
+        batch_max=_int(raw, "batch_max", None, minimum=1),
         batch_wait_ms=_int(raw, "batch_wait_ms", defaults.batch_wait_ms, minimum=0) or 0,
         ack_wait_s=_float(raw, "ack_wait_s", defaults.ack_wait_s),
         max_deliver=_int(raw, "max_deliver", defaults.max_deliver, minimum=1) or defaults.max_deliver,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from concurrent.futures import Executor
@@ -95,7 +96,7 @@ class AudioConsumer:
                 ack_policy=AckPolicy.EXPLICIT,
                 ack_wait=self._config.ack_wait_s,
                 max_deliver=self._config.max_deliver,
-                max_ack_pending=max(64, self._config.batch_max * 4),
+                max_ack_pending=max(64, (self._config.batch_max or 16) * 4),
             ),
         )
         self._task = asyncio.create_task(self._run(), name="audio-consumer")
@@ -112,35 +113,71 @@ class AudioConsumer:
             self._sub = None
 
     async def _run(self) -> None:
+        """Pulls without waiting for company: whatever is pending goes at once (the first clip of an idle
+        queue included), and while its forward pass runs, the next pull takes what arrived meanwhile and
+        decodes it, so the next pass starts the moment this one ends. At most two batch caps of clips are
+        in hand at a time."""
+        in_hand: set[asyncio.Task[None]] = set()
+        clips_in_hand = 0
+
+        def done(task: asyncio.Task[None], size: int) -> None:
+            nonlocal clips_in_hand
+            in_hand.discard(task)
+            clips_in_hand -= size
+
         while not self._stopping.is_set():
+            room = self._limit() - clips_in_hand
+            if room <= 0:
+                await asyncio.wait(in_hand, return_when=asyncio.FIRST_COMPLETED)
+                continue
             try:
-                msgs = await self._fetch_batch()
+                msgs = await self._fetch_batch(room)
             except Exception as err:
                 log.warning("fetch failed, retrying: %s", err)
                 await asyncio.sleep(1)
                 continue
-            if msgs:
-                try:
-                    await self.process(msgs)
-                except Exception:
-                    # Unacked inputs come back after ack wait; the loop must survive anything.
-                    log.exception("batch of %d failed; its inputs will be redelivered", len(msgs))
+            if not msgs:
+                continue
+            clips_in_hand += len(msgs)
+            task = asyncio.create_task(self._process_guarded(msgs))
+            in_hand.add(task)
+            size = len(msgs)
+            task.add_done_callback(functools.partial(done, size=size))
+        if in_hand:
+            await asyncio.gather(*in_hand, return_exceptions=True)
 
-    async def _fetch_batch(self) -> list[Msg]:
-        """Up to BATCH_MAX messages: wait for the first, then at most BATCH_WAIT_MS for company."""
-        assert self._sub is not None
+    def _limit(self) -> int:
+        return max(2, 2 * self._embedder.max_batch)
+
+    async def _process_guarded(self, msgs: list[Msg]) -> None:
         try:
-            msgs = await self._sub.fetch(1, timeout=_IDLE_FETCH_S)
+            await self.process(msgs)
+        except Exception as err:
+            # process() answers every clip itself; reaching here is a bug. Put the clips back for a later
+            # delivery (dead-lettered after max_deliver) rather than leave them to the ack wait.
+            log.exception("batch of %d failed outside its clips", len(msgs))
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await self._retry_later(msg, err)
+
+    async def _fetch_batch(self, want: int | None = None) -> list[Msg]:
+        """Every pending message up to `want` (the batch cap by default) at once; on an idle queue, the first
+        one to arrive (nats-py's fetch asks with no_wait first, then waits for one)."""
+        assert self._sub is not None
+        want = max(1, min(want or self._embedder.max_batch, self._embedder.max_batch))
+        try:
+            msgs = await self._sub.fetch(want, timeout=_IDLE_FETCH_S)
         except NatsTimeoutError:
             return []
-        want = self._config.batch_max - len(msgs)
-        if want > 0 and self._config.batch_wait_ms > 0:
+        # Opt-in (BATCH_WAIT_MS > 0): trade latency for fuller batches by waiting for company.
+        if len(msgs) < want and self._config.batch_wait_ms > 0:
             with contextlib.suppress(NatsTimeoutError):
-                msgs += await self._sub.fetch(want, timeout=self._config.batch_wait_ms / 1000)
+                msgs += await self._sub.fetch(want - len(msgs), timeout=self._config.batch_wait_ms / 1000)
         return msgs
 
     async def process(self, msgs: list[Msg]) -> None:
-        """One batch: validate, decode + embed off the event loop, publish every output, then ack."""
+        """One batch: validate, decode (decode threads) and embed (inference thread, in a pass shared with
+        whatever else waits), publish every output, then ack. Each clip ends computed or failed on its own."""
         items: list[_Item] = []
         for msg in msgs:
             if msg.metadata.num_delivered > 1:
@@ -157,8 +194,7 @@ class AudioConsumer:
 
         keepalive = asyncio.create_task(self._keep_in_progress(items))
         try:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(self._executor, self._decode_and_embed, items)
+            await self._decode_and_embed(items)
         finally:
             keepalive.cancel()
 
@@ -206,36 +242,40 @@ class AudioConsumer:
             ) from err
         return result.data or b""
 
-    def _decode_and_embed(self, items: list[_Item]) -> None:
-        """On the inference thread: decode every clip, then one padded forward pass for the good ones."""
-        for item in items:
-            if item.error is not None:
-                continue
-            fmt = item.meta["format"]
-            try:
-                item.samples = decode_audio(
-                    item.data,
-                    format=fmt["encoding"],
-                    sample_rate=fmt["sampleRate"],
-                    channels=fmt["channels"],
-                    limits=self._limits,
-                )
-            except WorkerError as err:
-                item.error = err
+    async def _decode_and_embed(self, items: list[_Item]) -> None:
+        loop = asyncio.get_running_loop()
+        pending = [item for item in items if item.error is None]
+        decoded = await asyncio.gather(
+            *(loop.run_in_executor(self._embedder.decode_pool, self._decode, item) for item in pending),
+            return_exceptions=True,
+        )
+        for item, outcome in zip(pending, decoded, strict=True):
+            if isinstance(outcome, BaseException):
+                item.error = _as_worker_error(outcome, "decoding")
+            else:
+                item.samples = outcome
         good = [item for item in items if item.samples is not None]
         if not good:
             return
         started = time.perf_counter()
-        try:
-            vectors = self._embedder.embed([item.samples for item in good if item.samples is not None])
-        except WorkerError as err:
-            for item in good:
-                item.error = err
-            return
+        results = await self._embedder.submit([item.samples for item in good], self._executor)  # type: ignore[misc]
         per_clip_ms = (time.perf_counter() - started) * 1000 / len(good)
-        for item, vector in zip(good, vectors, strict=True):
-            item.vector = np.asarray(vector, dtype=np.float32)
-            item.compute_ms = per_clip_ms
+        for item, result in zip(good, results, strict=True):
+            if isinstance(result, WorkerError):
+                item.error = result
+            else:
+                item.vector = np.asarray(result, dtype=np.float32)
+                item.compute_ms = per_clip_ms
+
+    def _decode(self, item: _Item) -> np.ndarray:
+        fmt = item.meta["format"]
+        return decode_audio(
+            item.data,
+            format=fmt["encoding"],
+            sample_rate=fmt["sampleRate"],
+            channels=fmt["channels"],
+            limits=self._limits,
+        )
 
     async def _keep_in_progress(self, items: list[_Item]) -> None:
         """A long forward pass must not outlast the ack wait and get its batch redelivered elsewhere."""
@@ -297,3 +337,15 @@ class AudioConsumer:
         log.warning("dead-lettering %s: %s", msg.subject, reason)
         self.stats.dead_lettered += 1
         await bus.dead_letter(self._js, msg, reason=reason, code=code)
+
+
+def _as_worker_error(err: BaseException, stage: str) -> WorkerError:
+    """A clip's own error: WorkerErrors as they are, anything else (a decoder bug) as INTERNAL naming it."""
+    if isinstance(err, WorkerError):
+        return err
+    log.error("unexpected error while %s a clip: %s: %s", stage, type(err).__name__, err, exc_info=err)
+    return WorkerError(
+        "INTERNAL",
+        f"Unexpected error while {stage} the clip: {type(err).__name__}: {str(err)[:300]}",
+        details={"exception": type(err).__name__},
+    )

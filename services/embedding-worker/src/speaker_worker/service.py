@@ -39,6 +39,9 @@ SUBJECT_PREFIX = "speakers.embedding"
 SAMPLE_RATE = 16000
 VERSION = importlib.metadata.version("speaker-worker")
 
+# Requests answered at once by one worker; more wait in the subscription (and in NATS) until one finishes.
+MAX_IN_FLIGHT = 64
+
 log = logging.getLogger("speaker_worker.service")
 
 Reply = dict[str, Any]
@@ -96,6 +99,8 @@ class EmbeddingService:
         }
         # One set of counters per operation, shared by its generic and its model-specific endpoint.
         self.counters = {name: EndpointCounters() for name in self._ops}
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._op_of_endpoint: dict[str, str] = {}
 
     @property
@@ -144,6 +149,8 @@ class EmbeddingService:
         if self._service is not None:
             await self._service.stop()
             self._service = None
+        if self._tasks:  # requests already taken are answered before the connection drains
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def _endpoint_data(self, stats: EndpointStats) -> dict[str, Any]:
         data = self.counters[self._op_of_endpoint.get(stats.name, stats.name)].to_dict()
@@ -171,13 +178,33 @@ class EmbeddingService:
                 return
             await request.respond(bus.json_bytes(reply), headers={"Content-Type": bus.JSON_CONTENT_TYPE})
 
-        return handle
+        async def dispatch(request: Request) -> None:
+            # nats-py runs one subscription's callbacks one after another; answering each request in a task
+            # of its own lets requests that arrive together share a forward pass. Past MAX_IN_FLIGHT, the
+            # subscription waits (back-pressure) instead of queueing without bound.
+            await self._in_flight.acquire()
+            task = asyncio.create_task(handle(request), name=f"embedding-{name}")
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+
+        return dispatch
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._in_flight.release()
 
     async def _respond_error(self, request: Request, counters: EndpointCounters, err: WorkerError) -> None:
         counters.errors += 1
         counters.last_error_code = err.code
         payload = err.to_payload()
-        description = " ".join(f"{err.code}: {err.message}".split())
+        # Whatever raised it, a reply stays small: the header carries one line, the body a bounded message.
+        payload["message"] = _clip(payload.get("message", ""), MAX_MESSAGE_CHARS)
+        if len(bus.json_bytes(payload.get("details", {}))) > MAX_DETAILS_BYTES:
+            payload.pop("details", None)
+        # A header value must be one ASCII line: nats-py's parser chokes on anything else.
+        description = (
+            _clip(f"{err.code}: {err.message}", MAX_MESSAGE_CHARS).encode("ascii", "replace").decode()
+        )
         await request.respond_error(str(err.status), description, data=bus.json_bytes(payload))
 
     # --- endpoints -------------------------------------------------------------------------------------
@@ -188,7 +215,7 @@ class EmbeddingService:
         if meta.get("path") and body:
             raise WorkerError("INVALID_REQUEST", "Send either audio bytes or a path, not both.")
         item = _Clip(meta=meta, data=body)
-        await self._run(self._decode_and_embed, [item])
+        await self._decode_and_embed([item])
         self.counters["extract"].clips += 1
         self.counters["extract"].batches += 1
         if item.error is not None:
@@ -210,7 +237,7 @@ class EmbeddingService:
         for item_meta, length in zip(meta["items"], lengths, strict=True):
             clips.append(_Clip(meta=item_meta, data=body[offset : offset + length]))
             offset += length
-        await self._run(self._decode_and_embed, clips)
+        await self._decode_and_embed(clips)
         counters = self.counters["extract-batch"]
         counters.clips += len(clips)
         counters.batches += 1
@@ -233,10 +260,8 @@ class EmbeddingService:
                 f"The vectors have different lengths ({a.size} and {b.size}); compare vectors of one model.",
                 details={"dimA": int(a.size), "dimB": int(b.size)},
             )
-        na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-        if na == 0 or nb == 0:
-            raise WorkerError("INVALID_REQUEST", "A zero vector has no direction; similarity is undefined.")
-        similarity = float(np.clip(np.dot(a, b) / (na * nb), -1.0, 1.0))
+        a, b = _unit(a, "a"), _unit(b, "b")
+        similarity = float(np.clip(np.dot(a, b), -1.0, 1.0))
         return {"similarity": similarity}
 
     async def _centroid(self, request: Request) -> Reply:
@@ -252,11 +277,7 @@ class EmbeddingService:
                 f"The embeddings have different lengths ({', '.join(map(str, dims))}); send one model's.",
                 details={"dims": dims},
             )
-        matrix = np.stack(vectors)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        if (norms == 0).any():
-            raise WorkerError("INVALID_REQUEST", "A zero vector cannot be normalised.")
-        mean = (matrix / norms).mean(axis=0)
+        mean = np.stack([_unit(v, f"embeddings[{i}]") for i, v in enumerate(vectors)]).mean(axis=0)
         length = float(np.linalg.norm(mean))
         if length < 1e-9:
             raise WorkerError("INVALID_REQUEST", "The embeddings cancel out; their mean has no direction.")
@@ -273,30 +294,36 @@ class EmbeddingService:
 
     # --- inference -------------------------------------------------------------------------------------
 
-    async def _run(self, fn: Callable[[list[_Clip]], None], clips: list[_Clip]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._executor, fn, clips)
-
-    def _decode_and_embed(self, clips: list[_Clip]) -> None:
-        """On the inference thread: decode every clip, then one padded forward pass for the good ones."""
-        for clip in clips:
-            try:
-                clip.samples = self._decode(clip)
-            except WorkerError as err:
-                clip.error = err
+    async def _decode_and_embed(self, clips: list[_Clip]) -> None:
+        """Decodes on the decode threads, then embeds the good clips in a forward pass shared with whatever
+        else is waiting (other requests, the audio consumer). Each clip ends with a vector or its error."""
+        loop = asyncio.get_running_loop()
+        decoded = await asyncio.gather(
+            *(loop.run_in_executor(self._embedder.decode_pool, self._decode, clip) for clip in clips),
+            return_exceptions=True,
+        )
+        for clip, outcome in zip(clips, decoded, strict=True):
+            if isinstance(outcome, WorkerError):
+                clip.error = outcome
+            elif isinstance(outcome, BaseException):
+                log.error("unexpected error decoding a clip", exc_info=outcome)
+                clip.error = WorkerError(
+                    "INTERNAL", f"Unexpected error while decoding the clip: {type(outcome).__name__}."
+                )
+            else:
+                clip.samples = outcome
         good = [clip for clip in clips if clip.samples is not None]
         if not good:
             return
         started = time.perf_counter()
-        try:
-            vectors = self._embedder.embed([clip.samples for clip in good if clip.samples is not None])
-        except WorkerError as err:
-            for clip in good:
-                clip.error = err
-            return
+        results = await self._embedder.submit([clip.samples for clip in good], self._executor)  # type: ignore[misc]
         compute_ms = (time.perf_counter() - started) * 1000 / len(good)
-        for clip, vector in zip(good, vectors, strict=True):
-            clip.vector = np.asarray(vector, dtype=np.float32)
-            clip.compute_ms = compute_ms
+        for clip, result in zip(good, results, strict=True):
+            if isinstance(result, WorkerError):
+                clip.error = result
+            else:
+                clip.vector = np.asarray(result, dtype=np.float32)
+                clip.compute_ms = compute_ms
 
     def _decode(self, clip: _Clip) -> np.ndarray:
         path = clip.meta.get("path")
@@ -335,12 +362,30 @@ class _Clip:
         }
 
 
+# An error reply names what is wrong, never echoes the input: jsonschema's messages quote the offending
+# value whole (a 1,001-vector list is megabytes), and the description also travels as a NATS header.
+MAX_ISSUES = 3
+MAX_ISSUE_CHARS = 160
+MAX_MESSAGE_CHARS = 600
+MAX_DETAILS_BYTES = 2048
+
+
 def contract_check(name: str, payload: Any) -> None:
-    """Validates a request; a mismatch is the caller's INVALID_REQUEST, with the offending field."""
+    """Validates a request; a mismatch is the caller's INVALID_REQUEST, with the offending field(s)."""
     try:
         contract.validate(name, payload)
     except contract.ContractError as err:
-        raise WorkerError("INVALID_REQUEST", str(err), details=getattr(err, "details", None)) from err
+        issues = [(path or "/", _clip(message)) for path, message in err.issues[:MAX_ISSUES]]
+        more = len(err.issues) - len(issues)
+        where = "; ".join(f"{path}: {message}" for path, message in issues)
+        message = f"{name} is invalid: {where}" + (f" (and {more} more)" if more > 0 else "")
+        details = {"issues": [{"path": p, "message": m} for p, m in issues]}
+        raise WorkerError("INVALID_REQUEST", message, details=details) from err
+
+
+def _clip(text: str, limit: int = MAX_ISSUE_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _meta(request: Request, schema: str) -> dict[str, Any]:
@@ -364,6 +409,19 @@ def _json(request: Request) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _unit(vector: np.ndarray, name: str) -> np.ndarray:
+    """The vector scaled to length 1, exactly even for values near the float limits (scaled by its largest
+    component first, so the norm cannot overflow to inf and turn the answer into NaN)."""
+    peak = float(np.max(np.abs(vector))) if vector.size else 0.0
+    if peak == 0.0:
+        raise WorkerError("INVALID_REQUEST", f"{name} is a zero vector: it has no direction.")
+    scaled = vector / peak
+    unit = scaled / np.linalg.norm(scaled)
+    if not np.isfinite(unit).all():
+        raise WorkerError("INVALID_REQUEST", f"{name} cannot be normalised in double precision.")
+    return unit
 
 
 def _vector(values: Any, name: str) -> np.ndarray:

@@ -16,7 +16,9 @@ import torch
 
 from ..errors import WorkerError
 from . import ModelInfo
-from .verify import ECAPA_FILES, ECAPA_SMALL_FILES, ECAPA_WEIGHT_FILES, verify_folder
+from .ecapa_fast import EcapaForward
+from .precision import PRECISIONS, autocast, with_precision
+from .verify import ECAPA_FILES, ECAPA_SMALL_FILES, ECAPA_WEIGHT_FILES, sha256_of, verify_folder
 
 ECAPA_REPO = "speechbrain/spkrec-ecapa-voxceleb"
 ECAPA_REVISION = "0f99f2d0ebe89ac095bcc5903c4dd8f72b367286"
@@ -26,51 +28,93 @@ ECAPA_INFO = ModelInfo(id=ECAPA_REPO, revision=ECAPA_REVISION, dim=192)
 # retries would otherwise hold the worker's start for half a minute on a machine without network.
 HUB_CONNECT_TIMEOUT_S = 5.0
 
-# Fbank's hop (10 ms at 16 kHz) and the zero tail after each clip. ECAPA's receptive field reaches 65 frames
-# to each side (kernel 5, then three Res2Net blocks of 7 chained kernel-3 convs at dilations 2, 3, 4), plus
-# the Fbank window; 0.7 s (70 frames) puts the row's reflect padding out of every clip frame's reach.
-HOP_SAMPLES = 160
-TAIL_SECONDS = 0.7
-TAIL_SAMPLES = int(TAIL_SECONDS * 16000)
-
 
 class EcapaEncoder:
-    def __init__(self, classifier, device: str, threads: int):
+    """speechbrain's ECAPA-TDNN behind the worker's Encoder interface.
+
+    `embed_batch` runs `EcapaForward`: each clip gets the embedding speechbrain's `encode_batch` gives it
+    alone, whatever else is in the batch, and a batch costs only its padding (no fixed tail). On CUDA the
+    padded batch goes through pinned host memory and, per (batch, length) bucket, a captured CUDA graph.
+    Uses `encode_batch`'s default `normalize=False` (no mean_var_norm_emb): the embedding that speechbrain's
+    own SpeakerRecognition.verify_batch scores with cosine."""
+
+    def __init__(
+        self,
+        classifier,
+        device: str,
+        threads: int,
+        *,
+        info: ModelInfo = ECAPA_INFO,
+        precision: str = "fp32",
+        cuda_graphs: bool = True,
+    ):
         self._classifier = classifier
-        self.info = ECAPA_INFO
+        self._forward = EcapaForward(classifier).eval()
+        self.base_info = info
         self.device = device
         self.threads = threads
+        self.precision = "fp32"
+        self.info = info
+        self._runner = None
+        if device.startswith("cuda"):
+            from .cuda_runner import CudaRunner
+
+            self._runner = CudaRunner(self._forward, device, graphs=cuda_graphs)
+        self.set_precision(precision)
+
+    def set_precision(self, precision: str) -> None:
+        """fp32, bf16 or fp16 (autocast); the model key says which, so vectors of two precisions never mix
+        unnoticed."""
+        if precision not in PRECISIONS:
+            raise WorkerError(
+                "MODEL_UNAVAILABLE", f"Unknown precision {precision!r}; use one of {PRECISIONS}."
+            )
+        self.precision = precision
+        self.info = with_precision(self.base_info, precision)
+        if self._runner is not None:
+            self._runner.set_precision(precision)
 
     def embed_batch(self, clips: Sequence[np.ndarray]) -> np.ndarray:
-        """One forward pass, clips zero-padded to the longest plus a fixed tail, with relative lengths.
-
-        Why the tail: speechbrain's convolutions reflect-pad at the end of each row, so a clip that ends its
-        row is embedded slightly differently from the same clip followed by padding (up to ~6e-4 in cosine for
-        a 1 s clip). With TAIL_SAMPLES of zeros after every clip, whatever the batch, each clip's frames see
-        the same inputs, and batching cannot move an embedding. The cost is TAIL_SECONDS more audio per row.
-
-        Uses `encode_batch` with its default `normalize=False` (no mean_var_norm_emb): the embedding that
-        speechbrain's own SpeakerRecognition.verify_batch scores with cosine."""
+        """One forward pass over the clips zero-padded to the longest; (n, 192) L2-normalised rows."""
         if not clips:
             return np.zeros((0, self.info.dim), dtype=np.float32)
-        lengths = [len(c) for c in clips]
-        row = max(lengths) + TAIL_SAMPLES
-        wavs = torch.zeros(len(clips), row, dtype=torch.float32)
-        for i, clip in enumerate(clips):
-            wavs[i, : lengths[i]] = torch.from_numpy(np.asarray(clip, dtype=np.float32))
-        # speechbrain turns relative lengths into frame counts by rounding (rel * frames); aiming a quarter
-        # frame below each clip's own frame count makes that count the same in every batch.
-        row_frames = row // HOP_SAMPLES + 1
-        rel = torch.tensor([(n // HOP_SAMPLES + 1 - 0.25) / row_frames for n in lengths], dtype=torch.float32)
-        with torch.inference_mode():
-            emb = self._classifier.encode_batch(wavs, rel).reshape(len(clips), -1)
-            emb = torch.nn.functional.normalize(emb.float(), dim=1)
+        if self._runner is not None:
+            emb = self._runner(clips)
+        else:
+            wavs, samples = pad_batch(clips)
+            with torch.inference_mode(), autocast(self.device, self.precision):
+                emb = self._forward(wavs, samples)
+        emb = torch.nn.functional.normalize(emb.float(), dim=1)
         return emb.cpu().numpy().astype(np.float32, copy=False)
+
+    def reference_embed(self, clip: np.ndarray) -> np.ndarray:
+        """speechbrain's own `encode_batch` on the clip alone, fp32: what parity is measured against."""
+        wav = torch.from_numpy(np.asarray(clip, dtype=np.float32))[None].to(self.device)
+        with torch.inference_mode():
+            emb = self._classifier.encode_batch(wav).reshape(1, -1)
+            emb = torch.nn.functional.normalize(emb.float(), dim=1)
+        return emb[0].cpu().numpy()
+
+
+def pad_batch(clips: Sequence[np.ndarray], row: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = [len(c) for c in clips]
+    wavs = torch.zeros(len(clips), row or max(lengths), dtype=torch.float32)
+    for i, clip in enumerate(clips):
+        wavs[i, : lengths[i]] = torch.from_numpy(np.asarray(clip, dtype=np.float32))
+    return wavs, torch.tensor(lengths, dtype=torch.int64)
 
 
 def load_ecapa(
-    *, device: str, threads: int, cache_dir: str, source: str | None, strict: bool, log: logging.Logger
+    *,
+    device: str,
+    threads: int,
+    cache_dir: str,
+    source: str | None,
+    strict: bool,
+    log: logging.Logger,
+    precision: str = "fp32",
 ) -> EcapaEncoder:
+    info = ECAPA_INFO
     if source:
         folder = Path(source).expanduser().resolve()
         if not folder.is_dir():
@@ -83,17 +127,41 @@ def load_ecapa(
         if strict:
             verify_folder(folder, ECAPA_WEIGHT_FILES)
         else:
-            log.warning(
-                "ECAPA weights in %s were NOT verified against revision %s (local folder); "
-                "set MODEL_VERIFY=strict to require the pinned hashes.",
-                folder,
-                ECAPA_REVISION,
-            )
+            info = local_info(folder)
+            if info.revision == ECAPA_REVISION:
+                log.info("ECAPA weights in %s match revision %s", folder, ECAPA_REVISION)
+            else:
+                log.warning(
+                    "ECAPA weights in %s are NOT those of revision %s; their vectors publish under their own "
+                    "key %s, never the pinned one (set MODEL_VERIFY=strict to require the pinned hashes).",
+                    folder,
+                    ECAPA_REVISION,
+                    info.key,
+                )
     else:
         folder = fetch_from_hub(Path(cache_dir), log)
         verify_folder(folder, ECAPA_FILES)
     savedir = Path(cache_dir) / "speechbrain" / hashlib.sha1(str(folder).encode()).hexdigest()[:16]
-    return EcapaEncoder(load_classifier(folder, savedir, device), device, threads)
+    classifier = load_classifier(folder, savedir, device)
+    return EcapaEncoder(classifier, device, threads, info=info, precision=precision)
+
+
+def local_info(folder: Path) -> ModelInfo:
+    """The pinned key when the folder's weights hash to the pinned ones, else a key of their own:
+    `local-<sha256 of embedding_model.ckpt and classifier.ckpt, 12 hex digits>`, so vectors of weights nobody
+    verified never mix with (or are scored as) the real model's."""
+    for name in ECAPA_WEIGHT_FILES:
+        if not (folder / name).is_file():
+            raise WorkerError(
+                "MODEL_VERIFY_FAILED",
+                f"ecapa: {name} is missing from {folder}.",
+                details={"file": name, "folder": str(folder)},
+            )
+    digests = [sha256_of(folder / name) for name in ECAPA_WEIGHT_FILES]
+    if digests == [ECAPA_FILES[name].sha256 for name in ECAPA_WEIGHT_FILES]:
+        return ECAPA_INFO
+    combined = hashlib.sha256("".join(digests).encode()).hexdigest()
+    return ModelInfo(id=ECAPA_REPO, revision=f"local-{combined[:12]}", dim=ECAPA_INFO.dim)
 
 
 def load_classifier(folder: Path, savedir: Path, device: str):
