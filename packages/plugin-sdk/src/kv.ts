@@ -8,7 +8,10 @@ export interface PluginKv {
   put<T>(key: string, value: T): Promise<void>;
   /** Read-modify-write with compare-and-set; `fn` may run more than once, so keep it free of side effects. */
   update<T>(key: string, fn: (current: T | undefined) => T): Promise<T>;
+  /** Marks the key deleted; earlier values stay readable in the bucket's history (up to `history`). */
   delete(key: string): Promise<void>;
+  /** Removes the key with its whole history: what erasing personal data needs (ADR 0004). */
+  purge(key: string): Promise<void>;
   keys(): Promise<string[]>;
   /** Every live entry (fine for the small buckets plugins keep). */
   entries<T>(): Promise<Array<{ key: string; value: T; updatedAt: Date }>>;
@@ -45,6 +48,9 @@ export async function openPluginKv(
     },
     async delete(key: string) {
       await kv.delete(key);
+    },
+    async purge(key: string) {
+      await kv.purge(key);
     },
     async keys() {
       const out: string[] = [];

@@ -1,4 +1,4 @@
-import { type Static, Type } from "@speakers/plugin-sdk";
+import { kvKey, type Static, Type } from "@speakers/plugin-sdk";
 
 /** What the `presence` KV bucket holds per speaker: where and when they were last heard. */
 export const PresenceRecordSchema = Type.Object({
@@ -11,6 +11,13 @@ export const PresenceRecordSchema = Type.Object({
   eventId: Type.String({ description: "the speaker.identified event" }),
 });
 export type PresenceRecord = Static<typeof PresenceRecordSchema>;
+
+/** Speakers erased from the registry: never recorded again, even by an identification that raced it. */
+export const ERASED_PREFIX = "erased.";
+
+export function erasedKey(speakerId: string): string {
+  return kvKey(`${ERASED_PREFIX}${speakerId}`);
+}
 
 export const PresenceConfigSchema = Type.Object({
   homeWindowMinutes: Type.Number({ minimum: 0, default: 30, description: "heard within this long = home" }),

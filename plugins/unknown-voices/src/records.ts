@@ -1,4 +1,4 @@
-import type { AudioFormat, Candidate } from "@speakers/plugin-sdk";
+import type { AudioFormat, CandidateRef } from "@speakers/plugin-sdk";
 import { type Static, Type } from "@speakers/plugin-sdk";
 
 export const UnknownVoicesConfigSchema = Type.Object({
@@ -25,8 +25,8 @@ export interface UnknownClip {
   bytes: number;
   durationMs?: number;
   transcript?: string;
-  /** The closest enrolled voices, best first: who it might have been. */
-  candidates: Candidate[];
+  /** The closest enrolled voices, best first, by candidate ref (a speaker's `ref` while they exist). */
+  candidates: CandidateRef[];
 }
 
 export const ClipRequestSchema = Type.Object({ clipId: Type.String({ minLength: 1 }) });
