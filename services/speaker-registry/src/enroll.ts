@@ -213,6 +213,7 @@ async function checkQuality(ctx: RegistryContext, speakerId: string, model: Mode
       key: String(e.index),
       vector: e.embedding.vector,
       speechMs: e.embedding.durationMs,
+      voicedMs: e.embedding.voicedMs,
     })),
     others: all
       .filter((v) => v.speakerId !== speakerId)
