@@ -64,7 +64,14 @@ export const ExtractBatchMeta = defineMessage({
 });
 
 export const EmbeddingResultSchema = Type.Object(
-  { model: ModelRefSchema, vector: Vector, durationMs: Milliseconds, computeMs: Milliseconds },
+  {
+    model: ModelRefSchema,
+    vector: Vector,
+    durationMs: Milliseconds,
+    computeMs: Milliseconds,
+    /** Voiced speech in the clip (pitch-like periodicity); enrollment refuses a sample with almost none. */
+    voicedMs: Type.Optional(Milliseconds),
+  },
   { ...strict, ...vectorDim("/vector", "/model/dim") },
 );
 export type EmbeddingResult = Static<typeof EmbeddingResultSchema>;

@@ -129,6 +129,11 @@ export const ERRORS = {
     message: "The enrollment sample is too short.",
     hint: "Record at least five seconds of natural speech per sample.",
   },
+  ENROLL_NO_SPEECH: {
+    status: 422,
+    message: "The enrollment sample has no voice in it (noise, hum or silence).",
+    hint: "Record the person speaking; check the microphone input is the right one and not muted.",
+  },
   ENROLL_TOO_LITTLE_SPEECH: {
     status: 422,
     message: "The enrollment sample contains too little speech.",

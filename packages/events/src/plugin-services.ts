@@ -3,7 +3,7 @@ import { AudioFormatSchema } from "./audio.js";
 import { Count, Milliseconds } from "./common.js";
 import { defineMessage } from "./define.js";
 import { EnrollReply, EnrollReplySchema } from "./registry-service.js";
-import { CandidateSchema } from "./speaker.js";
+import { CandidateRefSchema } from "./speaker.js";
 
 /**
  * Request and reply payloads of the plugins' micro services: `speakers.presence.*` and
@@ -123,8 +123,8 @@ export const UnknownClipSchema = Type.Object(
     bytes: Count,
     durationMs: Type.Optional(Milliseconds),
     transcript: Type.Optional(Type.String()),
-    /** The closest enrolled voices, best first: who it might have been. */
-    candidates: Type.Array(CandidateSchema),
+    /** The closest enrolled voices, best first, by candidate ref (ADR 0004): who it might have been. */
+    candidates: Type.Array(CandidateRefSchema),
   },
   strict,
 );
@@ -151,7 +151,7 @@ export const UnknownClipList = defineMessage({
         format: { encoding: "flac", sampleRate: 16000, channels: 1 },
         bytes: 91234,
         durationMs: 2900,
-        candidates: [{ speakerId: "spk_01HZX3K9Q2", name: "Alice", score: 0.42 }],
+        candidates: [{ ref: "ref_0123456789abcdef0123", score: 0.42 }],
       },
     ],
   },

@@ -44,6 +44,8 @@ export const SpeakerSummarySchema = Type.Object(
     voiceprints: Type.Array(Type.String({ minLength: 1, maxLength: 400 })),
     /** Enough speech over enough samples (the enrollment policy); an incomplete speaker is still identified. */
     complete: Type.Optional(Type.Boolean()),
+    /** How `speaker.identified` events name this speaker among the candidates (ADR 0004). */
+    ref: Type.Optional(Type.String({ pattern: "^ref_[a-f0-9]{20}$" })),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },

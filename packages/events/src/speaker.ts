@@ -12,6 +12,17 @@ export type SpeakerRef = Static<typeof SpeakerRefSchema>;
 export const CandidateSchema = Type.Object({ speakerId: Id, name: Name, score: Score }, strict);
 export type Candidate = Static<typeof CandidateSchema>;
 
+/**
+ * A candidate as stored in events (ADR 0004): the speaker's opaque candidate ref, never their id or name. The
+ * registry alone maps a ref to a speaker, and erasure destroys that mapping, so another voice's stored
+ * identification that ranked an erased speaker keeps its scores but names nobody.
+ */
+export const CandidateRefSchema = Type.Object(
+  { ref: Type.String({ pattern: "^ref_[a-f0-9]{20}$" }), score: Score },
+  strict,
+);
+export type CandidateRef = Static<typeof CandidateRefSchema>;
+
 export const DecisionSchema = Type.Union([Type.Literal("known"), Type.Literal("unknown")]);
 export type Decision = Static<typeof DecisionSchema>;
 
@@ -26,7 +37,10 @@ export const SpeakerIdentifiedSchema = Type.Object(
     margin: Type.Number({ minimum: 0, maximum: 2, description: "best score minus the runner-up's" }),
     threshold: Score,
     marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
-    candidates: Type.Array(CandidateSchema, { maxItems: 5, description: "best first" }),
+    candidates: Type.Array(CandidateRefSchema, {
+      maxItems: 5,
+      description: "best first, by candidate ref (a speaker's `ref` in the registry while they exist)",
+    }),
     model: ModelRefSchema,
     source: Type.Optional(SourceSchema),
     capturedAt: Type.Optional(Timestamp),
@@ -55,8 +69,8 @@ export const SpeakerIdentified = defineEvent({
     threshold: 0.7,
     marginThreshold: 0.1,
     candidates: [
-      { speakerId: "spk_01HZX3K9Q2", name: "Alice", score: 0.82 },
-      { speakerId: "spk_01HZX3M1B7", name: "Bob", score: 0.51 },
+      { ref: "ref_5c1d9e0a7b3f2a6c8d41", score: 0.82 },
+      { ref: "ref_e07b42c9a1d36f58b0c2", score: 0.51 },
     ],
     model: { ...MODELS.ecapa },
     source: { service: "audio-capture", deviceId: "kitchen-satellite", room: "kitchen" },
@@ -192,13 +206,15 @@ export const SpeakerUpdated = defineEvent({
 
 export const ErasedSchema = Type.Object({ samples: Count, voiceprints: Count, clips: Count }, strict);
 
-export const SpeakerDeletedSchema = Type.Object({ speakerId: Id, name: Name, erased: ErasedSchema }, strict);
+/** No name: the event outlives the speaker, and erasure leaves nothing that names them (ADR 0004). */
+export const SpeakerDeletedSchema = Type.Object({ speakerId: Id, erased: ErasedSchema }, strict);
 export type SpeakerDeleted = Static<typeof SpeakerDeletedSchema>;
 
 export const SpeakerDeleted = defineEvent({
   name: "SpeakerDeleted",
   typeId: "speakers.speaker.deleted.v1",
-  description: "A speaker and their samples, voiceprints and enrollment clips were erased.",
+  description:
+    "A speaker was erased: samples, voiceprints, clips, and every event and record that named them.",
   stream: "SPEAKERS",
   filter: "speaker.deleted",
   body: "json",
@@ -207,7 +223,6 @@ export const SpeakerDeleted = defineEvent({
   subjectFor: () => "speaker.deleted",
   fixture: {
     speakerId: "spk_01HZX3M1B7",
-    name: "Bob",
     erased: { samples: 4, voiceprints: 2, clips: 4 },
   },
 });

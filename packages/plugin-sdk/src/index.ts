@@ -5,6 +5,7 @@ export type {
   AudioCaptured,
   AudioFormat,
   Candidate,
+  CandidateRef,
   EnrollmentProgress,
   Source,
   SpeakerDeleted,

@@ -28,7 +28,7 @@ export async function publishIdentified(
     sourceEventId: `audio-${n}-${Date.now()}`,
     embeddingEventId: `emb-${n}-${Date.now()}`,
     speaker: { id: `spk_${name.toLowerCase()}`, name },
-    candidates: [{ speakerId: `spk_${name.toLowerCase()}`, name, score: 0.82 }],
+    candidates: [{ ref: "ref_00000000000000000000", score: 0.82 }],
     source: { service: "audio-capture", deviceId: `${room}-satellite`, room },
     capturedAt: new Date().toISOString(),
     ...rest,

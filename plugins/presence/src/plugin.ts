@@ -1,5 +1,7 @@
 import { definePlugin, kvKey, SpeakersError, type Static } from "@speakers/plugin-sdk";
 import {
+  ERASED_PREFIX,
+  erasedKey,
   LastHeardRequestSchema,
   newer,
   PresenceConfigSchema,
@@ -23,6 +25,10 @@ export const presence = definePlugin({
   on: {
     "speaker.identified": async (event, ctx) => {
       if (event.decision !== "known" || !event.speaker) return;
+      const kv = await ctx.kv();
+      // An identification that raced the erasure may arrive after speaker.deleted (the registry erases it
+      // from the stream right after, but this consumer may already hold it).
+      if ((await kv.get(erasedKey(event.speaker.id))) !== undefined) return;
       const record: PresenceRecord = {
         speakerId: event.speaker.id,
         name: event.speaker.name,
@@ -32,8 +38,9 @@ export const presence = definePlugin({
         score: event.score,
         eventId: ctx.event.id,
       };
-      const kv = await ctx.kv();
       await kv.update<PresenceRecord>(kvKey(record.speakerId), (current) => newer(current, record));
+      // The erasure may have purged between the check above and this write: look again, after it.
+      if ((await kv.get(erasedKey(record.speakerId))) !== undefined) await kv.purge(kvKey(record.speakerId));
     },
     "speaker.updated": async (event, ctx) => {
       if (event.change.kind !== "renamed") return;
@@ -46,12 +53,18 @@ export const presence = definePlugin({
       }));
     },
     "speaker.deleted": async (event, ctx) => {
-      // Forgetting a deleted speaker includes forgetting where they were.
-      await (await ctx.kv()).delete(kvKey(event.speakerId));
+      // Forgetting a deleted speaker includes forgetting where they were, earlier sightings included: a
+      // purge, since a delete leaves the history readable. The marker holds only the (random) id.
+      const kv = await ctx.kv();
+      await kv.put(erasedKey(event.speakerId), { erasedAt: ctx.event.time });
+      await kv.purge(kvKey(event.speakerId));
     },
   },
   start(ctx) {
-    const records = async () => (await (await ctx.kv()).entries<PresenceRecord>()).map((e) => e.value);
+    const records = async () =>
+      (await (await ctx.kv()).entries<PresenceRecord>())
+        .filter((e) => !e.key.startsWith(ERASED_PREFIX))
+        .map((e) => e.value);
     ctx.serve(
       "who-is-home",
       async (req): Promise<WhoIsHomeReply> => {

@@ -1,5 +1,5 @@
 import type { PresenceRecord } from "@speakers/events";
-import { Type } from "@speakers/plugin-sdk";
+import { kvKey, Type } from "@speakers/plugin-sdk";
 
 // The record and the endpoint payloads are declared once in @speakers/events, where clients read them too.
 export {
@@ -9,6 +9,13 @@ export {
   type WhoIsHomeReply,
   WhoIsHomeRequestSchema,
 } from "@speakers/events";
+
+/** Speakers erased from the registry: never recorded again, even by an identification that raced it. */
+export const ERASED_PREFIX = "erased.";
+
+export function erasedKey(speakerId: string): string {
+  return kvKey(`${ERASED_PREFIX}${speakerId}`);
+}
 
 export const PresenceConfigSchema = Type.Object({
   homeWindowMinutes: Type.Number({ minimum: 0, default: 30, description: "heard within this long = home" }),

@@ -78,11 +78,58 @@ describe("presence plugin", () => {
     await publish(
       t.bus,
       SpeakerDeleted,
-      { speakerId: "spk_carol", name: "Caroline", erased: { samples: 1, voiceprints: 1, clips: 0 } },
+      { speakerId: "spk_carol", erased: { samples: 1, voiceprints: 1, clips: 0 } },
       { source: "/test/registry" },
     );
     await eventually(async () =>
       (await ask("last-heard", { speakerId: "spk_carol" })).status === "404" ? true : undefined,
     );
+  });
+
+  it("erasure purges every earlier sighting from the KV history, and a late one does not bring them back", async () => {
+    const drained = () =>
+      eventually(async () => {
+        const info = await t.bus.jsm.consumers.info("SPEAKERS", "plugin-presence");
+        return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
+      });
+    // Everything the bucket's stream still holds for the key, read raw (what `nats kv history` shows).
+    const history = async () => {
+      const out: { operation: string; length: number }[] = [];
+      const c = await t.bus.js.consumers.get("KV_presence", { filter_subjects: "$KV.presence.spk_dana" });
+      const pending = (await c.info(true)).num_pending;
+      if (pending === 0) return out;
+      for await (const m of await c.fetch({ max_messages: pending, expires: 5_000 })) {
+        out.push({ operation: m.headers?.get("KV-Operation") || "PUT", length: m.data.length });
+        if (m.info.pending === 0) break;
+      }
+      return out;
+    };
+    for (const [room, minutes] of [
+      ["kitchen", 9],
+      ["hall", 6],
+      ["garden", 3],
+    ] as const) {
+      await publishIdentified(t.bus, { name: "Dana", room, capturedAt: ago(minutes) });
+    }
+    await drained();
+    expect((await history()).filter((e) => e.operation === "PUT").length).toBeGreaterThanOrEqual(3);
+
+    await publish(
+      t.bus,
+      SpeakerDeleted,
+      { speakerId: "spk_dana", erased: { samples: 3, voiceprints: 1, clips: 3 } },
+      { source: "/test/registry" },
+    );
+    await drained();
+    // Nothing of where Dana was (room, device, time, score) is readable, not even from history.
+    expect(await history()).toEqual([{ operation: "PURGE", length: 0 }]);
+
+    // An identification that raced the erasure, delivered after speaker.deleted.
+    await publishIdentified(t.bus, { name: "Dana", room: "porch", capturedAt: ago(0) });
+    await drained();
+    expect((await history()).filter((e) => e.operation === "PUT")).toEqual([]);
+    expect((await ask("last-heard", { speakerId: "spk_dana" })).status).toBe("404");
+    const home = await ask<WhoIsHomeReply>("who-is-home", { windowMinutes: 600 });
+    expect(home.data.home.map((r) => r.speakerId)).not.toContain("spk_dana");
   });
 });

@@ -19,6 +19,9 @@ import {
 
 type Ctx = PluginContext<UnknownVoicesConfig>;
 
+/** Markers older than this go: long enough for every watcher of the bucket to have seen the delete. */
+const MARKER_AGE_MS = 60_000;
+
 async function stores(ctx: Ctx): Promise<{ kv: PluginKv; objects: PluginObjects }> {
   return { kv: await ctx.kv(), objects: await ctx.objects() };
 }
@@ -30,10 +33,15 @@ async function sweep(ctx: Ctx): Promise<UnknownClip[]> {
   const drop = clipsToDrop(clips, ctx.config, Date.now());
   for (const clip of drop) {
     await objects.delete(clip.clipId).catch(() => {});
-    await kv.delete(clip.clipId);
+    await kv.purge(clip.clipId);
   }
   const dropped = new Set(drop.map((c) => c.clipId));
-  if (drop.length > 0) ctx.logger.info({ dropped: drop.length }, "unknown clips expired or over the bound");
+  if (drop.length > 0) {
+    ctx.logger.info({ dropped: drop.length }, "unknown clips expired or over the bound");
+    // Each dropped clip leaves a purge marker on its own subject; without this the bucket (and the server's
+    // per-subject index) grows with every unknown clip ever heard, and each sweep reads them all.
+    await kv.compact(MARKER_AGE_MS);
+  }
   return clips
     .filter((c) => !dropped.has(c.clipId))
     .sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt));

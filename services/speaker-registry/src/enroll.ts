@@ -26,7 +26,14 @@ import { audioResolver, type ResolvedAudio } from "./audio-sources.js";
 import type { RegistryContext } from "./context.js";
 import { embedClip } from "./embedder.js";
 import { type Feedback, type GateSample, qualityOf, runQualityGates } from "./quality-gates.js";
-import { clipName, newEnrollmentId, newSampleId, newSpeakerId, sampleKey } from "./store/keys.js";
+import {
+  clipName,
+  newCandidateRef,
+  newEnrollmentId,
+  newSampleId,
+  newSpeakerId,
+  sampleKey,
+} from "./store/keys.js";
 import type { ProfileRecord, SampleRecord } from "./store/records.js";
 import { summaryOf } from "./summaries.js";
 
@@ -206,6 +213,7 @@ async function checkQuality(ctx: RegistryContext, speakerId: string, model: Mode
       key: String(e.index),
       vector: e.embedding.vector,
       speechMs: e.embedding.durationMs,
+      voicedMs: e.embedding.voicedMs,
     })),
     others: all
       .filter((v) => v.speakerId !== speakerId)
@@ -269,7 +277,13 @@ async function save(
   let created = false;
   if (profile === undefined) {
     const now = new Date().toISOString();
-    await ctx.store.ensureProfile({ id: target.id, name: target.name, createdAt: now, updatedAt: now });
+    await ctx.store.ensureProfile({
+      id: target.id,
+      name: target.name,
+      ref: newCandidateRef(),
+      createdAt: now,
+      updatedAt: now,
+    });
     created = target.claimed;
     profile = await ctx.store.requireProfile(target.id);
   }

@@ -1,9 +1,16 @@
 /**
- * Erasing a speaker: everything about their voice goes, not just the profile. Samples, voiceprints and the
- * name index are purged from KV with their history; enrollment clips leave the Object Store; and the events
- * that carried their voice (the audio, its embedding, the identification naming them) are erased from the
- * streams, so nothing about that voice can be read back. Stored data is removed before the KV records that
- * point at it, so a delete interrupted half-way can simply be repeated.
+ * Erasing a speaker (ADR 0004): everything of theirs goes, and nobody else's history with it.
+ *
+ * 1. The fence first: `erased.<id>` in the voiceprints bucket. From then on no replica scores the speaker, and
+ *    an identification that scored them just before checks the fence after it published and erases itself
+ *    (`eraseIfFenced`), so nothing published during the delete names them afterwards.
+ * 2. Their events: identifications of their voice (with that audio and its embedding), enrollment, updates,
+ *    dead letters. Other voices' identifications stay: they name candidates only by candidate ref, and the
+ *    profile holding the ref is purged last.
+ * 3. Every sample entry under the speaker, whatever its kind or origin, every clip and audio event a sample
+ *    points at, every clip stored under their enrollment prefix; then voiceprints, name and profile, purged
+ *    with their history. Stored data goes before the records that point at it, so an interrupted delete can
+ *    be repeated.
  */
 import { type Bus, publish } from "@speakers/bus";
 import {
@@ -16,52 +23,135 @@ import {
   STREAMS,
 } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
-import { nameKey } from "./store/keys.js";
+import { nameKey, speakerFilter } from "./store/keys.js";
 import { findByEventIds, scanStream } from "./stream-scan.js";
 
 export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Promise<DeleteReply> {
   const profile = await ctx.store.requireProfile(speakerId);
+  await ctx.store.fenceErased(speakerId);
+  const { buckets } = ctx.store;
+  const sampleKeys = await keysOf(buckets.samples.keys(speakerFilter(speakerId)));
   const samples = await ctx.store.samples(speakerId);
   const voiceprints = await ctx.store.voiceprintsOfSpeaker(speakerId);
+  const refs = referencesIn(samples.map((s) => s.record));
 
   let clips = 0;
-  const clipNames = new Set(
-    samples.flatMap((s) =>
-      s.record.clip?.bucket === OBJECT_STORES.audioClips.name ? [s.record.clip.name] : [],
-    ),
-  );
-  for (const name of clipNames) if (await deleteClip(ctx, name)) clips++;
+  for (const name of await enrollmentClips(ctx, speakerId, refs.clips))
+    if (await deleteClip(ctx, name)) clips++;
 
   const history = await speakerHistory(ctx.bus, speakerId);
-  const audioIds = new Set(history.sourceEventIds);
-  for (const s of samples) if (s.record.origin.kind === "audio-event") audioIds.add(s.record.origin.eventId);
-  const embeddings = await findByEventIds(
-    ctx.bus,
-    STREAMS.EMBEDDINGS.name,
-    new Set(history.embeddingEventIds),
-  );
+  const audioIds = new Set([...history.sourceEventIds, ...refs.eventIds]);
+  const embeddingIds = new Set(history.embeddingEventIds);
+  const embeddings = await findByEventIds(ctx.bus, STREAMS.EMBEDDINGS.name, embeddingIds);
   for (const seq of embeddings.values()) await eraseMessage(ctx.bus, STREAMS.EMBEDDINGS.name, seq);
   const audio = await findByEventIds(ctx.bus, STREAMS.AUDIO.name, audioIds);
-  for (const seq of audio.values()) {
-    clips += await eraseAudioEvent(ctx, seq);
-  }
+  for (const seq of audio.values()) clips += await eraseAudioEvent(ctx, seq);
   for (const seq of history.seqs) await eraseMessage(ctx.bus, STREAMS.SPEAKERS.name, seq);
+  const dead = await deadLettersOf(ctx.bus, speakerId, new Set([...audioIds, ...embeddingIds]));
+  for (const seq of dead) await eraseMessage(ctx.bus, STREAMS.DEADLETTER.name, seq);
 
-  const { buckets } = ctx.store;
-  for (const s of samples) await buckets.samples.purge(s.key);
+  // Every entry under the speaker, including kinds this code does not know how to read.
+  for (const key of sampleKeys) await buckets.samples.purge(key);
   for (const v of voiceprints) await ctx.store.purgeVoiceprint(speakerId, v.model);
   if ((await ctx.store.idForName(profile.name)) === speakerId)
     await buckets.profiles.purge(nameKey(profile.name));
   await buckets.profiles.purge(speakerId);
+  ctx.store.forgetCandidateRef(speakerId);
 
   const erased = {
     samples: new Set(samples.map((s) => s.record.sampleId)).size,
     voiceprints: voiceprints.length,
     clips,
   };
-  await publish(ctx.bus, SpeakerDeleted, { speakerId, name: profile.name, erased }, { source: ctx.source });
-  ctx.logger.info({ speakerId, erased, events: history.seqs.length, audio: audio.size }, "speaker erased");
+  await publish(ctx.bus, SpeakerDeleted, { speakerId, erased }, { source: ctx.source });
+  ctx.logger.info(
+    { speakerId, erased, events: history.seqs.length, audio: audio.size, deadLetters: dead.length },
+    "speaker erased",
+  );
   return { speakerId, name: profile.name, erased };
+}
+
+/** An identification just published, with where its inputs are stored. */
+export interface PublishedIdentification {
+  speakerId: string;
+  identifiedSeq: number;
+  embeddingSeq: number;
+  sourceEventId: string;
+  deviceId?: string | undefined;
+}
+
+/**
+ * The other half of the fence: called after an identification naming `speakerId` was published. If the
+ * speaker is now behind the fence (as of the bucket's last revision), this identification scored them
+ * before the fence and the erasure's scan may have missed it: it is erased here with its embedding and
+ * audio. If not, the fence came later than the publish, so the erasure's scan, which starts after the
+ * fence, finds it. Returns true when it erased.
+ */
+export async function eraseIfFenced(
+  ctx: RegistryContext,
+  published: PublishedIdentification,
+): Promise<boolean> {
+  if (!(await ctx.store.isErased(published.speakerId))) return false;
+  await eraseMessage(ctx.bus, STREAMS.SPEAKERS.name, published.identifiedSeq);
+  await eraseMessage(ctx.bus, STREAMS.EMBEDDINGS.name, published.embeddingSeq);
+  const filter = published.deviceId === undefined ? undefined : [AudioCaptured.subject(published.deviceId)];
+  const audio = await findByEventIds(ctx.bus, STREAMS.AUDIO.name, new Set([published.sourceEventId]), filter);
+  for (const seq of audio.values()) await eraseAudioEvent(ctx, seq);
+  ctx.logger.info(
+    { speakerId: published.speakerId, sourceEventId: published.sourceEventId },
+    "identification raced an erasure; erased it",
+  );
+  return true;
+}
+
+async function keysOf(keys: Promise<AsyncIterable<string>>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const key of await keys) out.push(key);
+  return out;
+}
+
+interface References {
+  clips: Set<string>;
+  eventIds: Set<string>;
+}
+
+/**
+ * Every clip (`{bucket, name}` in audio-clips) and every event id (`eventId`, `sourceEventId`) anywhere in
+ * the sample records, so a sample kind added later (augmented, adapted, ...) is erased with what it came from
+ * without this code knowing its shape.
+ */
+function referencesIn(records: readonly unknown[]): References {
+  const out: References = { clips: new Set(), eventIds: new Set() };
+  const visit = (value: unknown, key?: string): void => {
+    if (Array.isArray(value)) {
+      for (const v of value) visit(v);
+      return;
+    }
+    if (value === null || typeof value !== "object") {
+      if (typeof value === "string" && (key === "eventId" || key === "sourceEventId"))
+        out.eventIds.add(value);
+      return;
+    }
+    const o = value as Record<string, unknown>;
+    if (o.bucket === OBJECT_STORES.audioClips.name && typeof o.name === "string") out.clips.add(o.name);
+    for (const [k, v] of Object.entries(o)) if (k !== "vector") visit(v, k);
+  };
+  for (const r of records) visit(r);
+  return out;
+}
+
+/** Clips the samples point at plus every clip kept under the speaker's enrollment prefix. */
+async function enrollmentClips(
+  ctx: RegistryContext,
+  speakerId: string,
+  named: Set<string>,
+): Promise<string[]> {
+  const prefix = `enroll/${speakerId}/`;
+  const out = new Set(named);
+  for (const info of await ctx.store.buckets.clips.list()) {
+    if (!info.deleted && info.name.startsWith(prefix)) out.add(info.name);
+  }
+  return [...out];
 }
 
 interface SpeakerHistory {
@@ -71,36 +161,52 @@ interface SpeakerHistory {
   embeddingEventIds: string[];
 }
 
-/** Events naming the speaker: identifications of their voice or listing them as a candidate, enrollment, updates. */
+/** The speaker's own events: identifications of their voice, enrollment, progress, updates. */
 async function speakerHistory(bus: Bus, speakerId: string): Promise<SpeakerHistory> {
   const out: SpeakerHistory = { seqs: [], sourceEventIds: [], embeddingEventIds: [] };
-  const decoder = new TextDecoder();
   await scanStream(bus, STREAMS.SPEAKERS.name, {}, (msg) => {
-    let data: Record<string, unknown>;
-    try {
-      data = JSON.parse(decoder.decode(msg.data)) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    const speaker = data.speaker as { id?: unknown } | undefined;
-    if (speaker?.id === speakerId) {
-      out.seqs.push(msg.seq);
-      if (typeof data.sourceEventId === "string") out.sourceEventIds.push(data.sourceEventId);
-      if (typeof data.embeddingEventId === "string") out.embeddingEventIds.push(data.embeddingEventId);
-    } else if (data.speakerId === speakerId || listsCandidate(data.candidates, speakerId)) {
-      // Another voice's identification that ranked this speaker as a candidate still holds their name and
-      // score; it goes too (that voice's audio and embedding stay), since events cannot be rewritten in place.
-      out.seqs.push(msg.seq);
-    }
+    const data = jsonOf(msg.data);
+    if (data === undefined || !namesSpeaker(data, speakerId)) return;
+    out.seqs.push(msg.seq);
+    if (typeof data.sourceEventId === "string") out.sourceEventIds.push(data.sourceEventId);
+    if (typeof data.embeddingEventId === "string") out.embeddingEventIds.push(data.embeddingEventId);
   });
   return out;
 }
 
-function listsCandidate(candidates: unknown, speakerId: string): boolean {
+/**
+ * An event names the speaker when it is about them (`speaker.id`, `speakerId`) or, written before candidate
+ * refs, lists them by id among its candidates: such a legacy event cannot be rewritten, so it goes too.
+ */
+function namesSpeaker(data: Record<string, unknown>, speakerId: string): boolean {
+  const speaker = data.speaker as { id?: unknown } | undefined;
+  if (speaker?.id === speakerId || data.speakerId === speakerId) return true;
   return (
-    Array.isArray(candidates) &&
-    candidates.some((c) => (c as { speakerId?: unknown } | null)?.speakerId === speakerId)
+    Array.isArray(data.candidates) &&
+    data.candidates.some((c) => (c as { speakerId?: unknown } | null)?.speakerId === speakerId)
   );
+}
+
+/** Dead letters of their events, or of the audio and embeddings of their voice. */
+async function deadLettersOf(bus: Bus, speakerId: string, eventIds: ReadonlySet<string>): Promise<number[]> {
+  const seqs: number[] = [];
+  await scanStream(bus, STREAMS.DEADLETTER.name, {}, (msg) => {
+    const id = msg.headers?.get(HEADERS.ceId);
+    const data = msg.subject.startsWith("deadletter.speaker.") ? jsonOf(msg.data) : undefined;
+    if ((id && eventIds.has(id)) || (data !== undefined && namesSpeaker(data, speakerId))) seqs.push(msg.seq);
+  });
+  return seqs;
+}
+
+const decoder = new TextDecoder();
+
+function jsonOf(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const data: unknown = JSON.parse(decoder.decode(bytes));
+    return data !== null && typeof data === "object" ? (data as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Erases the audio message and the Object Store clip it points at; returns how many clips went. */

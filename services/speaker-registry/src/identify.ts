@@ -13,6 +13,7 @@ import {
 } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
 import { decide, rank } from "./decide.js";
+import { eraseIfFenced } from "./erase.js";
 import { dot, l2Normalize } from "./vectors.js";
 
 export interface Identification extends Omit<IdentifyReply, "durationMs"> {}
@@ -94,12 +95,13 @@ export async function handleEmbeddingComputed(
     return;
   }
   const result = await identifyVector(ctx, event.vector, event.model);
-  const { reason: _reason, ...identified } = result;
-  await publish(
+  const { reason: _reason, candidates, ...identified } = result;
+  const published = await publish(
     ctx.bus,
     SpeakerIdentified,
     {
       ...identified,
+      candidates: await candidateRefs(ctx, candidates),
       sourceEventId: event.sourceEventId,
       embeddingEventId: delivery.meta.id,
       source: event.source,
@@ -115,6 +117,23 @@ export async function handleEmbeddingComputed(
     { decision: result.decision, speakerId: result.speaker?.id, score: result.score },
     "speaker identified",
   );
+  if (result.speaker !== undefined) {
+    await eraseIfFenced(ctx, {
+      speakerId: result.speaker.id,
+      identifiedSeq: published.seq,
+      embeddingSeq: delivery.meta.seq,
+      sourceEventId: event.sourceEventId,
+      deviceId: event.source?.deviceId,
+    });
+  }
+}
+
+/** Stored events name candidates by ref only (ADR 0004); one erased since scoring is left out. */
+async function candidateRefs(ctx: RegistryContext, candidates: Identification["candidates"]) {
+  const refs = await Promise.all(
+    candidates.map(async (c) => ({ ref: await ctx.store.candidateRef(c.speakerId), score: c.score })),
+  );
+  return refs.flatMap((c) => (c.ref === undefined ? [] : [{ ref: c.ref, score: c.score }]));
 }
 
 function clamp(x: number, lo: number, hi: number): number {

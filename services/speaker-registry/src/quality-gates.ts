@@ -12,6 +12,7 @@ import { dot, l2Normalize, type Vector, voiceprintOf } from "./vectors.js";
 
 export type GateCode = Extract<
   ErrorCode,
+  | "ENROLL_NO_SPEECH"
   | "ENROLL_SAMPLE_TOO_SHORT"
   | "ENROLL_TOO_LITTLE_SPEECH"
   | "ENROLL_SAMPLE_INCONSISTENT"
@@ -24,7 +25,15 @@ export interface GateSample {
   readonly vector: Vector;
   /** Speech in the sample (voice activity), or its duration when the worker does not report speech. */
   readonly speechMs: number;
+  /** Voiced speech the worker measured (pitch-like periodicity); undefined when it does not say. */
+  readonly voicedMs?: number | undefined;
 }
+
+/**
+ * Below this share of voiced frames a sample holds no voice. Measured with the worker's detector: 0 for 5 s
+ * of white, pink or brown noise; 7.7 % for the least voiced of 117 read-speech recordings (median 37 %).
+ */
+export const MIN_VOICED_FRACTION = 0.03;
 
 export interface Feedback {
   readonly code: GateCode;
@@ -69,7 +78,13 @@ export function runQualityGates(input: GateInput): GateResult {
   const rejected = new Map<string, Feedback>();
   const minMs = input.enrollment.minSampleSpeechMs;
   for (const s of input.incoming) {
-    if (s.speechMs < minMs) {
+    if (s.voicedMs !== undefined && s.voicedMs < MIN_VOICED_FRACTION * s.speechMs) {
+      rejected.set(s.key, {
+        code: "ENROLL_NO_SPEECH",
+        message: `Sample has ${seconds(s.voicedMs)} of voiced speech in ${seconds(s.speechMs)}: no voice to enroll.`,
+        details: { voicedMs: s.voicedMs, durationMs: s.speechMs, minVoicedFraction: MIN_VOICED_FRACTION },
+      });
+    } else if (s.speechMs < minMs) {
       rejected.set(s.key, {
         code: "ENROLL_SAMPLE_TOO_SHORT",
         message: `Sample has ${seconds(s.speechMs)} of speech; each sample needs at least ${seconds(minMs)}.`,

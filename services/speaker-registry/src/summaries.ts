@@ -29,6 +29,7 @@ export async function summaryOf(
     samples: new Set(samples.map((s) => s.record.sampleId)).size,
     voiceprints: voiceprints.map((v) => modelKey(v.model)).sort(),
     complete,
+    ...(profile.ref === undefined ? {} : { ref: profile.ref }),
     createdAt: profile.createdAt,
     updatedAt: profile.updatedAt,
   };

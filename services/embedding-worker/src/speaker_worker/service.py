@@ -32,6 +32,7 @@ from .audio import AudioLimits, decode_audio, read_audio_file
 from .config import WorkerConfig
 from .embedder import Embedder
 from .errors import WorkerError
+from .speech import voiced_ms
 
 SERVICE_NAME = "embedding"
 QUEUE_GROUP = "embedding"
@@ -312,6 +313,7 @@ class EmbeddingService:
                 )
             else:
                 clip.samples = outcome
+                clip.voiced_ms = voiced_ms(outcome)
         good = [clip for clip in clips if clip.samples is not None]
         if not good:
             return
@@ -351,6 +353,7 @@ class _Clip:
     vector: np.ndarray | None = None
     error: WorkerError | None = None
     compute_ms: float = 0.0
+    voiced_ms: float = 0.0
 
     def result(self, info: Any) -> Reply:
         assert self.vector is not None and self.samples is not None
@@ -359,6 +362,7 @@ class _Clip:
             "vector": [float(x) for x in self.vector],
             "durationMs": round(len(self.samples) * 1000 / SAMPLE_RATE, 3),
             "computeMs": round(self.compute_ms, 3),
+            "voicedMs": self.voiced_ms,
         }
 
 

@@ -15,6 +15,21 @@ export function newSampleId(): string {
   return `smp_${randomBytes(10).toString("hex")}`;
 }
 
+/** A speaker's candidate ref (ADR 0004): how stored events name them, unlinkable once erasure purges the profile. */
+export function newCandidateRef(): string {
+  return `ref_${randomBytes(10).toString("hex")}`;
+}
+
+/**
+ * The erasure fence in the `voiceprints` bucket (ADR 0004): written before anything is erased and kept, so
+ * every replica's view stops scoring the speaker, and an identification racing the erasure finds it.
+ */
+export const ERASED_KEY_PREFIX = "erased.";
+
+export function erasedKey(speakerId: string): string {
+  return `${ERASED_KEY_PREFIX}${speakerId}`;
+}
+
 export function newEnrollmentId(): string {
   return `enr_${randomBytes(10).toString("hex")}`;
 }

@@ -5,6 +5,8 @@ import type { ModelRef, SampleOrigin, StoredClip } from "@speakers/events";
 export interface ProfileRecord {
   id: string;
   name: string;
+  /** Candidate ref in stored events (ADR 0004); profiles written before it get one on first use. */
+  ref?: string;
   createdAt: string;
   updatedAt: string;
 }

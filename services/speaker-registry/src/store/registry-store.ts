@@ -10,9 +10,11 @@ import type { Bus } from "@speakers/bus";
 import { KV_BUCKETS, type ModelRef, modelKey, OBJECT_STORES, SpeakersError } from "@speakers/events";
 import { voiceprintOf } from "../vectors.js";
 import {
+  erasedKey,
   isValidSpeakerId,
   NAME_KEY_PREFIX,
   nameKey,
+  newCandidateRef,
   normalizeName,
   speakerFilter,
   voiceprintKey,
@@ -70,11 +72,58 @@ function isWrongLastSequence(err: unknown): boolean {
 }
 
 export class RegistryStore {
+  /** Candidate refs never change while a speaker exists; erasure forgets them here (ADR 0004). */
+  private readonly refs = new Map<string, string>();
+
   /** `view` mirrors `buckets.voiceprints`; every voiceprint write here waits until it shows there. */
   constructor(
     readonly buckets: Buckets,
     readonly view: VoiceprintView,
   ) {}
+
+  /**
+   * The ref stored events name this speaker by among candidates; undefined once the speaker is gone. A
+   * profile from before refs existed gets one now, with compare-and-set, so every replica agrees on it.
+   */
+  async candidateRef(speakerId: string): Promise<string | undefined> {
+    const cached = this.refs.get(speakerId);
+    if (cached !== undefined) return cached;
+    let profile = await this.profile(speakerId);
+    if (profile !== undefined && profile.ref === undefined) {
+      const fresh = newCandidateRef();
+      profile = await this.updateProfile(speakerId, (p) => ({ ...p, ref: p.ref ?? fresh }));
+    }
+    if (profile?.ref === undefined) return undefined;
+    this.refs.set(speakerId, profile.ref);
+    return profile.ref;
+  }
+
+  forgetCandidateRef(speakerId: string): void {
+    this.refs.delete(speakerId);
+  }
+
+  /**
+   * Puts the speaker behind the erasure fence and waits until identification here no longer scores them.
+   * The fence stays: it holds only the (random) id, and an identification that raced the erasure checks it
+   * after publishing (ADR 0004).
+   */
+  async fenceErased(speakerId: string): Promise<void> {
+    const revision = await this.buckets.voiceprints.put(
+      erasedKey(speakerId),
+      encode({ erasedAt: new Date().toISOString() }),
+    );
+    await this.view.waitFor(revision);
+  }
+
+  /**
+   * True when the speaker is behind the erasure fence. Read from the bucket itself, not only the view: a
+   * replica whose watch lags must still see a fence another replica wrote before this call.
+   */
+  async isErased(speakerId: string): Promise<boolean> {
+    if (this.view.isErased(speakerId)) return true;
+    const fence = await this.buckets.voiceprints.get(erasedKey(speakerId));
+    return fence !== null && fence.operation === "PUT";
+  }
 
   async profile(speakerId: string): Promise<ProfileRecord | undefined> {
     if (!isValidSpeakerId(speakerId)) return undefined;

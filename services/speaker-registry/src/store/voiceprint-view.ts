@@ -7,10 +7,14 @@
  * Reads stay consistent with writes through revisions: a writer waits until the watch has applied the
  * revision it wrote, and `sync()` waits until the watch has applied the bucket's last revision, so a request
  * answered by one replica sees what another replica wrote before it replied.
+ *
+ * The bucket also holds erasure fences (`erased.<speakerId>`, ADR 0004): a fenced speaker is never scored,
+ * even if a voiceprint of theirs reappears (an enrollment that raced the erasure).
  */
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Logger } from "@speakers/bus";
 import { type ModelRef, modelKey } from "@speakers/events";
+import { ERASED_KEY_PREFIX } from "./keys.js";
 import type { VoiceprintRecord } from "./records.js";
 
 /** How long a read waits for the watch to catch up before it scores against what the view holds. */
@@ -28,6 +32,8 @@ export class VoiceprintView {
   private readonly byModel = new Map<string, Map<string, VoiceprintRecord>>();
   /** KV key -> model key: a delete or purge carries no value to say which model it was. */
   private readonly modelOfKey = new Map<string, string>();
+  /** Speakers behind an erasure fence. */
+  private readonly erased = new Set<string>();
   private waiters: Waiter[] = [];
   private seen = 0;
   private stopped = false;
@@ -54,7 +60,14 @@ export class VoiceprintView {
 
   /** Every voiceprint of one model, as of the last entry the watch applied. */
   voiceprints(model: ModelRef): VoiceprintRecord[] {
-    return [...(this.byModel.get(modelKey(model))?.values() ?? [])];
+    return [...(this.byModel.get(modelKey(model))?.values() ?? [])].filter(
+      (v) => !this.erased.has(v.speakerId),
+    );
+  }
+
+  /** True once the view has applied the speaker's erasure fence. */
+  isErased(speakerId: string): boolean {
+    return this.erased.has(speakerId);
   }
 
   /**
@@ -131,7 +144,11 @@ export class VoiceprintView {
   private apply(entry: KvEntry): void {
     if (entry.revision <= this.seen) return;
     this.remove(entry.key);
-    if (entry.operation === "PUT") {
+    if (entry.key.startsWith(ERASED_KEY_PREFIX)) {
+      const speakerId = entry.key.slice(ERASED_KEY_PREFIX.length);
+      if (entry.operation === "PUT") this.erased.add(speakerId);
+      else this.erased.delete(speakerId);
+    } else if (entry.operation === "PUT") {
       try {
         const record = entry.json<VoiceprintRecord>();
         const model = modelKey(record.model);

@@ -96,7 +96,12 @@ function ClipCard({
       setError(errorOf(err));
     }
   };
-  const closest = clip.candidates[0];
+  // Stored clips name candidates by ref only (ADR 0004); the registry's list says whose ref it is, while they exist.
+  const closestRef = clip.candidates[0];
+  const closest = closestRef && {
+    name: speakers.find((s) => s.ref === closestRef.ref)?.name ?? "someone erased",
+    score: closestRef.score,
+  };
   return (
     <li class="card clip" data-clip={clip.clipId} data-source={clip.sourceEventId}>
       <h3>

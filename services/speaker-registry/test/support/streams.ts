@@ -1,0 +1,70 @@
+import { publish } from "@speakers/bus";
+import { AudioCaptured, CONSUMERS } from "@speakers/events";
+import { read } from "./dev-audio.js";
+import type { Stack } from "./stack.js";
+import { waitFor } from "./wait.js";
+
+export interface StoredMessage {
+  seq: number;
+  subject: string;
+  id: string;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: test events are read loosely and asserted field by field
+  json: any;
+}
+
+/** Everything a stream holds now, read front to back with an ordered consumer. */
+export async function readStream(stack: Stack, stream: string): Promise<StoredMessage[]> {
+  const out: StoredMessage[] = [];
+  const c = await stack.bus.js.consumers.get(stream);
+  const pending = (await c.info(true)).num_pending;
+  if (pending === 0) return out;
+  const decoder = new TextDecoder();
+  while (out.length < pending) {
+    for await (const m of await c.fetch({ max_messages: pending - out.length, expires: 5_000 })) {
+      const text = stream === "AUDIO" ? "" : decoder.decode(m.data);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      out.push({ seq: m.seq, subject: m.subject, id: m.headers?.get("ce-id") ?? "", text, json });
+      if (m.info.pending === 0) return out;
+    }
+  }
+  return out;
+}
+
+/** Publishes a recording as captured audio (as capture does); returns its event id. */
+export async function publishClip(stack: Stack, file: string, deviceId: string): Promise<string> {
+  const bytes = read(file);
+  const heard = await publish(
+    stack.bus,
+    AudioCaptured,
+    {
+      source: { service: "test", deviceId, room: deviceId },
+      capturedAt: new Date().toISOString(),
+      format: { encoding: "flac", sampleRate: 16000, channels: 1 },
+      bytes: bytes.length,
+      audio: { kind: "inline" },
+    },
+    { source: "/test", body: bytes, contentType: "audio/flac" },
+  );
+  return heard.id;
+}
+
+/** Waits until the worker and the registry have handled everything published so far. */
+export async function drained(stack: Stack): Promise<void> {
+  const idle = async (stream: string, durable: string) => {
+    const info = await stack.bus.jsm.consumers.info(stream, durable);
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  };
+  await waitFor(
+    async () =>
+      (await idle("AUDIO", CONSUMERS.embeddingWorker.durable)) &&
+      (await idle("EMBEDDINGS", CONSUMERS.speakerRegistry.durable)),
+    120_000,
+    "the worker and the registry to catch up",
+  );
+}
