@@ -31,7 +31,11 @@ alias.sort((a, b) => b.find.length - a.find.length);
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ["{packages,apps,services,plugins,examples}/*/test/**/*.test.ts", "deploy/test/**/*.test.ts"],
+    include: [
+      "{packages,apps,services,plugins,examples}/*/test/**/*.test.ts",
+      "deploy/test/**/*.test.ts",
+      "scripts/test/**/*.test.ts",
+    ],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Each file starts its own nats-server; two cores gain nothing from more parallel files.

@@ -13,7 +13,7 @@ import { availableParallelism, cpus } from "node:os";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { registryClient } from "@speakers/cli";
+import { registryClient } from "@speakers/registry-client";
 import {
   bridgeConfigFromEnv,
   createWyomingBridge,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { Bus } from "@speakers/bus";
-import { registryClient } from "@speakers/cli";
+import { registryClient } from "@speakers/registry-client";
 import type { SpeakerFolder } from "./audio-folders.js";
 import { mediaTypeOf, postClip } from "./post-clip.js";
 import { type Percentiles, percentiles } from "./stats.js";

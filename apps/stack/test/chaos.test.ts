@@ -6,9 +6,9 @@
  * and every wait is on a condition with a bounded timeout, so the outcome does not depend on machine speed.
  */
 import { readFileSync } from "node:fs";
-import { registryClient } from "@speakers/cli";
 import { decodeJson, SpeakerIdentified } from "@speakers/events";
 import { type DevClip, devClips } from "@speakers/nats-testing";
+import { registryClient } from "@speakers/registry-client";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { mediaTypeOf, postClip, type Stack } from "../src/index.js";
 import { buildStack, capturedLogger, part, startTestStack } from "./support/stack-under-test.js";

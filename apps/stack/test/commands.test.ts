@@ -16,7 +16,8 @@ const root = resolve(import.meta.dirname, "../../..");
 const pkg = resolve(import.meta.dirname, "..");
 
 beforeAll(async () => {
-  await promisify(execFile)("pnpm", ["exec", "tsc", "-b", pkg], { cwd: root });
+  // The stack and the CLI it runs beside (`pnpm speakers` joining it) are both run from dist/.
+  await promisify(execFile)("pnpm", ["exec", "tsc", "-b", pkg, join(root, "apps/cli")], { cwd: root });
 }, 300_000);
 
 function run(script: string, args: string[], env: NodeJS.ProcessEnv) {

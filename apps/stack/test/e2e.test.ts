@@ -7,11 +7,11 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@speakers/bus";
-import { registryClient } from "@speakers/cli";
 import { HEADERS } from "@speakers/events";
 import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import type { WhoIsHomeReply } from "@speakers/plugin-presence";
 import type { UnknownClip } from "@speakers/plugin-unknown-voices";
+import { registryClient } from "@speakers/registry-client";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The home-assistant plugin's broker harness (a real Mosquitto on a free port); reused rather than copied.

@@ -1,8 +1,8 @@
 import type { EnrollmentProgress } from "@speakers/events";
+import { newEnrollmentId, registryClient } from "@speakers/registry-client";
 import type { EmbeddedStack } from "../embedded-stack.js";
 import type { Output } from "../output.js";
 import { progressBar } from "../progress.js";
-import { newEnrollmentId, registryClient } from "../registry-client.js";
 
 export async function enrollCommand(
   stack: EmbeddedStack,

@@ -1,7 +1,8 @@
 /** identify, verify, list, rename, delete: one request each, printed for people or as JSON. */
+
+import { registryClient } from "@speakers/registry-client";
 import type { EmbeddedStack } from "../embedded-stack.js";
 import type { Output } from "../output.js";
-import { registryClient } from "../registry-client.js";
 
 interface JsonOption {
   json?: boolean;

@@ -1,7 +1,7 @@
 import { readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { SpeakersError } from "@speakers/events";
-import { isAudioFile } from "../audio-files.js";
+import { isAudioFile } from "@speakers/registry-client";
 
 export interface SpeakerFiles {
   speaker: string;

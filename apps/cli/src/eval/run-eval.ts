@@ -13,9 +13,9 @@ import {
   SERVICES,
   SpeakersError,
 } from "@speakers/events";
+import { type RegistryClient, registryClient } from "@speakers/registry-client";
 import { cosine, decide } from "@speakers/speaker-registry";
 import { startEmbeddedStack } from "../embedded-stack.js";
-import { type RegistryClient, registryClient } from "../registry-client.js";
 import { datasetRoots, readDataset } from "./dataset.js";
 import { equalErrorRate, type OpenSetTrial, openSetRates, rankOneAccuracy } from "./metrics.js";
 

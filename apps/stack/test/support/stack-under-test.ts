@@ -10,9 +10,13 @@ import { createStack, defaultPlugins, type Stack } from "../../src/index.js";
 
 const root = resolve(import.meta.dirname, "../../../..");
 
-/** The plugin processes run from dist/ (as under `pnpm start`): build the stack and what it references. */
+/**
+ * The plugin processes run from dist/ (as under `pnpm start`), and tests run the built CLI beside the stack:
+ * build both and what they reference.
+ */
 export async function buildStack(): Promise<void> {
-  await promisify(execFile)("pnpm", ["exec", "tsc", "-b", resolve(root, "apps/stack")], { cwd: root });
+  const apps = [resolve(root, "apps/stack"), resolve(root, "apps/cli")];
+  await promisify(execFile)("pnpm", ["exec", "tsc", "-b", ...apps], { cwd: root });
 }
 
 /** A logger whose entries the test can read back (JSON lines). */
