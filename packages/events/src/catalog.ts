@@ -1,7 +1,10 @@
 import { AudioCaptured } from "./audio.js";
+import { CalibrateRequest, CalibrationGetRequest, CalibrationReply } from "./calibration.js";
 import type { ContractDefinition } from "./define.js";
 import { EmbeddingComputed, EmbeddingFailed } from "./embedding.js";
 import {
+  AugmentMeta,
+  AugmentReply,
   BatchResult,
   CentroidReply,
   CentroidRequest,
@@ -65,6 +68,8 @@ export const MESSAGES = [
   CentroidRequest,
   CentroidReply,
   ModelsReply,
+  AugmentMeta,
+  AugmentReply,
   SpeakerSummary,
   IdentifyMeta,
   IdentifyReply,
@@ -83,6 +88,9 @@ export const MESSAGES = [
   SamplesRemoveRequest,
   RebuildVoiceprintsRequest,
   RebuildVoiceprintsReply,
+  CalibrationGetRequest,
+  CalibrateRequest,
+  CalibrationReply,
 ] as const;
 
 /**

@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
+import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
 import { Count, Id, Milliseconds, Name, Score, Timestamp, Vector, vectorDim } from "./common.js";
 import { defineMessage } from "./define.js";
 import { ErrorCodeSchema } from "./error.js";
@@ -103,6 +104,9 @@ export const IdentifyReplySchema = Type.Object(
     durationMs: Type.Optional(Milliseconds),
     /** Why the decision is `unknown`. */
     reason: Type.Optional(UnknownReasonSchema),
+    /** The calibrated decision rule that produced `decision` (ADR 0003). */
+    scoring: Type.Optional(CalibratedScoringSchema),
+    quality: Type.Optional(ProbeQualitySchema),
   },
   strict,
 );
