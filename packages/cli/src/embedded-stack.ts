@@ -4,6 +4,7 @@
  * nats-server with its store in the data folder, the worker, and the registry in-process, all stopped again
  * when the command ends.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -19,10 +20,10 @@ import {
 } from "@speakers/bus";
 import { defaultWorkerDir, ensureWorker } from "@speakers/embedding-client";
 import { audioRetentionFromEnv, KV_BUCKETS, MODELS, modelKey } from "@speakers/events";
+import { policyOverridesFromEnv } from "@speakers/scoring";
 import {
   createRegistry,
   enrollmentPolicyFromEnv,
-  policyOverridesFromEnv,
   type Registry,
   readLiveModel,
 } from "@speakers/speaker-registry";

@@ -126,7 +126,10 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
     .argument("<dir>")
     .option("--enroll <n>", "files per speaker to enroll (the first by name)", positiveInt, "3")
     .option("--json", "print one JSON object")
-    .action((dir: string, o: { enroll?: string; json?: boolean }) => evalCommand(out, dir, o));
+    .option("--plots <dir>", "write det.svg and score-histogram.svg there")
+    .action((dir: string, o: { enroll?: string; json?: boolean; plots?: string }) =>
+      evalCommand(out, dir, o),
+    );
   registerProvision(program, out);
   registerReplayCommands(program, out, withStack, deps.env ?? process.env);
   return program;

@@ -46,7 +46,7 @@ export type BatchClip = ({ audio: Uint8Array } & Omit<BatchItemMeta, "length" | 
 
 /** Audio for `augment`: bytes (format sniffed unless given), or a path the worker reads (local mode). */
 export type AugmentSource =
-  | { audio: Uint8Array; format?: AugmentMeta["sample"]["format"]; sampleRate?: number; channels?: number }
+  | ({ audio: Uint8Array } & Omit<AugmentMeta["sample"], "length" | "path">)
   | { path: string };
 
 /** What one worker instance answers to `$SRV.PING.embedding` (ADR-32). */
@@ -76,7 +76,10 @@ export interface EmbeddingClient {
    * Embeds one sample and `copies` seeded copies of it under simulated household conditions; `babble`
    * holds other household voices to make babble noise from (never the sample's own speaker).
    */
-  augment(sample: AugmentSource, options: { copies: number; seed: number; babble?: readonly AugmentSource[] }): Promise<AugmentReply>;
+  augment(
+    sample: AugmentSource,
+    options: { copies: number; seed: number; babble?: readonly AugmentSource[] },
+  ): Promise<AugmentReply>;
   /**
    * The first worker instance to answer that serves this client's subjects (of its model; else a live
    * one); WORKER_UNAVAILABLE when none does within the ping timeout.

@@ -70,7 +70,15 @@ export const SpeakerSummary = defineMessage({
 });
 
 export const IdentifyMetaSchema = Type.Object(
-  { ...audioMetaProperties, topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })) },
+  {
+    ...audioMetaProperties,
+    topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+    /**
+     * A what-if: identify as if these speakers were not enrolled, under a calibration computed without them
+     * (an eval's held-out stranger). Nothing is stored or published.
+     */
+    excludeSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
+  },
   strict,
 );
 export type IdentifyMeta = Static<typeof IdentifyMetaSchema>;

@@ -21,7 +21,7 @@ import { findByEventIds, scanStream } from "./stream-scan.js";
 
 export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Promise<DeleteReply> {
   const profile = await ctx.store.requireProfile(speakerId);
-  const samples = await ctx.store.samples(speakerId);
+  const samples = await ctx.store.samples(speakerId, undefined, { copies: true });
   const voiceprints = await ctx.store.voiceprintsOfSpeaker(speakerId);
 
   let clips = 0;
