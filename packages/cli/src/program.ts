@@ -1,5 +1,6 @@
 /** The `speakers` command line. Each command opens the stack it needs and always stops it again. */
 import { Command, InvalidArgumentError } from "commander";
+import { registerCalibrateCommand } from "./commands/calibrate.js";
 import { enrollCommand } from "./commands/enroll.js";
 import { evalCommand } from "./commands/eval.js";
 import { registerProvision } from "./commands/provision.js";
@@ -132,6 +133,7 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
     );
   registerProvision(program, out);
   registerReplayCommands(program, out, withStack, deps.env ?? process.env);
+  registerCalibrateCommand(program, out, withStack);
   return program;
 }
 

@@ -69,3 +69,30 @@ def test_multi_condition_voiceprint_scores_household_probes_of_its_speaker_highe
     clean_scores = probes @ unit(clean)
     multi_scores = probes @ unit(multi)
     assert float(np.mean(multi_scores)) > float(np.mean(clean_scores))
+
+
+def test_the_ecapa_path_runs_through_the_augment_endpoint():
+    """Same-shape seeded ECAPA weights: the endpoint's reply is valid for a 192-dim model too."""
+    from ecapa_fixture import seeded_encoder
+
+    from speaker_worker import contract
+    from speaker_worker.audio import AudioLimits
+    from speaker_worker.augment_endpoint import run_augment
+    from speaker_worker.embedder import Embedder
+
+    limits = AudioLimits(min_seconds=0.5, max_seconds=60)
+    embedder = Embedder(seeded_encoder(), limits)
+    sample = dev_files()[0].path.read_bytes()
+    voice = dev_files()[40].path.read_bytes()
+    meta = {
+        "sample": {"length": len(sample), "format": "flac"},
+        "babble": [{"length": len(voice), "format": "flac"}],
+        "copies": 4,
+        "seed": 1,
+    }
+    reply = run_augment(embedder, meta, sample + voice, [], limits)
+    contract.validate("AugmentReply", reply)
+    assert reply["model"]["dim"] == 192 and len(reply["copies"]) == 4
+    assert all(len(c["vector"]) == 192 for c in reply["copies"])
+    again = run_augment(embedder, meta, sample + voice, [], limits)
+    assert again["copies"][0]["vector"] == reply["copies"][0]["vector"]
