@@ -20,6 +20,11 @@ export interface RegistryContext {
   readonly policy: (modelKey: string) => ModelPolicy;
   /** The calibrated decision rule and scoring index per model (ADR 0003). */
   readonly scoring: HouseholdScoring;
+  /**
+   * Decide with the household calibration (ADR 0003) instead of the model's cosine defaults. Off unless
+   * SPEAKERS_DECISION=calibrated: on clean reads it still rejects far more than the defaults (see README).
+   */
+  readonly calibratedDecision: boolean;
   /** Seeded augmented copies per enrollment sample; 0 switches multi-condition voiceprints off. */
   readonly augmentCopies: number;
   /** ce-source of the events the registry publishes. */

@@ -169,8 +169,9 @@ export class HouseholdScoring {
       normalisation: settings.normalisation,
     });
     const policy = ctx.policy(modelKey(model));
-    const rule =
-      excluded.size === 0
+    const rule = !ctx.calibratedDecision
+      ? ruleFor(undefined, policy, multi)
+      : excluded.size === 0
         ? ruleFor(calibration, policy, multi)
         : ruleFor(
             (await this.recalibrate(model, "request", { excludeSpeakers: [...excluded], dryRun: true }))

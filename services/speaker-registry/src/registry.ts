@@ -46,6 +46,8 @@ export interface RegistryDeps {
    * $SPEAKERS_AUGMENT_COPIES or 16; 0 switches augmentation off.
    */
   augmentCopies?: number;
+  /** Decide with the stored calibration (default: SPEAKERS_DECISION=calibrated); else the cosine defaults. */
+  calibratedDecision?: boolean;
 }
 
 export interface Registry {
@@ -119,6 +121,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const c: RegistryContext = {
         scoring: new HouseholdScoring(() => self as RegistryContext),
         augmentCopies: deps.augmentCopies ?? augmentCopiesFromEnv(),
+        calibratedDecision: deps.calibratedDecision ?? process.env.SPEAKERS_DECISION === "calibrated",
         bus: deps.bus,
         store: new RegistryStore(buckets, voiceprints),
         embedder,

@@ -38,7 +38,7 @@ const calibrate = (payload: CalibrateRequest) =>
   stack.call(ep.calibrate, CalibrateRequest, payload, CalibrationReply);
 
 beforeAll(async () => {
-  stack = await startStack({ augmentCopies: 4 });
+  stack = await startStack({ augmentCopies: 4, calibratedDecision: true });
 }, 120_000);
 
 afterAll(async () => {

@@ -22,7 +22,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { augmentCopies?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: { augmentCopies?: number; calibratedDecision?: boolean } = {},
+): Promise<Stack> {
   const server = await startNatsServer({ configText: "max_payload: 8MB\n" });
   const logger = createLogger("registry-test", { level: process.env.LOG_LEVEL ?? "warn" });
   const bus = await connectBus({ servers: server.url, name: "registry-test", logger });
