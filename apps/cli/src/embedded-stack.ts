@@ -4,6 +4,7 @@
  * nats-server with its store in the data folder, the worker, and the registry in-process, all stopped again
  * when the command ends.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -30,10 +31,10 @@ import {
   stopOnSignal,
   urlAs,
 } from "@speakers/runtime";
+import { policyOverridesFromEnv } from "@speakers/scoring";
 import {
   createRegistry,
   enrollmentPolicyFromEnv,
-  policyOverridesFromEnv,
   type Registry,
   readLiveModel,
 } from "@speakers/speaker-registry";

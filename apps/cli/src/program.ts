@@ -1,5 +1,6 @@
 /** The `speakers` command line. Each command opens the stack it needs and always stops it again. */
 import { Command, InvalidArgumentError } from "commander";
+import { registerCalibrateCommand } from "./commands/calibrate.js";
 import { enrollCommand } from "./commands/enroll.js";
 import { evalCommand } from "./commands/eval.js";
 import { registerProvision } from "./commands/provision.js";
@@ -126,9 +127,13 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
     .argument("<dir>")
     .option("--enroll <n>", "files per speaker to enroll (the first by name)", positiveInt, "3")
     .option("--json", "print one JSON object")
-    .action((dir: string, o: { enroll?: string; json?: boolean }) => evalCommand(out, dir, o));
+    .option("--plots <dir>", "write det.svg and score-histogram.svg there")
+    .action((dir: string, o: { enroll?: string; json?: boolean; plots?: string }) =>
+      evalCommand(out, dir, o),
+    );
   registerProvision(program, out);
   registerReplayCommands(program, out, withStack, deps.env ?? process.env);
+  registerCalibrateCommand(program, out, withStack);
   return program;
 }
 

@@ -2,6 +2,8 @@ import { resolve } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Bus, call, request } from "@speakers/bus";
 import {
+  AugmentMeta,
+  AugmentReply,
   type BatchItemMeta,
   BatchResult,
   CentroidReply,
@@ -42,6 +44,11 @@ export interface EmbeddingClientOptions {
 /** One clip of a batch: bytes (format sniffed unless given), or a path the worker reads (local mode). */
 export type BatchClip = ({ audio: Uint8Array } & Omit<BatchItemMeta, "length" | "path">) | { path: string };
 
+/** Audio for `augment`: bytes (format sniffed unless given), or a path the worker reads (local mode). */
+export type AugmentSource =
+  | ({ audio: Uint8Array } & Omit<AugmentMeta["sample"], "length" | "path">)
+  | { path: string };
+
 /** What one worker instance answers to `$SRV.PING.embedding` (ADR-32). */
 export interface WorkerPing {
   id: string;
@@ -65,6 +72,14 @@ export interface EmbeddingClient {
   /** L2-normalised mean of L2-normalised vectors of one model. */
   centroid(vectors: readonly (readonly number[])[]): Promise<CentroidReply>;
   models(): Promise<ModelsReply>;
+  /**
+   * Embeds one sample and `copies` seeded copies of it under simulated household conditions; `babble`
+   * holds other household voices to make babble noise from (never the sample's own speaker).
+   */
+  augment(
+    sample: AugmentSource,
+    options: { copies: number; seed: number; babble?: readonly AugmentSource[] },
+  ): Promise<AugmentReply>;
   /**
    * The first worker instance to answer that serves this client's subjects (of its model; else a live
    * one); WORKER_UNAVAILABLE when none does within the ping timeout.
@@ -126,6 +141,26 @@ export function createEmbeddingClient(
       });
       for (const item of result.items) if (item.ok) checked(item.embedding);
       return result;
+    },
+    async augment(sample, { copies, seed, babble = [] }) {
+      const parts: Uint8Array[] = [];
+      const describe = (source: AugmentSource) => {
+        if ("path" in source) return { length: 0, path: resolve(source.path) };
+        const { audio, ...declared } = source;
+        parts.push(audio);
+        return { length: audio.byteLength, ...declared };
+      };
+      const payload: AugmentMeta = { sample: describe(sample), copies, seed };
+      if (babble.length > 0) payload.babble = babble.map(describe);
+      return checked(
+        await call(bus, ENDPOINTS.augment, {
+          request: AugmentMeta,
+          payload,
+          body: concat(parts),
+          reply: AugmentReply,
+          timeoutMs: batchTimeoutMs,
+        }),
+      );
     },
     async similarity(a, b) {
       const reply = await call(bus, ENDPOINTS.similarity, {

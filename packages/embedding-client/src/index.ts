@@ -1,4 +1,5 @@
 export {
+  type AugmentSource,
   type BatchClip,
   createEmbeddingClient,
   type EmbeddingClient,

@@ -1,7 +1,10 @@
 import { AudioCaptured, AudioTranscribed } from "./audio.js";
+import { CalibrateRequest, CalibrationGetRequest, CalibrationReply } from "./calibration.js";
 import type { ContractDefinition } from "./define.js";
 import { EmbeddingComputed, EmbeddingFailed } from "./embedding.js";
 import {
+  AugmentMeta,
+  AugmentReply,
   BatchResult,
   CentroidReply,
   CentroidRequest,
@@ -80,6 +83,8 @@ export const MESSAGES = [
   CentroidRequest,
   CentroidReply,
   ModelsReply,
+  AugmentMeta,
+  AugmentReply,
   SpeakerSummary,
   IdentifyMeta,
   IdentifyReply,
@@ -108,6 +113,9 @@ export const MESSAGES = [
   NameClipRequest,
   NameClipReply,
   ClipDeleted,
+  CalibrationGetRequest,
+  CalibrateRequest,
+  CalibrationReply,
 ] as const;
 
 /**

@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
+import { ProbeQualitySchema } from "./calibration.js";
 import { Count, Milliseconds, Vector, vectorDim } from "./common.js";
 import { defineMessage } from "./define.js";
 import { ErrorPayloadSchema } from "./error.js";
@@ -71,6 +72,8 @@ export const EmbeddingResultSchema = Type.Object(
     computeMs: Milliseconds,
     /** Voiced speech in the clip (pitch-like periodicity); enrollment refuses a sample with almost none. */
     voicedMs: Type.Optional(Milliseconds),
+    /** Speech after voice activity detection, and an SNR estimate (ADR 0003). */
+    quality: Type.Optional(ProbeQualitySchema),
   },
   { ...strict, ...vectorDim("/vector", "/model/dim") },
 );
@@ -208,5 +211,132 @@ export const ModelsReply = defineMessage({
     device: "cpu",
     threads: 2,
     available: [{ ...MODELS.ecapa }, { ...MODELS.ge2e }],
+  },
+});
+
+/** One simulated household condition an `augment` copy went through (ADR 0003). */
+export const AugmentConditionSchema = Type.Object(
+  {
+    /** Seconds of the clean sample the copy was cut from, and where the cut starts. */
+    cropSeconds: Type.Number({ minimum: 0 }),
+    cropStartSeconds: Type.Number({ minimum: 0 }),
+    /** Image-source room (pyroomacoustics): absent when the copy stayed dry. */
+    room: Type.Optional(
+      Type.Object(
+        {
+          rt60S: Type.Number({ minimum: 0 }),
+          distanceM: Type.Number({ minimum: 0 }),
+          sizeM: Type.Array(Type.Number({ minimum: 0 }), { minItems: 3, maxItems: 3 }),
+        },
+        strict,
+      ),
+    ),
+    noise: Type.Union([
+      Type.Literal("none"),
+      Type.Literal("white"),
+      Type.Literal("pink"),
+      Type.Literal("brown"),
+      Type.Literal("babble"),
+    ]),
+    snrDb: Type.Optional(Type.Number()),
+    gainDb: Type.Number(),
+    /** Band-limit (e.g. a cheap microphone or a phone line); absent when full band. */
+    bandHz: Type.Optional(Type.Array(Type.Number({ minimum: 0 }), { minItems: 2, maxItems: 2 })),
+  },
+  strict,
+);
+export type AugmentCondition = Static<typeof AugmentConditionSchema>;
+
+const AugmentSourceSchema = Type.Object(
+  {
+    length: Type.Integer({ minimum: 0, description: "bytes of this clip in the body; 0 with a path" }),
+    format: Type.Optional(AudioEncodingSchema),
+    sampleRate: Type.Optional(SampleRate),
+    channels: Type.Optional(Channels),
+    path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+  },
+  strict,
+);
+
+export const AugmentMetaSchema = Type.Object(
+  {
+    /** The clean sample to augment: the first bytes of the body (or a path). */
+    sample: AugmentSourceSchema,
+    /**
+     * Other voices of the household to make babble from (never the sample's own speaker), in the body after
+     * the sample. Without any, babble is left out and coloured noise is used instead.
+     */
+    babble: Type.Optional(Type.Array(AugmentSourceSchema, { maxItems: 8 })),
+    /** How many augmented copies to embed. */
+    copies: Type.Integer({ minimum: 1, maximum: 64 }),
+    /** The random seed: the same sample, voices and seed give the same copies. */
+    seed: Type.Integer({ minimum: 0, maximum: 4294967295 }),
+  },
+  strict,
+);
+export type AugmentMeta = Static<typeof AugmentMetaSchema>;
+
+export const AugmentMeta = defineMessage({
+  name: "AugmentMeta",
+  typeId: "speakers.embedding-service.augment-meta.v1",
+  description:
+    "`augment` request: embed seeded copies of one sample through simulated rooms, noise, gain and band-limits. Audio as the body, this in Speakers-Meta.",
+  body: "audio",
+  schema: AugmentMetaSchema,
+  fixture: {
+    sample: { length: 64000, format: "wav" },
+    babble: [{ length: 96000, format: "flac" }],
+    copies: 8,
+    seed: 7,
+  },
+});
+
+export const AugmentReplySchema = Type.Object(
+  {
+    model: ModelRefSchema,
+    /** The clean sample's embedding and quality. */
+    clean: EmbeddingResultSchema,
+    copies: Type.Array(
+      Type.Object(
+        {
+          condition: AugmentConditionSchema,
+          vector: Vector,
+          durationMs: Milliseconds,
+          quality: Type.Optional(ProbeQualitySchema),
+        },
+        strict,
+      ),
+      { maxItems: 64 },
+    ),
+    computeMs: Milliseconds,
+  },
+  strict,
+);
+export type AugmentReply = Static<typeof AugmentReplySchema>;
+
+export const AugmentReply = defineMessage({
+  name: "AugmentReply",
+  typeId: "speakers.embedding-service.augment-reply.v1",
+  description: "`augment` reply: the clean embedding and one embedding per augmented copy.",
+  schema: AugmentReplySchema,
+  fixture: {
+    model: { ...MODELS.ecapa },
+    clean: embeddingResultFixture,
+    copies: [
+      {
+        condition: {
+          cropSeconds: 2.5,
+          cropStartSeconds: 0.7,
+          room: { rt60S: 0.45, distanceM: 2.2, sizeM: [4.1, 3.6, 2.5] },
+          noise: "babble",
+          snrDb: 9,
+          gainDb: -6,
+        },
+        vector: fixtureVector,
+        durationMs: 2500,
+        quality: { speechSeconds: 2.2, snrDb: 8.1 },
+      },
+    ],
+    computeMs: 412,
   },
 });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { type Static, Type } from "@sinclair/typebox";
+import { ProbeQualitySchema } from "./calibration.js";
 import { Id, Milliseconds, SourceSchema, Timestamp, Vector, vectorDim } from "./common.js";
 import { defineEvent } from "./define.js";
 import { ErrorPayloadSchema } from "./error.js";
@@ -17,6 +18,8 @@ export const EmbeddingComputedSchema = Type.Object(
     durationMs: Milliseconds,
     computeMs: Type.Optional(Milliseconds),
     device: Type.Optional(Type.String({ minLength: 1, maxLength: 50, description: "cpu, cuda:0, ..." })),
+    /** Speech after voice activity detection, and an SNR estimate (ADR 0003). */
+    quality: Type.Optional(ProbeQualitySchema),
   },
   { additionalProperties: false, ...vectorDim("/vector", "/model/dim") },
 );

@@ -1,4 +1,5 @@
 export * from "./audio.js";
+export * from "./calibration.js";
 export * from "./catalog.js";
 export * from "./check.js";
 export { Count, Id, Milliseconds, Name, Score, Timestamp, VECTOR_DIM_KEYWORD, Vector } from "./common.js";

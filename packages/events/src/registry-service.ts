@@ -1,5 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
+import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
 import { Count, Id, Milliseconds, Name, Score, Timestamp, Vector, vectorDim } from "./common.js";
 import { defineMessage } from "./define.js";
 import { ErrorCodeSchema } from "./error.js";
@@ -71,7 +72,15 @@ export const SpeakerSummary = defineMessage({
 });
 
 export const IdentifyMetaSchema = Type.Object(
-  { ...audioMetaProperties, topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })) },
+  {
+    ...audioMetaProperties,
+    topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+    /**
+     * A what-if: identify as if these speakers were not enrolled, under a calibration computed without them
+     * (an eval's held-out stranger). Nothing is stored or published.
+     */
+    excludeSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
+  },
   strict,
 );
 export type IdentifyMeta = Static<typeof IdentifyMetaSchema>;
@@ -105,6 +114,9 @@ export const IdentifyReplySchema = Type.Object(
     durationMs: Type.Optional(Milliseconds),
     /** Why the decision is `unknown`. */
     reason: Type.Optional(UnknownReasonSchema),
+    /** The calibrated decision rule that produced `decision` (ADR 0003). */
+    scoring: Type.Optional(CalibratedScoringSchema),
+    quality: Type.Optional(ProbeQualitySchema),
   },
   strict,
 );

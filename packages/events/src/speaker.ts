@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
 import { Count, Id, Milliseconds, Name, Score, SourceSchema, Timestamp } from "./common.js";
 import { defineEvent } from "./define.js";
 import { ErrorCodeSchema, ErrorPayloadSchema } from "./error.js";
@@ -44,6 +45,11 @@ export const SpeakerIdentifiedSchema = Type.Object(
     model: ModelRefSchema,
     source: Type.Optional(SourceSchema),
     capturedAt: Type.Optional(Timestamp),
+    /** The calibrated decision rule that produced `decision` (ADR 0003). */
+    scoring: Type.Optional(CalibratedScoringSchema),
+    quality: Type.Optional(ProbeQualitySchema),
+    /** The clip was added to the speaker's samples by opt-in adaptation. */
+    adapted: Type.Optional(Type.Boolean()),
   },
   strict,
 );
@@ -75,6 +81,17 @@ export const SpeakerIdentified = defineEvent({
     model: { ...MODELS.ecapa },
     source: { service: "audio-capture", deviceId: "kitchen-satellite", room: "kitchen" },
     capturedAt: "2026-11-23T18:04:05.250Z",
+    scoring: {
+      scale: "as-norm",
+      score: 3.4,
+      threshold: 2.4,
+      margin: 1.9,
+      marginThreshold: 0.3,
+      bin: "short",
+      source: "calibration",
+      confidence: 0.97,
+    },
+    quality: { speechSeconds: 1.8, snrDb: 14.5 },
   },
 });
 

@@ -108,6 +108,7 @@ export const SERVICES = {
       similarity: "speakers.embedding.similarity",
       centroid: "speakers.embedding.centroid",
       models: "speakers.embedding.models",
+      augment: "speakers.embedding.augment",
     },
   },
   registry: {
@@ -125,6 +126,8 @@ export const SERVICES = {
       samplesAdd: "speakers.registry.samples.add",
       samplesRemove: "speakers.registry.samples.remove",
       voiceprintsRebuild: "speakers.registry.voiceprints.rebuild",
+      calibrationGet: "speakers.registry.calibration.get",
+      calibrate: "speakers.registry.calibrate",
     },
   },
   /** Served by the presence plugin (`speakers.<plugin name>.<endpoint>`, plugin-sdk). */
@@ -163,6 +166,7 @@ export function modelEmbeddingService(model: { readonly id: string; readonly rev
       similarity: `${prefix}.similarity`,
       centroid: `${prefix}.centroid`,
       models: `${prefix}.models`,
+      augment: `${prefix}.augment`,
     },
   } as const;
 }

@@ -3,6 +3,9 @@ import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import { type Bus, call, putClip } from "@speakers/bus";
 import {
+  CalibrateRequest,
+  CalibrationGetRequest,
+  CalibrationReply,
   DeleteReply,
   type EnrollItem,
   EnrollMeta,
@@ -11,6 +14,7 @@ import {
   IdentifyReply,
   ListReply,
   ListRequest,
+  type ModelRef,
   RenameRequest,
   SERVICES,
   SpeakerDetail,
@@ -39,7 +43,13 @@ export interface RegistryClient {
     options?: { createOnly?: boolean; enrollmentId?: string },
   ): Promise<EnrollReply>;
   identifyFile(file: string, topK?: number): Promise<IdentifyReply>;
-  identifyPath(path: string, topK?: number): Promise<IdentifyReply>;
+  identifyPath(
+    path: string,
+    topK?: number,
+    options?: { excludeSpeakers?: readonly string[] },
+  ): Promise<IdentifyReply>;
+  calibration(model?: ModelRef): Promise<CalibrationReply>;
+  calibrate(request?: CalibrateRequest): Promise<CalibrationReply>;
   verifyFile(speakerId: string, file: string): Promise<VerifyReply>;
   list(): Promise<ListReply>;
   /** The speaker with this name (case-insensitive), or SPEAKER_NOT_FOUND. */
@@ -85,11 +95,17 @@ export function registryClient(bus: Bus): RegistryClient {
         timeoutMs: LONG_MS,
       });
     },
-    identifyPath(path, topK = 5) {
+    identifyPath(path, topK = 5, options = {}) {
       const format = formatOf(path);
+      const exclude = options.excludeSpeakers ?? [];
       return call(bus, ep.identify, {
         request: IdentifyMeta,
-        payload: { topK, path, ...(format === undefined ? {} : { format }) },
+        payload: {
+          topK,
+          path,
+          ...(format === undefined ? {} : { format }),
+          ...(exclude.length === 0 ? {} : { excludeSpeakers: [...exclude] }),
+        },
         reply: IdentifyReply,
         timeoutMs: LONG_MS,
       });
@@ -105,6 +121,20 @@ export function registryClient(bus: Bus): RegistryClient {
         timeoutMs: LONG_MS,
       });
     },
+    calibration: (model) =>
+      call(bus, ep.calibrationGet, {
+        request: CalibrationGetRequest,
+        payload: model === undefined ? {} : { model },
+        reply: CalibrationReply,
+        timeoutMs: LONG_MS,
+      }),
+    calibrate: (request = {}) =>
+      call(bus, ep.calibrate, {
+        request: CalibrateRequest,
+        payload: request,
+        reply: CalibrationReply,
+        timeoutMs: LONG_MS,
+      }),
     list: () =>
       call(bus, ep.list, {
         request: ListRequest,

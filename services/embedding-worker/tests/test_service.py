@@ -141,7 +141,7 @@ async def test_ping_info_stats_describe_the_worker(nc: Client, worker, dev_clips
 
     info = json.loads((await nc.request("$SRV.INFO.embedding", b"", timeout=5)).data)
     subjects = {e["name"]: (e["subject"], e["queue_group"]) for e in info["endpoints"]}
-    ops = ("extract", "extract-batch", "similarity", "centroid", "models")
+    ops = ("extract", "extract-batch", "similarity", "centroid", "models", "augment")
     assert subjects == {
         **{op: (f"{PREFIX}.{op}", "embedding") for op in ops},
         **{f"{GE2E_TOKEN}-{op}": (f"{PREFIX}.{GE2E_TOKEN}.{op}", f"embedding-{GE2E_TOKEN}") for op in ops},

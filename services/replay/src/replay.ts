@@ -18,7 +18,7 @@ import {
   SERVICES,
   STREAMS,
 } from "@speakers/events";
-import type { PolicyOverrides } from "@speakers/speaker-registry";
+import type { PolicyOverrides } from "@speakers/scoring";
 import { type CursorOptions, describeStart, openCursor } from "./cursor.js";
 import { embedBatch } from "./embed.js";
 import { buildReport, type ReplayReport } from "./report.js";

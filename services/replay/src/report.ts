@@ -14,7 +14,8 @@ import {
   SpeakerIdentified,
   STREAMS,
 } from "@speakers/events";
-import { decide, type PolicyOverrides, policyFor, rank, readVoiceprints } from "@speakers/speaker-registry";
+import { decide, type PolicyOverrides, policyFor, rank } from "@speakers/scoring";
+import { readVoiceprints } from "@speakers/speaker-registry";
 import { type ScanOptions, scan } from "./scan.js";
 
 export interface ReportRow {

@@ -1,8 +1,9 @@
 import type { Bus, Logger } from "@speakers/bus";
 import type { ModelRef } from "@speakers/events";
+import type { ModelPolicy } from "@speakers/scoring";
 import type { Embedder } from "./embedder.js";
 import type { EnrollmentPolicy } from "./enrollment-policy.js";
-import type { ModelPolicy } from "./model-policy.js";
+import type { HouseholdScoring } from "./household-scoring.js";
 import type { RegistryStore } from "./store/registry-store.js";
 
 /** What every registry operation works with; built once by createRegistry. */
@@ -17,6 +18,15 @@ export interface RegistryContext {
   readonly enrollment: EnrollmentPolicy;
   /** Decision defaults for a model key (overrides applied). */
   readonly policy: (modelKey: string) => ModelPolicy;
+  /** The calibrated decision rule and scoring index per model (ADR 0003). */
+  readonly scoring: HouseholdScoring;
+  /**
+   * Decide with the household calibration (ADR 0003) instead of the model's cosine defaults. Off unless
+   * SPEAKERS_DECISION=calibrated: on clean reads it still rejects far more than the defaults (see README).
+   */
+  readonly calibratedDecision: boolean;
+  /** Seeded augmented copies per enrollment sample; 0 switches multi-condition voiceprints off. */
+  readonly augmentCopies: number;
   /** ce-source of the events the registry publishes. */
   readonly source: string;
   readonly logger: Logger;

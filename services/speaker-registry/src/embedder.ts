@@ -5,7 +5,10 @@
 import type { EmbeddingClient } from "@speakers/embedding-client";
 import type { EmbeddingResult, ExtractMeta } from "@speakers/events";
 
-export type Embedder = Pick<EmbeddingClient, "extract" | "extractFile" | "extractBatch" | "models">;
+export type Embedder = Pick<
+  EmbeddingClient,
+  "extract" | "extractFile" | "extractBatch" | "models" | "augment"
+>;
 
 /** One clip: audio bytes with format hints, or an empty body and `meta.path` (the worker's local mode). */
 export function embedClip(

@@ -2,6 +2,9 @@
 import type { Service } from "@nats-io/services";
 import { publish, serveEndpoint } from "@speakers/bus";
 import {
+  CalibrateRequest,
+  CalibrationGetRequest,
+  CalibrationReply,
   DeleteReply,
   EnrollMeta,
   EnrollReply,
@@ -26,7 +29,7 @@ import {
 } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
 import { embedClip } from "./embedder.js";
-import { enroll } from "./enroll.js";
+import { enroll, recalibrateQuietly } from "./enroll.js";
 import { eraseSpeaker } from "./erase.js";
 import { identifyVector, verifyVector } from "./identify.js";
 import { rebuildVoiceprints } from "./rebuild.js";
@@ -56,7 +59,11 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
     reply: IdentifyReply,
     handler: async ({ data, body }) => {
       const embedding = await embedClip(ctx.embedder, body, audioMeta(data));
-      const result = await identifyVector(ctx, embedding.vector, embedding.model, data.topK ?? 5);
+      const result = await identifyVector(ctx, embedding.vector, embedding.model, data.topK ?? 5, {
+        durationMs: embedding.durationMs,
+        ...(embedding.quality === undefined ? {} : { quality: embedding.quality }),
+        ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
+      });
       return { ...result, durationMs: embedding.durationMs };
     },
   });
@@ -148,11 +155,40 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
     handler: ({ data }) => rebuildVoiceprints(ctx, ctx.liveModel(), data.model, data.force ?? false),
   });
 
+  serveEndpoint(bus, group, "calibration-get", {
+    subject: relative(ep.calibrationGet),
+    request: CalibrationGetRequest,
+    reply: CalibrationReply,
+    handler: ({ data }) => ctx.scoring.reply(data.model ?? ctx.liveModel()),
+  });
+
+  serveEndpoint(bus, group, "calibrate", {
+    subject: relative(ep.calibrate),
+    request: CalibrateRequest,
+    reply: CalibrationReply,
+    handler: ({ data }) => {
+      if (data.excludeSpeakers !== undefined && data.dryRun !== true) {
+        throw new SpeakersError("INVALID_REQUEST", "excludeSpeakers is a what-if: send it with dryRun.");
+      }
+      return ctx.scoring.recalibrate(data.model ?? ctx.liveModel(), "request", {
+        ...(data.targetFar === undefined ? {} : { targetFar: data.targetFar }),
+        ...(data.normalisation === undefined ? {} : { normalisation: data.normalisation }),
+        ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
+        ...(data.dryRun === undefined ? {} : { dryRun: data.dryRun }),
+      });
+    },
+  });
+
   serveEndpoint(bus, group, "delete", {
     subject: relative(ep.delete),
     request: SpeakerIdRequest,
     reply: DeleteReply,
-    handler: ({ data }) => eraseSpeaker(ctx, data.speakerId),
+    handler: async ({ data }) => {
+      const models = (await ctx.store.voiceprintsOfSpeaker(data.speakerId)).map((v) => v.model);
+      const reply = await eraseSpeaker(ctx, data.speakerId);
+      for (const model of models) await recalibrateQuietly(ctx, model, "speaker-deleted");
+      return reply;
+    },
   });
 }
 
@@ -186,18 +222,22 @@ async function rename(ctx: RegistryContext, speakerId: string, rawName: string) 
 /** The sample's embeddings and clip go, and every voiceprint it was part of is rebuilt without it. */
 async function removeSample(ctx: RegistryContext, speakerId: string, sampleId: string) {
   const profile = await ctx.store.requireProfile(speakerId);
-  const entries = (await ctx.store.samples(speakerId)).filter((s) => s.record.sampleId === sampleId);
+  const all = await ctx.store.samples(speakerId, undefined, { copies: true });
+  const entries = all.filter((s) => s.record.sampleId === sampleId);
   const first = entries[0];
   if (first === undefined) {
     throw new SpeakersError("SAMPLE_NOT_FOUND", `"${profile.name}" has no sample "${sampleId}".`, {
       details: { speakerId, sampleId },
     });
   }
-  for (const e of entries) await ctx.store.buckets.samples.purge(e.key);
+  // Its augmented copies go with it: they are that recording under simulated rooms.
+  const copies = all.filter((s) => s.record.parentSampleId === sampleId);
+  for (const e of [...entries, ...copies]) await ctx.store.buckets.samples.purge(e.key);
   if (first.record.clip !== undefined) {
     await ctx.store.buckets.clips.delete(first.record.clip.name).catch(() => undefined);
   }
   for (const e of entries) await ctx.store.rebuildVoiceprint(speakerId, e.record.model);
+  for (const e of entries) await recalibrateQuietly(ctx, e.record.model, "samples-removed");
   const after = await ctx.store.updateProfile(speakerId, (p) => ({
     ...p,
     updatedAt: new Date().toISOString(),

@@ -23,6 +23,7 @@ import {
   toErrorPayload,
 } from "@speakers/events";
 import { audioResolver, type ResolvedAudio } from "./audio-sources.js";
+import { storeAugmentedCopies } from "./augment-samples.js";
 import type { RegistryContext } from "./context.js";
 import { embedClip } from "./embedder.js";
 import { type Feedback, type GateSample, qualityOf, runQualityGates } from "./quality-gates.js";
@@ -128,6 +129,7 @@ export async function enroll(ctx: RegistryContext, req: EnrollRequest): Promise<
     const overall = qualityOf(pool, ctx.enrollment);
     for (const f of overall.feedback) feedback.push(withHint(f));
     await announce(ctx, saved, model, enrollmentId, pool.length);
+    await recalibrateQuietly(ctx, model, "enrollment");
 
     await dropUploads(ctx, req.items, savedSamples);
     const result = {
@@ -302,9 +304,13 @@ async function save(
       addedAt,
       origin: e.audio.origin,
       ...(clip === undefined ? {} : { clip }),
+      kind: "clean",
+      ...(e.embedding.quality === undefined ? {} : { speechMs: e.embedding.quality.speechSeconds * 1000 }),
+      ...(e.embedding.quality?.snrDb === undefined ? {} : { snrDb: e.embedding.quality.snrDb }),
     };
     await ctx.store.putSample(record, sampleKey(speakerId, sampleId, model));
     sampleIds.set(e.index, sampleId);
+    await storeAugmentedCopies(ctx, record, e.audio);
   }
   await ctx.store.rebuildVoiceprint(speakerId, model);
   profile = await ctx.store.updateProfile(speakerId, (p) => ({ ...p, updatedAt: new Date().toISOString() }));
@@ -380,5 +386,18 @@ async function publishProgress(
     await publish(ctx.bus, EnrollmentProgress, payload, { source: ctx.source });
   } catch (err) {
     ctx.logger.warn({ err, enrollmentId: payload.enrollmentId }, "enrollment progress not published");
+  }
+}
+
+/** The decision rule follows every enrollment change; a failed calibration keeps the last one, logged. */
+export async function recalibrateQuietly(
+  ctx: RegistryContext,
+  model: ModelRef,
+  trigger: "enrollment" | "samples-removed" | "speaker-deleted",
+): Promise<void> {
+  try {
+    await ctx.scoring.recalibrate(model, trigger);
+  } catch (err) {
+    ctx.logger.warn({ err, model: modelKey(model) }, "calibration not updated");
   }
 }

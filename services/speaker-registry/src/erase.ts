@@ -31,7 +31,7 @@ export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Pro
   await ctx.store.fenceErased(speakerId);
   const { buckets } = ctx.store;
   const sampleKeys = await keysOf(buckets.samples.keys(speakerFilter(speakerId)));
-  const samples = await ctx.store.samples(speakerId);
+  const samples = await ctx.store.samples(speakerId, undefined, { copies: true });
   const voiceprints = await ctx.store.voiceprintsOfSpeaker(speakerId);
   const refs = referencesIn(samples.map((s) => s.record));
 

@@ -6,15 +6,15 @@ import {
   identifiedEventId,
   type ModelRef,
   modelKey,
+  type ProbeQuality,
   REPLAY_SOURCE,
   SpeakerIdentified,
   SpeakersError,
   type VerifyReply,
 } from "@speakers/events";
+import { decideWithRule, dot, l2Normalize, scoreProbe } from "@speakers/scoring";
 import type { RegistryContext } from "./context.js";
-import { decide, rank } from "./decide.js";
 import { eraseIfFenced } from "./erase.js";
-import { dot, l2Normalize } from "./vectors.js";
 
 export interface Identification extends Omit<IdentifyReply, "durationMs"> {}
 
@@ -23,14 +23,18 @@ export async function identifyVector(
   vector: readonly number[],
   model: ModelRef,
   topK = 5,
+  options: { quality?: ProbeQuality; durationMs?: number; excludeSpeakers?: readonly string[] } = {},
 ): Promise<Identification> {
   if (vector.length !== model.dim) {
     throw new SpeakersError("EMBEDDING_DIM_MISMATCH", undefined, {
       details: { expected: model.dim, actual: vector.length },
     });
   }
-  const voiceprints = await ctx.store.voiceprintsOfModel(model);
-  const decision = decide(rank(vector, voiceprints), ctx.policy(modelKey(model)), topK);
+  const { index, rule } = await ctx.scoring.scoringFor(model, options.excludeSpeakers);
+  const seconds =
+    options.quality?.speechSeconds ??
+    (options.durationMs === undefined ? undefined : options.durationMs / 1000);
+  const decision = decideWithRule(scoreProbe(index, vector), rule, seconds, topK);
   const names = new Map<string, string>();
   await Promise.all(
     decision.candidates.map(async (c) => {
@@ -43,10 +47,10 @@ export async function identifyVector(
     ...(decision.speakerId === undefined
       ? {}
       : { speaker: { id: decision.speakerId, name: name(decision.speakerId) } }),
-    score: clamp(decision.score ?? 0, -1, 1),
-    margin: clamp(decision.margin ?? 0, 0, 2),
-    threshold: decision.threshold,
-    marginThreshold: decision.requiredMargin,
+    score: clamp(decision.cosine.score, -1, 1),
+    margin: clamp(decision.cosine.margin, 0, 2),
+    threshold: clamp(decision.cosine.threshold, -1, 1),
+    marginThreshold: clamp(decision.cosine.marginThreshold, 0, 2),
     candidates: decision.candidates.map((c) => ({
       speakerId: c.speakerId,
       name: name(c.speakerId),
@@ -54,6 +58,8 @@ export async function identifyVector(
     })),
     model,
     ...(decision.reason === undefined ? {} : { reason: decision.reason }),
+    scoring: decision.scoring,
+    ...(options.quality === undefined ? {} : { quality: options.quality }),
   };
 }
 
@@ -94,7 +100,10 @@ export async function handleEmbeddingComputed(
     delivery.logger.debug({ model: modelKey(event.model) }, "not the live model; skipped");
     return;
   }
-  const result = await identifyVector(ctx, event.vector, event.model);
+  const result = await identifyVector(ctx, event.vector, event.model, 5, {
+    durationMs: event.durationMs,
+    ...(event.quality === undefined ? {} : { quality: event.quality }),
+  });
   const { reason: _reason, candidates, ...identified } = result;
   const published = await publish(
     ctx.bus,

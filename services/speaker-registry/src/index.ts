@@ -1,11 +1,3 @@
-export {
-  type Candidate,
-  type Decision,
-  decide,
-  rank,
-  type ScoredVoiceprint,
-  type UnknownReason,
-} from "./decide.js";
 export type { Embedder } from "./embedder.js";
 export {
   DEFAULT_ENROLLMENT_POLICY,
@@ -22,14 +14,6 @@ export {
   workerCommandFor,
 } from "./live-model.js";
 export {
-  ECAPA_MODEL_KEY,
-  GE2E_MODEL_KEY,
-  type ModelPolicy,
-  type PolicyOverrides,
-  policyFor,
-  policyOverridesFromEnv,
-} from "./model-policy.js";
-export {
   type EnrollmentQuality,
   type Feedback,
   type GateCode,
@@ -39,4 +23,3 @@ export {
   type SampleVerdict,
 } from "./quality-gates.js";
 export { createRegistry, REGISTRY_SOURCE, type Registry, type RegistryDeps } from "./registry.js";
-export { cosine, l2Normalize, type Vector, voiceprintOf } from "./vectors.js";

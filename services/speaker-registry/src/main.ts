@@ -8,8 +8,8 @@ import {
   SERVICE_NEEDS,
 } from "@speakers/bus";
 import { audioRetentionFromEnv } from "@speakers/events";
+import { policyOverridesFromEnv } from "@speakers/scoring";
 import { enrollmentPolicyFromEnv } from "./enrollment-policy.js";
-import { policyOverridesFromEnv } from "./model-policy.js";
 import { createRegistry } from "./registry.js";
 
 const bus = await connectBus({

@@ -4,11 +4,9 @@
  * feedback, because a thin voiceprint identifies better than none and the threshold still guards strangers.
  */
 import type { ErrorCode } from "@speakers/events";
-import type { ScoredVoiceprint } from "./decide.js";
-import { rank } from "./decide.js";
+import type { ModelPolicy } from "@speakers/scoring";
+import { dot, l2Normalize, rank, type ScoredVoiceprint, type Vector, voiceprintOf } from "@speakers/scoring";
 import type { EnrollmentPolicy } from "./enrollment-policy.js";
-import type { ModelPolicy } from "./model-policy.js";
-import { dot, l2Normalize, type Vector, voiceprintOf } from "./vectors.js";
 
 export type GateCode = Extract<
   ErrorCode,

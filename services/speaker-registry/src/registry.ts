@@ -9,14 +9,23 @@ import type { KvEntry } from "@nats-io/kv";
 import type { Service } from "@nats-io/services";
 import { addService, type Bus, type ConsumeHandle, consume, type Logger } from "@speakers/bus";
 import { createEmbeddingClient } from "@speakers/embedding-client";
-import { CONSUMERS, EmbeddingComputed, type ModelRef, modelKey, SERVICES, STREAMS } from "@speakers/events";
+import {
+  CONSUMERS,
+  EmbeddingComputed,
+  type ModelRef,
+  modelKey,
+  SERVICES,
+  SpeakersError,
+  STREAMS,
+} from "@speakers/events";
+import { type PolicyOverrides, policyFor } from "@speakers/scoring";
 import type { RegistryContext } from "./context.js";
 import type { Embedder } from "./embedder.js";
 import { addRegistryEndpoints } from "./endpoints.js";
 import { DEFAULT_ENROLLMENT_POLICY, type EnrollmentPolicy } from "./enrollment-policy.js";
+import { HouseholdScoring } from "./household-scoring.js";
 import { handleEmbeddingComputed } from "./identify.js";
 import { LIVE_MODEL_KEY, resolveLiveModel } from "./live-model.js";
-import { type PolicyOverrides, policyFor } from "./model-policy.js";
 import { openBuckets, RegistryStore } from "./store/registry-store.js";
 import { VoiceprintView } from "./store/voiceprint-view.js";
 
@@ -32,6 +41,13 @@ export interface RegistryDeps {
   /** Follow `embedding.computed` (default true); off for a registry that only answers requests. */
   consume?: boolean;
   version?: string;
+  /**
+   * Augmented copies embedded per enrollment sample for multi-condition voiceprints (ADR 0003); default
+   * $SPEAKERS_AUGMENT_COPIES or 16; 0 switches augmentation off.
+   */
+  augmentCopies?: number;
+  /** Decide with the stored calibration (default: SPEAKERS_DECISION=calibrated); else the cosine defaults. */
+  calibratedDecision?: boolean;
 }
 
 export interface Registry {
@@ -101,7 +117,11 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const buckets = await openBuckets(deps.bus);
       // Before the service answers: identification scores against this view, never a listing of the bucket.
       voiceprints = await VoiceprintView.start(buckets.voiceprints, logger);
+      let self: RegistryContext | undefined;
       const c: RegistryContext = {
+        scoring: new HouseholdScoring(() => self as RegistryContext),
+        augmentCopies: deps.augmentCopies ?? augmentCopiesFromEnv(),
+        calibratedDecision: deps.calibratedDecision ?? process.env.SPEAKERS_DECISION === "calibrated",
         bus: deps.bus,
         store: new RegistryStore(buckets, voiceprints),
         embedder,
@@ -112,6 +132,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         source: REGISTRY_SOURCE,
         logger,
       };
+      self = c;
       live = await resolveLiveModel(buckets.state, embedder);
       service = await addService(deps.bus, {
         name: SERVICES.registry.name,
@@ -164,4 +185,21 @@ function liveModelOf(entry: KvEntry): ModelRef | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `SPEAKERS_AUGMENT_COPIES`: copies per enrollment sample (0-64), default 16. */
+export function augmentCopiesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SPEAKERS_AUGMENT_COPIES;
+  if (raw === undefined || raw === "") return 16;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    throw new SpeakersError(
+      "INVALID_REQUEST",
+      "SPEAKERS_AUGMENT_COPIES must be a whole number from 0 to 64.",
+      {
+        details: { value: raw },
+      },
+    );
+  }
+  return n;
 }

@@ -6,11 +6,12 @@ import { randomUUID } from "node:crypto";
 import { type Delivery, eventMeta } from "@speakers/bus";
 import { createEmbeddingClient } from "@speakers/embedding-client";
 import { DeleteReply, EmbeddingComputed, SERVICES, SpeakerIdRequest, STREAMS } from "@speakers/events";
+import { policyFor } from "@speakers/scoring";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RegistryContext } from "../src/context.js";
 import { DEFAULT_ENROLLMENT_POLICY } from "../src/enrollment-policy.js";
+import { HouseholdScoring } from "../src/household-scoring.js";
 import { handleEmbeddingComputed } from "../src/identify.js";
-import { policyFor } from "../src/model-policy.js";
 import { openBuckets, RegistryStore } from "../src/store/registry-store.js";
 import { VoiceprintView } from "../src/store/voiceprint-view.js";
 import { devFiles, devSpeakers } from "./support/dev-audio.js";
@@ -154,6 +155,9 @@ describe("erasure", () => {
       policy: (key) => policyFor(key),
       source: "/test/lagging-replica",
       logger: stack.bus.logger,
+      scoring: new HouseholdScoring(() => lagging),
+      calibratedDecision: false,
+      augmentCopies: 0,
     };
     await erase(target);
 

@@ -3,12 +3,17 @@ import { runEval } from "../eval/run-eval.js";
 import type { Output } from "../output.js";
 import { progressBar } from "../progress.js";
 
-export async function evalCommand(out: Output, dir: string, o: { enroll?: string; json?: boolean }) {
+export async function evalCommand(
+  out: Output,
+  dir: string,
+  o: { enroll?: string; json?: boolean; plots?: string },
+) {
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   try {
     const report = await runEval({
       dir,
       ...(o.enroll === undefined ? {} : { enroll: Number(o.enroll) }),
+      ...(o.plots === undefined ? {} : { plots: o.plots }),
       onProgress: (phase, done, total) => {
         let bar = bars.get(phase);
         if (bar === undefined) {

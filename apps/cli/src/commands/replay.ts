@@ -5,15 +5,17 @@
 
 import { Kvm } from "@nats-io/kv";
 import { ensureWorker } from "@speakers/embedding-client";
-import { KV_BUCKETS, type ModelRef, modelKey, resolveModel } from "@speakers/events";
+import { type CalibrationReply, KV_BUCKETS, type ModelRef, modelKey, resolveModel } from "@speakers/events";
+import { registryClient } from "@speakers/registry-client";
 import { createReplay, parseSince, type ReplayReport, type ReplayRun } from "@speakers/replay";
 import { readLiveModel, switchLiveModel, workerCommandFor } from "@speakers/speaker-registry";
 import { type Command, InvalidArgumentError } from "commander";
 import type { EmbeddedStack } from "../embedded-stack.js";
 import type { Output } from "../output.js";
 import { progressBar } from "../progress.js";
+import { formatCalibration } from "./calibrate.js";
 
-type WithStack = <A extends unknown[]>(
+export type WithStack = <A extends unknown[]>(
   fn: (stack: EmbeddedStack, ...args: A) => Promise<unknown>,
 ) => (...args: A) => Promise<void>;
 
@@ -52,13 +54,21 @@ export function registerReplayCommands(
   const model = program.command("model").description("the live model: what identification uses");
   model
     .command("show")
-    .description("print the live model")
+    .description("print the live model and its calibrated decision rule")
     .option("--json", "print it as JSON")
     .action(
       withStack(async (stack, o: { json?: boolean }) => {
         const state = await new Kvm(stack.bus.js).open(KV_BUCKETS.registryState.name);
         const live = await readLiveModel(state);
-        out.out(o.json ? JSON.stringify(live ?? null) : live ? modelKey(live) : "No live model yet.");
+        const calibration =
+          live === undefined ? undefined : await registryClient(stack.bus).calibration(live);
+        if (o.json) out.out(JSON.stringify(live === undefined ? null : { ...live, calibration }));
+        else
+          out.out(
+            live
+              ? `${modelKey(live)}\n${formatCalibration(calibration as CalibrationReply)}`
+              : "No live model yet.",
+          );
       }),
     );
   model

@@ -8,13 +8,27 @@ export function formatReport(r: EvalReport): string {
     `Speaker evaluation, model ${r.model}`,
     `  ${r.speakers} speakers, ${r.files} files: ${r.enrolled_files} enrolled (first ${r.enroll_per_speaker} per speaker), ${r.test_files} identified`,
     `  Identification accuracy (rank 1):        ${pct(r.identification_accuracy)}`,
-    `  Identified as the right speaker at the default decision: ${pct(r.identification_accuracy_at_threshold)}`,
+    `  Identified as the right speaker at the calibrated decision: ${pct(r.identification_accuracy_at_threshold)}`,
     `  Equal error rate, clip vs voiceprint:     ${pct(r.eer)} (at cosine ${r.eer_threshold.toFixed(3)})`,
-    `  Open set, each speaker held out as a stranger (threshold ${r.threshold}, margin ${r.margin}):`,
+    `  Calibration (${r.calibration.status}, ${r.calibration.scale}, target FAR ${pct(r.calibration.target_far)}): threshold ${r.calibration.threshold.toFixed(3)}; by speech duration ${Object.entries(
+      r.calibration.thresholds_by_bin,
+    )
+      .map(([b, t]) => `${b} ${t.toFixed(3)}`)
+      .join(", ")}`,
+    `    from ${r.calibration.genuine_trials} genuine and ${r.calibration.impostor_trials} stranger trials of the household's own samples (${r.calibration.augmented_samples} augmented)`,
+    `  Decision-score EER over the held-out trials: ${pct(r.decision_eer)}`,
+    "  Open set, each speaker held out as a stranger, calibrated without them:",
     `    false accepts ${pct(r.open_set_far)} of ${r.stranger_trials} stranger trials`,
     `    false rejects ${pct(r.open_set_frr)} of ${r.enrolled_trials} enrolled trials`,
     `  Enrollment samples rejected by the quality gates: ${r.enrollment_samples_rejected}`,
   ];
+  lines.push("  By speech duration after VAD:");
+  for (const b of r.by_duration) {
+    lines.push(
+      `    ${b.bin.padEnd(6)} ${String(b.test_files).padStart(4)} files  rank-1 ${pct(b.identification_accuracy)}  FAR ${pct(b.open_set_far)}  FRR ${pct(b.open_set_frr)}`,
+    );
+  }
+  if (r.plots) lines.push(`  Plots: ${r.plots.join(", ")}`);
   if (r.speakers_not_enrolled.length > 0) {
     lines.push(`  Not enrolled (every sample rejected): ${r.speakers_not_enrolled.join(", ")}`);
   }

@@ -14,10 +14,11 @@ import {
   SpeakersError,
 } from "@speakers/events";
 import { type RegistryClient, registryClient } from "@speakers/registry-client";
-import { cosine, decide } from "@speakers/speaker-registry";
+import { binOf, cosine, DURATION_BINS } from "@speakers/scoring";
 import { startEmbeddedStack } from "../embedded-stack.js";
 import { datasetRoots, readDataset } from "./dataset.js";
 import { equalErrorRate, type OpenSetTrial, openSetRates, rankOneAccuracy } from "./metrics.js";
+import { writePlots } from "./plots.js";
 
 export interface EvalOptions {
   dir: string;
@@ -25,7 +26,9 @@ export interface EvalOptions {
   enroll?: number;
   /** Worker model for the isolated stack (default $SPEAKERS_MODEL). */
   model?: string;
-  onProgress?: (phase: "enroll" | "identify" | "embed", done: number, total: number) => void;
+  onProgress?: (phase: "enroll" | "identify" | "embed" | "hold-out", done: number, total: number) => void;
+  /** Write det.svg and score-histogram.svg here. */
+  plots?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -51,6 +54,29 @@ export interface EvalReport {
   enroll_per_speaker: number;
   enrollment_samples_rejected: number;
   speakers_not_enrolled: string[];
+  /** The household's own calibration with every speaker enrolled (what `speakers calibrate` stores). */
+  calibration: {
+    status: string;
+    scale: string;
+    target_far: number;
+    threshold: number;
+    thresholds_by_bin: Record<string, number>;
+    own_eer: number;
+    genuine_trials: number;
+    impostor_trials: number;
+    augmented_samples: number;
+  };
+  /** EER of the open-set decision score (best candidate, calibrated scale) over the held-out trials. */
+  decision_eer: number;
+  /** Results by speech seconds after VAD: short < 2 s, medium 2-4 s, long > 4 s. */
+  by_duration: {
+    bin: string;
+    test_files: number;
+    identification_accuracy: number;
+    open_set_far: number;
+    open_set_frr: number;
+  }[];
+  plots?: string[];
   duration_s: number;
 }
 
@@ -112,14 +138,25 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     });
     const eer = equalErrorRate(genuine, impostor);
 
-    const policy = { threshold: first.threshold, margin: first.marginThreshold, consistencyFloor: 0 };
-    const trials: OpenSetTrial[] = [];
-    for (const heldOut of enrolled.ids.values()) {
-      tests.forEach((t, i) => {
-        const candidates = (identified[i]?.candidates ?? []).filter((c) => c.speakerId !== heldOut);
+    // Each speaker is held out as a stranger in turn: the registry identifies as if they were not enrolled,
+    // under a calibration computed without them (their samples neither trials nor cohort).
+    const trials: (OpenSetTrial & { bin: string })[] = [];
+    const decisionGenuine: number[] = [];
+    const decisionImpostor: number[] = [];
+    const holdOuts = [...enrolled.ids.values()];
+    let done = 0;
+    for (const heldOut of holdOuts) {
+      for (const t of tests) {
+        const r = await client.identifyPath(t.file, 5, { excludeSpeakers: [heldOut] });
         const truth = idOf(t.speaker);
-        trials.push({ truth, enrolled: truth !== heldOut, decided: decide(candidates, policy).speakerId });
-      });
+        const isEnrolled = truth !== heldOut;
+        const best = r.candidates[0]?.speakerId;
+        const value = r.scoring?.score ?? r.score;
+        if (!isEnrolled) decisionImpostor.push(value);
+        else decisionGenuine.push(best === truth ? value : Number.NEGATIVE_INFINITY);
+        trials.push({ truth, enrolled: isEnrolled, decided: r.speaker?.id, bin: binOf(speechSeconds(r)) });
+      }
+      options.onProgress?.("hold-out", ++done, holdOuts.length);
     }
     const openSet = openSetRates(trials);
     const rankOne = rankOneAccuracy(
@@ -129,6 +166,47 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       tests.filter(
         (t, i) => identified[i]?.decision === "known" && identified[i]?.speaker?.id === idOf(t.speaker),
       ).length / tests.length;
+    const byDuration = DURATION_BINS.map((b) => {
+      const idx = tests.flatMap((_, i) => (binOf(speechSeconds(identified[i])) === b.name ? [i] : []));
+      const rates = openSetRates(trials.filter((t) => t.bin === b.name));
+      return {
+        bin: b.name,
+        test_files: idx.length,
+        identification_accuracy: rankOneAccuracy(
+          idx.map((i) => ({
+            truth: idOf(tests[i]?.speaker ?? ""),
+            best: identified[i]?.candidates[0]?.speakerId,
+          })),
+        ),
+        open_set_far: rates.far,
+        open_set_frr: rates.frr,
+      };
+    });
+    const calibrationReply = await client.calibration(first.model);
+    const cal = calibrationReply.calibration;
+    const calibration = {
+      status: cal?.status ?? "none",
+      scale: calibrationReply.inUse.scale,
+      target_far: cal?.targetFar ?? 0,
+      threshold: calibrationReply.inUse.threshold,
+      thresholds_by_bin: Object.fromEntries((cal?.bins ?? []).map((b) => [b.name, b.threshold])),
+      own_eer: cal?.eer ?? 0,
+      genuine_trials: cal?.source.genuineTrials ?? 0,
+      impostor_trials: cal?.source.impostorTrials ?? 0,
+      augmented_samples: cal?.source.augmentedSamples ?? 0,
+    };
+    const decisionEer = equalErrorRate(
+      decisionGenuine.map((g) => (Number.isFinite(g) ? g : -1e9)),
+      decisionImpostor,
+    ).eer;
+    const plots =
+      options.plots === undefined
+        ? undefined
+        : writePlots(options.plots, decisionGenuine, decisionImpostor, {
+            far: openSet.far,
+            frr: openSet.frr,
+            threshold: calibration.threshold,
+          });
 
     return {
       model: modelKey(first.model),
@@ -144,11 +222,15 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       open_set_frr: openSet.frr,
       stranger_trials: openSet.strangerTrials,
       enrolled_trials: openSet.enrolledTrials,
-      threshold: first.threshold,
-      margin: first.marginThreshold,
+      threshold: calibration.threshold,
+      margin: calibrationReply.inUse.margin,
       enroll_per_speaker: perSpeaker,
       enrollment_samples_rejected: enrolled.rejected,
       speakers_not_enrolled: enrolled.failed,
+      calibration,
+      decision_eer: decisionEer,
+      by_duration: byDuration,
+      ...(plots === undefined ? {} : { plots }),
       duration_s: Math.round((Date.now() - started) / 100) / 10,
     };
   } finally {
@@ -203,4 +285,9 @@ async function embedAll(
     options.onProgress?.("embed", Math.min(files.length, start + BATCH), files.length);
   }
   return out;
+}
+
+/** Speech seconds after VAD as the worker measured them, else the clip's length. */
+function speechSeconds(r: IdentifyReply | undefined): number {
+  return r?.quality?.speechSeconds ?? (r?.durationMs ?? 0) / 1000;
 }

@@ -29,6 +29,7 @@ from .audio import AudioLimits, decode_audio
 from .config import WorkerConfig
 from .embedder import Embedder
 from .errors import WorkerError
+from .quality import measure
 
 DURABLE = "embedding-worker"
 AUDIO_STREAM = "AUDIO"
@@ -302,6 +303,8 @@ class AudioConsumer:
             }
             if "capturedAt" in item.meta:
                 payload["capturedAt"] = item.meta["capturedAt"]
+            if item.samples is not None:
+                payload["quality"] = measure(item.samples)
             name, subject = "EmbeddingComputed", f"embedding.computed.{bus.model_token(info)}"
         else:
             assert item.error is not None

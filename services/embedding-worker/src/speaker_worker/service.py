@@ -29,10 +29,12 @@ from nats.micro.service import EndpointStats, Service, ServiceConfig
 
 from . import bus, contract
 from .audio import AudioLimits, decode_audio, read_audio_file
+from .augment_endpoint import run_augment
 from .config import WorkerConfig
 from .embedder import Embedder
 from .errors import WorkerError
 from .speech import voiced_ms
+from .quality import measure
 
 SERVICE_NAME = "embedding"
 QUEUE_GROUP = "embedding"
@@ -97,6 +99,7 @@ class EmbeddingService:
             "similarity": (self._similarity, "SimilarityReply"),
             "centroid": (self._centroid, "CentroidReply"),
             "models": (self._models, "ModelsReply"),
+            "augment": (self._augment, "AugmentReply"),
         }
         # One set of counters per operation, shared by its generic and its model-specific endpoint.
         self.counters = {name: EndpointCounters() for name in self._ops}
@@ -126,7 +129,7 @@ class EmbeddingService:
             ServiceConfig(
                 name=SERVICE_NAME,
                 version=VERSION,
-                description="Speaker embeddings: extract, extract-batch, similarity, centroid, models",
+                description="Speaker embeddings: extract(-batch), similarity, centroid, models, augment",
                 metadata=self.metadata(),
                 queue_group=QUEUE_GROUP,
                 stats_handler=self._endpoint_data,
@@ -285,6 +288,17 @@ class EmbeddingService:
         centroid = mean / length
         return {"centroid": [float(x) for x in centroid], "dim": int(centroid.size), "count": len(vectors)}
 
+    async def _augment(self, request: Request) -> Reply:
+        meta = _meta(request, "AugmentMeta")
+        body = request.data or b""
+        loop = asyncio.get_running_loop()
+        reply = await loop.run_in_executor(
+            self._executor, run_augment, self._embedder, meta, body, self._roots, self._limits
+        )
+        self.counters["augment"].clips += 1 + len(reply["copies"])
+        self.counters["augment"].batches += 1
+        return reply
+
     async def _models(self, request: Request) -> Reply:
         return {
             "active": bus.model_ref(self._embedder.info),
@@ -363,6 +377,7 @@ class _Clip:
             "durationMs": round(len(self.samples) * 1000 / SAMPLE_RATE, 3),
             "computeMs": round(self.compute_ms, 3),
             "voicedMs": self.voiced_ms,
+            "quality": measure(self.samples),
         }
 
 

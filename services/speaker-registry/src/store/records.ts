@@ -1,5 +1,5 @@
 /** What the registry keeps in its KV buckets. Internal: replies are built from these, never sent as they are. */
-import type { ModelRef, SampleOrigin, StoredClip } from "@speakers/events";
+import type { AugmentCondition, ModelRef, SampleOrigin, StoredClip } from "@speakers/events";
 
 /** `speakers` bucket, key = speaker id. */
 export interface ProfileRecord {
@@ -22,6 +22,22 @@ export interface SampleRecord {
   origin: SampleOrigin;
   /** The enrollment audio this registry keeps (Object Store), erased with the speaker. */
   clip?: StoredClip;
+  /**
+   * `augmented`: a seeded copy of the clean sample `parentSampleId` under a simulated household condition
+   * (ADR 0003), stored under the same speaker so erasing the speaker or the parent sample erases it. Absent:
+   * a clean sample.
+   */
+  kind?: "clean" | "augmented" | "adapted";
+  parentSampleId?: string;
+  condition?: AugmentCondition;
+  /** Speech after VAD and an SNR estimate, when the worker measured them. */
+  speechMs?: number;
+  snrDb?: number;
+}
+
+/** A derived copy, not a recording anyone made: left out of sample counts and the quality gates. */
+export function isCopy(record: SampleRecord): boolean {
+  return record.kind === "augmented";
 }
 
 /** `voiceprints` bucket: one entry per speaker and model. */

@@ -8,7 +8,7 @@ import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { Bus } from "@speakers/bus";
 import { KV_BUCKETS, type ModelRef, modelKey, OBJECT_STORES, SpeakersError } from "@speakers/events";
-import { voiceprintOf } from "../vectors.js";
+import { voiceprintOf } from "@speakers/scoring";
 import {
   erasedKey,
   isValidSpeakerId,
@@ -19,7 +19,7 @@ import {
   speakerFilter,
   voiceprintKey,
 } from "./keys.js";
-import type { ProfileRecord, SampleRecord, VoiceprintRecord } from "./records.js";
+import { isCopy, type ProfileRecord, type SampleRecord, type VoiceprintRecord } from "./records.js";
 import type { VoiceprintView } from "./voiceprint-view.js";
 
 export interface Buckets {
@@ -203,8 +203,15 @@ export class RegistryStore {
     await this.buckets.samples.put(key, encode(sample));
   }
 
-  /** Every sample embedding of a speaker, of one model or of all. */
-  async samples(speakerId: string, model?: ModelRef): Promise<{ key: string; record: SampleRecord }[]> {
+  /**
+   * Every sample embedding of a speaker, of one model or of all; augmented copies only with `copies` (the
+   * voiceprint, scoring and erasure want them; counts and quality gates are about real recordings).
+   */
+  async samples(
+    speakerId: string,
+    model?: ModelRef,
+    options: { copies?: boolean } = {},
+  ): Promise<{ key: string; record: SampleRecord }[]> {
     if (!isValidSpeakerId(speakerId)) return [];
     const keys = await collect(await this.buckets.samples.keys(speakerFilter(speakerId)));
     const wanted = model === undefined ? undefined : modelKey(model);
@@ -217,6 +224,7 @@ export class RegistryStore {
     return records
       .filter((r): r is { key: string; record: SampleRecord } => r.record !== undefined)
       .filter((r) => wanted === undefined || modelKey(r.record.model) === wanted)
+      .filter((r) => options.copies === true || !isCopy(r.record))
       .sort((a, b) => a.record.addedAt.localeCompare(b.record.addedAt) || a.key.localeCompare(b.key));
   }
 
@@ -260,6 +268,8 @@ export class RegistryStore {
     const key = voiceprintKey(speakerId, model);
     for (let attempt = 0; attempt < 50; attempt++) {
       const entry = await this.buckets.voiceprints.get(key);
+      // The stored voiceprint stays the clean recordings' mean (what verify and the uncalibrated rule read);
+      // the multi-condition one is built by the scoring index from every sample (ADR 0003).
       const samples = await this.samples(speakerId, model);
       try {
         if (samples.length === 0) {

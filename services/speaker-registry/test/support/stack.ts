@@ -22,13 +22,16 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(
+  options: { augmentCopies?: number; calibratedDecision?: boolean } = {},
+): Promise<Stack> {
   const server = await startNatsServer({ configText: "max_payload: 8MB\n" });
   const logger = createLogger("registry-test", { level: process.env.LOG_LEVEL ?? "warn" });
   const bus = await connectBus({ servers: server.url, name: "registry-test", logger });
   await provision(bus);
   const worker = await startWorkerProcess(server.url);
-  let registry = createRegistry({ bus, logger });
+  const make = () => createRegistry({ bus, logger, ...options });
+  let registry = make();
   await registry.start();
   const stack: Stack = {
     server,
@@ -37,7 +40,7 @@ export async function startStack(): Promise<Stack> {
     registry,
     async restartRegistry() {
       await registry.stop();
-      registry = createRegistry({ bus, logger });
+      registry = make();
       await registry.start();
       stack.registry = registry;
     },

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { enrollmentPolicyFromEnv } from "../src/enrollment-policy.js";
-import { ECAPA_MODEL_KEY, GE2E_MODEL_KEY, policyFor, policyOverridesFromEnv } from "../src/model-policy.js";
+import { ECAPA_MODEL_KEY, GE2E_MODEL_KEY, policyFor, policyOverridesFromEnv } from "../src/policy.js";
 
 describe("model policy", () => {
   it("has documented defaults per model", () => {
@@ -38,15 +37,5 @@ describe("model policy", () => {
     expect(() => policyOverridesFromEnv({ SPEAKERS_POLICY: '{"x":{"treshold":1}}' })).toThrow(
       /not a policy field/,
     );
-    expect(() => enrollmentPolicyFromEnv({ SPEAKERS_ENROLL_MIN_SAMPLES: "-1" })).toThrow(
-      /non-negative integer/,
-    );
-  });
-
-  it("reads enrollment limits", () => {
-    expect(enrollmentPolicyFromEnv({ SPEAKERS_ENROLL_MIN_TOTAL_MS: "5000" })).toMatchObject({
-      minTotalSpeechMs: 5000,
-      minSamples: 3,
-    });
   });
 });

@@ -3,7 +3,7 @@
  * only when it clears the threshold AND beats the runner-up by the margin. Nearest-neighbour alone would name
  * a stranger after whoever sounds least unlike them.
  */
-import type { ModelPolicy } from "./model-policy.js";
+import type { ModelPolicy } from "./policy.js";
 import { dot, l2Normalize, type Vector } from "./vectors.js";
 
 export interface ScoredVoiceprint {

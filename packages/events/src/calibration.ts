@@ -1,0 +1,308 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { Count, Id, Timestamp } from "./common.js";
+import { defineMessage } from "./define.js";
+import { MODELS, ModelRefSchema } from "./model.js";
+
+/**
+ * The decision rule a household works out for itself (ADR 0003): score normalisation against a cohort of the
+ * household's own voices, and thresholds chosen from its own enrollment samples to hit a target false-accept
+ * rate, per model and per amount of speech. Stored in KV `registry-state` under `calibration.<model token>`,
+ * served by `speakers.registry.calibration.get`, recomputed by `speakers.registry.calibrate` and after every
+ * enrollment change.
+ */
+const strict = { additionalProperties: false } as const;
+
+/** A rate in [0, 1]. */
+const Rate = Type.Number({ minimum: 0, maximum: 1 });
+
+/** The scale a threshold applies to: raw cosine, or AS-norm (a z-score-like value, unbounded). */
+export const ScoreScaleSchema = Type.Union([Type.Literal("cosine"), Type.Literal("as-norm")], {
+  description: "cosine: raw cosine similarity; as-norm: adaptive symmetric score normalisation",
+});
+export type ScoreScale = Static<typeof ScoreScaleSchema>;
+
+/** How much speech a probe holds, after voice activity detection. */
+export const DurationBinNameSchema = Type.Union([
+  Type.Literal("short"),
+  Type.Literal("medium"),
+  Type.Literal("long"),
+]);
+export type DurationBinName = Static<typeof DurationBinNameSchema>;
+
+export const DurationBinSchema = Type.Object(
+  {
+    name: DurationBinNameSchema,
+    /** Speech seconds, inclusive lower bound. */
+    minSeconds: Type.Number({ minimum: 0 }),
+    /** Speech seconds, exclusive upper bound; absent for the last bin. */
+    maxSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Accept when the best (normalised) score is at least this. */
+    threshold: Type.Number(),
+    genuineTrials: Count,
+    impostorTrials: Count,
+    /** False-accept and false-reject rates of these trials at `threshold`. */
+    far: Rate,
+    frr: Rate,
+  },
+  strict,
+);
+export type DurationBin = Static<typeof DurationBinSchema>;
+
+export const DetPointSchema = Type.Object({ threshold: Type.Number(), far: Rate, frr: Rate }, strict);
+export type DetPoint = Static<typeof DetPointSchema>;
+
+export const ScoreHistogramSchema = Type.Object(
+  {
+    /** Bin edges, ascending; bin i holds scores in [edges[i], edges[i+1]). */
+    edges: Type.Array(Type.Number(), { minItems: 2, maxItems: 101 }),
+    genuine: Type.Array(Count, { maxItems: 100 }),
+    impostor: Type.Array(Count, { maxItems: 100 }),
+  },
+  strict,
+);
+export type ScoreHistogram = Static<typeof ScoreHistogramSchema>;
+
+export const NormalisationSchema = Type.Object(
+  {
+    /** `none` when switched off for this model or when the cohort is too small (see `cohort`). */
+    method: Type.Union([Type.Literal("as-norm"), Type.Literal("none")]),
+    /** Top-k cohort scores each side's statistics are taken over. */
+    topK: Type.Integer({ minimum: 1 }),
+    cohort: Type.Object(
+      {
+        /** Embeddings of the other enrolled speakers (each speaker's own are left out of its statistics). */
+        enrolled: Count,
+        /** Embeddings of voices the household heard and did not know. */
+        unknown: Count,
+        /** Embeddings from an imported cohort bank. */
+        imported: Count,
+      },
+      strict,
+    ),
+  },
+  strict,
+);
+export type Normalisation = Static<typeof NormalisationSchema>;
+
+export const CalibrationStatusSchema = Type.Union([
+  Type.Literal("calibrated"),
+  /** Too few speakers or samples for held-out trials: the model's built-in defaults are used. */
+  Type.Literal("default"),
+]);
+
+export const CalibrationRecordSchema = Type.Object(
+  {
+    model: ModelRefSchema,
+    status: CalibrationStatusSchema,
+    /** Why the status is `default`, or other notes on the data. */
+    note: Type.Optional(Type.String({ maxLength: 1000 })),
+    scale: ScoreScaleSchema,
+    normalisation: NormalisationSchema,
+    /** The false-accept rate the thresholds were chosen for. */
+    targetFar: Rate,
+    /** Threshold over all trials (used when a probe's speech duration is unknown). */
+    threshold: Type.Number(),
+    /** The best must beat the runner-up by this much, on `scale`. */
+    margin: Type.Number({ minimum: 0 }),
+    /** Per speech-duration bin, short first. */
+    bins: Type.Array(DurationBinSchema, { maxItems: 10 }),
+    /** Calibrated confidence: P(this speaker) = 1 / (1 + exp(-(a * score + b))), fitted on the trials. */
+    confidence: Type.Object({ a: Type.Number(), b: Type.Number() }, strict),
+    /** Equal error rate of the household's own held-out trials. */
+    eer: Rate,
+    /** Detection-error trade-off of those trials, by descending threshold. */
+    det: Type.Array(DetPointSchema, { maxItems: 200 }),
+    histogram: ScoreHistogramSchema,
+    /** What the calibration was computed from. */
+    source: Type.Object(
+      {
+        speakers: Count,
+        /** Clean enrollment samples. */
+        samples: Count,
+        /** Augmented copies of them (simulated rooms, noise, gain, band-limits, shorter crops). */
+        augmentedSamples: Count,
+        /** Samples added by opt-in adaptation. */
+        adaptedSamples: Count,
+        genuineTrials: Count,
+        impostorTrials: Count,
+        /** Speakers the request left out (e.g. an eval's held-out stranger). */
+        excludedSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
+      },
+      strict,
+    ),
+    computedAt: Timestamp,
+    trigger: Type.Union([
+      Type.Literal("enrollment"),
+      Type.Literal("samples-removed"),
+      Type.Literal("speaker-deleted"),
+      Type.Literal("adaptation"),
+      Type.Literal("request"),
+    ]),
+  },
+  strict,
+);
+export type CalibrationRecord = Static<typeof CalibrationRecordSchema>;
+
+const at = "2026-11-23T18:00:00.000Z";
+
+const calibrationFixture: CalibrationRecord = {
+  model: { ...MODELS.ge2e },
+  status: "calibrated",
+  scale: "as-norm",
+  normalisation: { method: "as-norm", topK: 50, cohort: { enrolled: 144, unknown: 12, imported: 0 } },
+  targetFar: 0.01,
+  threshold: 2.1,
+  margin: 0.3,
+  bins: [
+    {
+      name: "short",
+      minSeconds: 0,
+      maxSeconds: 2,
+      threshold: 2.4,
+      genuineTrials: 120,
+      impostorTrials: 1320,
+      far: 0.01,
+      frr: 0.2,
+    },
+    {
+      name: "medium",
+      minSeconds: 2,
+      maxSeconds: 4,
+      threshold: 2.2,
+      genuineTrials: 120,
+      impostorTrials: 1320,
+      far: 0.009,
+      frr: 0.1,
+    },
+    {
+      name: "long",
+      minSeconds: 4,
+      threshold: 1.9,
+      genuineTrials: 60,
+      impostorTrials: 660,
+      far: 0.01,
+      frr: 0.02,
+    },
+  ],
+  confidence: { a: 2.5, b: -5 },
+  eer: 0.05,
+  det: [
+    { threshold: 3, far: 0, frr: 0.4 },
+    { threshold: 2, far: 0.012, frr: 0.08 },
+    { threshold: 1, far: 0.1, frr: 0.01 },
+  ],
+  histogram: { edges: [-2, 0, 2, 4], genuine: [1, 20, 80], impostor: [900, 400, 5] },
+  source: {
+    speakers: 4,
+    samples: 12,
+    augmentedSamples: 96,
+    adaptedSamples: 0,
+    genuineTrials: 300,
+    impostorTrials: 3300,
+  },
+  computedAt: at,
+  trigger: "enrollment",
+};
+
+export const CalibrationGetRequestSchema = Type.Object({ model: Type.Optional(ModelRefSchema) }, strict);
+export type CalibrationGetRequest = Static<typeof CalibrationGetRequestSchema>;
+
+export const CalibrationGetRequest = defineMessage({
+  name: "CalibrationGetRequest",
+  typeId: "speakers.registry.calibration-get-request.v1",
+  description: "`calibration.get` request: the stored calibration of this model (default: the live model).",
+  schema: CalibrationGetRequestSchema,
+  fixture: { model: { ...MODELS.ge2e } },
+});
+
+export const CalibrationReplySchema = Type.Object(
+  {
+    model: ModelRefSchema,
+    /** The stored calibration; absent until the model has been calibrated. */
+    calibration: Type.Optional(CalibrationRecordSchema),
+    /** What identification applies now: the calibration's, or the model's defaults without one. */
+    inUse: Type.Object(
+      {
+        scale: ScoreScaleSchema,
+        threshold: Type.Number(),
+        margin: Type.Number({ minimum: 0 }),
+        source: Type.Union([Type.Literal("calibration"), Type.Literal("defaults")]),
+      },
+      strict,
+    ),
+  },
+  strict,
+);
+export type CalibrationReply = Static<typeof CalibrationReplySchema>;
+
+export const CalibrationReply = defineMessage({
+  name: "CalibrationReply",
+  typeId: "speakers.registry.calibration-reply.v1",
+  description: "`calibration.get` and `calibrate` reply: the calibration record and the rule in use.",
+  schema: CalibrationReplySchema,
+  fixture: {
+    model: { ...MODELS.ge2e },
+    calibration: calibrationFixture,
+    inUse: { scale: "as-norm", threshold: 2.1, margin: 0.3, source: "calibration" },
+  },
+});
+
+export const CalibrateRequestSchema = Type.Object(
+  {
+    /** Default: the live model. */
+    model: Type.Optional(ModelRefSchema),
+    /** Default: the stored setting, else 0.01. */
+    targetFar: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
+    /** Switch AS-norm on or off for this model (kept for later calibrations). */
+    normalisation: Type.Optional(Type.Union([Type.Literal("as-norm"), Type.Literal("none")])),
+    /** Leave these speakers out of trials and cohort; with `dryRun` only (an eval's held-out stranger). */
+    excludeSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
+    /** Compute and reply without storing or applying it. */
+    dryRun: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+export type CalibrateRequest = Static<typeof CalibrateRequestSchema>;
+
+export const CalibrateRequest = defineMessage({
+  name: "CalibrateRequest",
+  typeId: "speakers.registry.calibrate-request.v1",
+  description:
+    "`calibrate` request: recompute the decision rule of a model from the household's own samples.",
+  schema: CalibrateRequestSchema,
+  fixture: { targetFar: 0.01 },
+});
+
+/** Quality of a probe, measured by the worker. */
+export const ProbeQualitySchema = Type.Object(
+  {
+    /** Seconds of speech after voice activity detection. */
+    speechSeconds: Type.Number({ minimum: 0 }),
+    /** Estimated signal-to-noise ratio in dB (speech frames against the quietest frames). */
+    snrDb: Type.Optional(Type.Number({ minimum: -100, maximum: 200 })),
+  },
+  strict,
+);
+export type ProbeQuality = Static<typeof ProbeQualitySchema>;
+
+/** The calibrated decision, beside the raw cosine fields of `speaker.identified` and `identify`. */
+export const CalibratedScoringSchema = Type.Object(
+  {
+    scale: ScoreScaleSchema,
+    /** The best candidate's score on `scale`. */
+    score: Type.Number(),
+    /** The threshold applied on `scale` (from the probe's duration bin). */
+    threshold: Type.Number(),
+    /** Best minus runner-up on `scale`, and the margin required. */
+    margin: Type.Number(),
+    marginThreshold: Type.Number({ minimum: 0 }),
+    /** The duration bin whose threshold was used; absent when the speech duration was unknown. */
+    bin: Type.Optional(DurationBinNameSchema),
+    /** `calibration`: this household's calibration; `defaults`: the model's built-in rule. */
+    source: Type.Union([Type.Literal("calibration"), Type.Literal("defaults")]),
+    /** Probability that the best candidate is speaking, from the calibration's logistic fit. */
+    confidence: Rate,
+  },
+  strict,
+);
+export type CalibratedScoring = Static<typeof CalibratedScoringSchema>;

@@ -1,0 +1,206 @@
+/**
+ * The household's decision rule in the registry (ADR 0003): the calibration record in KV `registry-state`
+ * (`calibration.<model token>`), and per model a scoring index (voiceprints with their AS-norm cohort
+ * statistics) built when the voiceprints or the calibration change, never per identification.
+ */
+import { type KV, Kvm } from "@nats-io/kv";
+import {
+  type CalibrationRecord,
+  type CalibrationReply,
+  KV_BUCKETS,
+  type ModelRef,
+  modelKey,
+  modelToken,
+} from "@speakers/events";
+import {
+  buildIndex,
+  type CalibrationSample,
+  calibrate,
+  DEFAULT_TARGET_FAR,
+  type DecisionRule,
+  type Normalisation,
+  ruleFor,
+  type ScoringIndex,
+  voiceprintOf,
+} from "@speakers/scoring";
+import type { RegistryContext } from "./context.js";
+import type { SampleRecord } from "./store/records.js";
+
+export type CalibrationTrigger = CalibrationRecord["trigger"];
+
+interface Settings {
+  targetFar: number;
+  normalisation: Normalisation;
+}
+
+interface Entry {
+  signature: string;
+  index: ScoringIndex;
+  rule: DecisionRule;
+  calibration: CalibrationRecord | undefined;
+}
+
+const calibrationKey = (model: ModelRef) => `calibration.${modelToken(model)}`;
+const settingsKey = (model: ModelRef) => `calibration-settings.${modelToken(model)}`;
+/** Another replica's calibration shows here within this long. */
+const CALIBRATION_TTL_MS = 2_000;
+
+export class HouseholdScoring {
+  private kv: KV | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private readonly calibrations = new Map<
+    string,
+    { record: CalibrationRecord | undefined; readAt: number }
+  >();
+  /** What-if rules (an eval's held-out stranger), by model and excluded speakers; small and short-lived. */
+  private readonly whatIf = new Map<string, Entry>();
+
+  constructor(private readonly ctx: () => RegistryContext) {}
+
+  private async state(): Promise<KV> {
+    this.kv ??= await new Kvm(this.ctx().bus.js).open(KV_BUCKETS.registryState.name);
+    return this.kv;
+  }
+
+  async settings(model: ModelRef): Promise<Settings> {
+    const entry = await (await this.state()).get(settingsKey(model));
+    const stored = entry?.operation === "PUT" ? entry.json<Partial<Settings>>() : {};
+    return {
+      targetFar: stored.targetFar ?? DEFAULT_TARGET_FAR,
+      normalisation: stored.normalisation ?? "as-norm",
+    };
+  }
+
+  async storedCalibration(model: ModelRef): Promise<CalibrationRecord | undefined> {
+    const key = modelKey(model);
+    const cached = this.calibrations.get(key);
+    if (cached && Date.now() - cached.readAt < CALIBRATION_TTL_MS) return cached.record;
+    const entry = await (await this.state()).get(calibrationKey(model));
+    const record = entry?.operation === "PUT" ? entry.json<CalibrationRecord>() : undefined;
+    this.calibrations.set(key, { record, readAt: Date.now() });
+    return record;
+  }
+
+  /** Every sample embedding of the model, augmented copies included: trials, cohort and voiceprints. */
+  async samplesOf(model: ModelRef): Promise<SampleRecord[]> {
+    const ctx = this.ctx();
+    const voiceprints = await ctx.store.voiceprintsOfModel(model);
+    const lists = await Promise.all(
+      voiceprints.map((v) => ctx.store.samples(v.speakerId, model, { copies: true })),
+    );
+    return lists.flat().map((s) => s.record);
+  }
+
+  /**
+   * Recomputes a model's calibration from the stored samples and stores it (unless `dryRun`). Runs after
+   * every enrollment change; an eval's what-if passes `excludeSpeakers` with `dryRun`.
+   */
+  async recalibrate(
+    model: ModelRef,
+    trigger: CalibrationTrigger,
+    options: {
+      targetFar?: number;
+      normalisation?: Normalisation;
+      excludeSpeakers?: readonly string[];
+      dryRun?: boolean;
+    } = {},
+  ): Promise<CalibrationReply> {
+    const kv = await this.state();
+    const current = await this.settings(model);
+    const settings: Settings = {
+      targetFar: options.targetFar ?? current.targetFar,
+      normalisation: options.normalisation ?? current.normalisation,
+    };
+    const samples = await this.samplesOf(model);
+    const result = calibrate({
+      samples: samples.map(toCalibrationSample),
+      targetFar: settings.targetFar,
+      normalisation: settings.normalisation,
+      ...(options.excludeSpeakers === undefined ? {} : { excludeSpeakers: options.excludeSpeakers }),
+    });
+    const record: CalibrationRecord = { ...result, model, computedAt: new Date().toISOString(), trigger };
+    if (!options.dryRun) {
+      if (options.targetFar !== undefined || options.normalisation !== undefined) {
+        await kv.put(settingsKey(model), JSON.stringify(settings));
+      }
+      await kv.put(calibrationKey(model), JSON.stringify(record));
+      this.calibrations.set(modelKey(model), { record, readAt: Date.now() });
+      this.entries.delete(modelKey(model));
+    }
+    const policy = this.ctx().policy(modelKey(model));
+    const rule = ruleFor(record, policy, { normalisation: result.normalisation.method });
+    return { model, calibration: record, inUse: inUseOf(rule) };
+  }
+
+  async reply(model: ModelRef): Promise<CalibrationReply> {
+    const { rule, calibration } = await this.scoringFor(model);
+    return { model, ...(calibration === undefined ? {} : { calibration }), inUse: inUseOf(rule) };
+  }
+
+  /**
+   * The index and rule identification uses: rebuilt when a voiceprint of the model or its calibration
+   * changed since the last build. With `excludeSpeakers`, a what-if without those speakers (cached too).
+   */
+  async scoringFor(model: ModelRef, excludeSpeakers: readonly string[] = []): Promise<Entry> {
+    const ctx = this.ctx();
+    const voiceprints = await ctx.store.voiceprintsOfModel(model);
+    const calibration = await this.storedCalibration(model);
+    const settings = await this.settings(model);
+    const signature = [
+      ...voiceprints.map((v) => `${v.speakerId}@${v.updatedAt}`).sort(),
+      calibration?.computedAt ?? "-",
+      settings.normalisation,
+    ].join("|");
+    const excluded = new Set(excludeSpeakers);
+    const cacheKey = `${modelKey(model)}#${[...excluded].sort().join(",")}`;
+    const cache = excluded.size === 0 ? this.entries : this.whatIf;
+    const hit = cache.get(cacheKey);
+    if (hit && hit.signature === signature) return hit;
+
+    const samples = (await this.samplesOf(model)).filter((s) => !excluded.has(s.speakerId));
+    const kept = voiceprints.filter((v) => !excluded.has(v.speakerId));
+    // Multi-condition voiceprints: the mean over clean and augmented samples, as the calibration scores.
+    const multi = buildIndex({
+      voiceprints: kept.map((v) => ({
+        speakerId: v.speakerId,
+        vector: voiceprintOf(samples.filter((s) => s.speakerId === v.speakerId).map((s) => s.vector)),
+      })),
+      cohort: samples.map((s) => ({ speakerId: s.speakerId, vector: s.vector })),
+      normalisation: settings.normalisation,
+    });
+    const policy = ctx.policy(modelKey(model));
+    const rule = !ctx.calibratedDecision
+      ? ruleFor(undefined, policy, multi)
+      : excluded.size === 0
+        ? ruleFor(calibration, policy, multi)
+        : ruleFor(
+            (await this.recalibrate(model, "request", { excludeSpeakers: [...excluded], dryRun: true }))
+              .calibration,
+            policy,
+            multi,
+          );
+    // Without a calibration the built-in cosine rule decides, on the clean voiceprints it was set for.
+    const index =
+      rule.source === "calibration"
+        ? multi
+        : buildIndex({ voiceprints: kept, cohort: [], normalisation: "none" });
+    const entry = { signature, index, rule, calibration };
+    if (cache === this.whatIf && this.whatIf.size > 32) this.whatIf.clear();
+    cache.set(cacheKey, entry);
+    return entry;
+  }
+}
+
+function toCalibrationSample(s: SampleRecord): CalibrationSample {
+  return {
+    speakerId: s.speakerId,
+    group: s.parentSampleId ?? s.sampleId,
+    kind: s.kind ?? "clean",
+    vector: s.vector,
+    speechSeconds: (s.speechMs ?? s.durationMs) / 1000,
+  };
+}
+
+function inUseOf(rule: DecisionRule): CalibrationReply["inUse"] {
+  return { scale: rule.scale, threshold: rule.threshold, margin: rule.margin, source: rule.source };
+}

@@ -1,0 +1,101 @@
+/**
+ * The household decision rule on real speech (ADR 0003): the real GE2E worker augments enrollment samples,
+ * the registry calibrates from them, and erasure takes the copies. Mechanics and directions, not accuracy
+ * (`speakers eval` measures that).
+ */
+import { readdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Kvm } from "@nats-io/kv";
+import {
+  CalibrateRequest,
+  CalibrationGetRequest,
+  CalibrationReply,
+  DeleteReply,
+  KV_BUCKETS,
+  SERVICES,
+  SpeakerIdRequest,
+} from "@speakers/events";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devFiles, devSpeakers } from "./support/dev-audio.js";
+import { enrollFiles } from "./support/requests.js";
+import { type Stack, startStack } from "./support/stack.js";
+
+const ep = SERVICES.registry.endpoints;
+const HOUSEHOLD =
+  process.env.SPEAKERS_HOUSEHOLD_AUDIO ??
+  resolve(import.meta.dirname, "../../../../shared/audio/household-dev");
+let stack: Stack;
+
+/** Short clips through simulated rooms: recordings as a home makes them (used here as enrollment samples). */
+function householdClips(speaker: string): string[] {
+  return readdirSync(join(HOUSEHOLD, speaker))
+    .filter((f) => f.startsWith("b-test-"))
+    .sort()
+    .map((f) => join(HOUSEHOLD, speaker, f));
+}
+
+const calibrate = (payload: CalibrateRequest) =>
+  stack.call(ep.calibrate, CalibrateRequest, payload, CalibrationReply);
+
+beforeAll(async () => {
+  stack = await startStack({ augmentCopies: 4, calibratedDecision: true });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function enrollHousehold(
+  speakers: readonly string[],
+  filesOf: (s: string) => string[],
+  prefix: string,
+) {
+  const ids: string[] = [];
+  for (const s of speakers) {
+    const reply = await enrollFiles(stack, `${prefix}-${s}`, filesOf(s).slice(0, 3));
+    if (reply.speaker) ids.push(reply.speaker.id);
+  }
+  return ids;
+}
+
+async function eraseAll(ids: readonly string[]) {
+  for (const speakerId of ids) await stack.call(ep.delete, SpeakerIdRequest, { speakerId }, DeleteReply);
+}
+
+describe("household calibration", () => {
+  const speakers = devSpeakers().slice(0, 4);
+
+  it("calibrates clean and household recordings to different thresholds", async () => {
+    const clean = await enrollHousehold(speakers, devFiles, "clean");
+    const onClean = await stack.call(ep.calibrationGet, CalibrationGetRequest, {}, CalibrationReply);
+    expect(onClean.calibration?.status).toBe("calibrated");
+    expect(onClean.calibration?.trigger).toBe("enrollment");
+    expect(onClean.calibration?.source.augmentedSamples).toBeGreaterThan(0);
+    await eraseAll(clean);
+
+    const home = await enrollHousehold(speakers, householdClips, "home");
+    const onHome = await calibrate({});
+    expect(onHome.calibration?.status).toBe("calibrated");
+    expect(onHome.calibration?.threshold).not.toBeCloseTo(onClean.calibration?.threshold ?? 0, 2);
+
+    // The normalisation switch is per model and changes the scale the thresholds are on.
+    const raw = await calibrate({ normalisation: "none", dryRun: true });
+    expect(raw.calibration?.scale).toBe("cosine");
+    expect(onHome.calibration?.scale).toBe("as-norm");
+    await eraseAll(home);
+  }, 900_000);
+
+  it("erases a speaker's augmented copies with the speaker", async () => {
+    const [id] = await enrollHousehold(speakers.slice(0, 1), devFiles, "erase");
+    const keys = async () => {
+      const out: string[] = [];
+      const kv = await new Kvm(stack.bus.js).open(KV_BUCKETS.speakerSamples.name);
+      for await (const k of await kv.keys(`${id}.>`)) out.push(k);
+      return out;
+    };
+    const before = await keys();
+    expect(before.some((k) => /_a\d+\./.test(k))).toBe(true);
+    await eraseAll([id as string]);
+    expect(await keys()).toEqual([]);
+  }, 300_000);
+});
