@@ -33,8 +33,8 @@ from .augment_endpoint import run_augment
 from .config import WorkerConfig
 from .embedder import Embedder
 from .errors import WorkerError
-from .speech import voiced_ms
 from .quality import measure
+from .speech import voiced_ms
 
 SERVICE_NAME = "embedding"
 QUEUE_GROUP = "embedding"
