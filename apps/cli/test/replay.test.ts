@@ -5,6 +5,7 @@
  * and resumed through `speakers replay`, then `speakers model use` switches the live model.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,7 +32,9 @@ import {
   EnrollMeta,
   EnrollReply,
   MODELS,
+  type ModelRef,
   modelKey,
+  resolveModel,
   SERVICES,
   STREAMS,
 } from "@speakers/events";
@@ -64,6 +67,9 @@ let bus: Bus;
 let live: WorkerHandle;
 let registry: Registry;
 let ecapaEnv: Record<string, string>;
+/** The seeded weights are not the pinned ones, so the worker publishes them under their own local key. */
+let ecapaModel: ModelRef;
+let ecapaKey: string;
 const enrolled = new Map<string, string>(); // speaker id -> name
 
 /** Same-shape ECAPA: the real small files plus seeded weights, written by the worker's own generator. */
@@ -76,6 +82,17 @@ function writeSeededEcapa(folder: string): void {
     cwd: dir,
     stdio: "pipe",
   });
+}
+
+/** The worker's key for unverified ECAPA weights: sha256 over both weight files' hex digests (ADR 0005). */
+function localEcapaKey(folder: string): string {
+  const digests = ["embedding_model.ckpt", "classifier.ckpt"].map((f) =>
+    createHash("sha256")
+      .update(readFileSync(join(folder, f)))
+      .digest("hex"),
+  );
+  const combined = createHash("sha256").update(digests.join("")).digest("hex");
+  return `${MODELS.ecapa.id}@local-${combined.slice(0, 12)}`;
 }
 
 async function count(stream: string, subject: string): Promise<number> {
@@ -113,6 +130,8 @@ async function speakers(...argv: string[]) {
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "speakers-replay-"));
   writeSeededEcapa(join(tmp, "ecapa"));
+  ecapaKey = localEcapaKey(join(tmp, "ecapa"));
+  ecapaModel = resolveModel(ecapaKey);
   ecapaEnv = { MODEL_SOURCE: join(tmp, "ecapa"), MODEL_CACHE_DIR: join(tmp, "cache"), LOG_LEVEL: "WARNING" };
   server = await startNatsServer({ configText: "max_payload: 8MB\n" });
   const logger = createLogger("replay-test", { level: process.env.LOG_LEVEL ?? "silent" });
@@ -174,10 +193,10 @@ afterAll(async () => {
 });
 
 describe("replay with another model, and switching the live model", () => {
-  const ecapaSubject = EmbeddingComputed.subject(MODELS.ecapa);
+  const ecapaSubject = () => EmbeddingComputed.subject(ecapaModel);
 
   it("refuses to make a model live that has no voiceprints", async () => {
-    const r = await speakers("model", "use", "ecapa");
+    const r = await speakers("model", "use", ecapaKey);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/NO_VOICEPRINT/);
     expect(r.err).toMatch(/speakers replay --model/);
@@ -189,25 +208,25 @@ describe("replay with another model, and switching the live model", () => {
     expect(ge2eBefore).toHaveLength(3);
     const ecapa = await ensureWorker({
       nc: bus.nc,
-      model: "ecapa",
+      model: ecapaKey,
       role: "replay",
       env: ecapaEnv,
       readyTimeoutMs: 170_000,
     });
     try {
       expect(ecapa.started).toBe(true);
-      expect(ecapa.ping.metadata).toMatchObject({ model_key: modelKey(MODELS.ecapa), role: "replay" });
+      expect(ecapa.ping.metadata).toMatchObject({ model_key: modelKey(ecapaModel), role: "replay" });
       // Generic requests still reach only the live GE2E worker.
       for (let i = 0; i < 4; i++) {
         expect((await createEmbeddingClient(bus).models()).active).toEqual(MODELS.ge2e);
       }
 
-      const first = await createReplay({ bus, model: MODELS.ecapa, batchSize: 3 }).run({ stopAfter: 4 });
+      const first = await createReplay({ bus, model: ecapaModel, batchSize: 3 }).run({ stopAfter: 4 });
       expect(first).toMatchObject({ interrupted: true, embedded: 4, failed: 0 });
       expect(first.voiceprints).toBeUndefined();
-      expect(await count(STREAMS.EMBEDDINGS.name, ecapaSubject)).toBe(4);
+      expect(await count(STREAMS.EMBEDDINGS.name, ecapaSubject())).toBe(4);
 
-      const resumed = await speakers("replay", "--model", "ecapa", "--json");
+      const resumed = await speakers("replay", "--model", ecapaKey, "--json");
       expect(resumed.err).toBe("");
       expect(resumed.code).toBe(0);
       const run = JSON.parse(resumed.out);
@@ -219,10 +238,10 @@ describe("replay with another model, and switching the live model", () => {
       });
 
       // Every captured clip embedded exactly once, in ECAPA's 192 dimensions, under its own subject.
-      expect(await count(STREAMS.EMBEDDINGS.name, ecapaSubject)).toBe(CAPTURED);
+      expect(await count(STREAMS.EMBEDDINGS.name, ecapaSubject())).toBe(CAPTURED);
       const ids = new Set<string>();
       const consumer = await bus.js.consumers.get(STREAMS.EMBEDDINGS.name, {
-        filter_subjects: [ecapaSubject],
+        filter_subjects: [ecapaSubject()],
       });
       for await (const m of await consumer.fetch({ max_messages: CAPTURED, expires: 5_000 })) {
         const e = m.json<EmbeddingComputed>();
@@ -235,7 +254,7 @@ describe("replay with another model, and switching the live model", () => {
       expect(run.voiceprints.speakers).toHaveLength(3);
       for (const s of run.voiceprints.speakers)
         expect(s).toMatchObject({ embedded: 3, failed: 0, voiceprint: true });
-      const ecapaPrints = await readVoiceprints(bus, MODELS.ecapa);
+      const ecapaPrints = await readVoiceprints(bus, ecapaModel);
       expect(ecapaPrints.map((v) => v.speakerId).sort()).toEqual([...enrolled.keys()].sort());
       for (const v of ecapaPrints) expect(v.vector).toHaveLength(192);
 
@@ -268,36 +287,36 @@ describe("replay with another model, and switching the live model", () => {
       expect(run.report.threshold).toBe(0.25);
 
       // Run again (as people read it): nothing left to embed, nothing published twice, the same report.
-      const again = await speakers("replay", "--model", "ecapa");
+      const again = await speakers("replay", "--model", ecapaKey);
       expect(again.code).toBe(0);
       expect(again.out).toMatch(/: 0 embedded, 0 failed, 0 skipped this run\./);
       expect(again.out).toMatch(/^overall\s+10\s/m);
       for (const name of enrolled.values()) expect(again.out).toMatch(new RegExp(`^${name}\\s+\\d+\\s`, "m"));
       console.log(again.out);
-      expect(await count(STREAMS.EMBEDDINGS.name, ecapaSubject)).toBe(CAPTURED);
+      expect(await count(STREAMS.EMBEDDINGS.name, ecapaSubject())).toBe(CAPTURED);
 
       // Now that ECAPA has voiceprints and a worker, it can go live; the running registry follows.
-      const use = await speakers("model", "use", "ecapa");
+      const use = await speakers("model", "use", ecapaKey);
       expect(use.code).toBe(0);
       expect(use.out).toMatch(
         /Live model: speechbrain\/spkrec-ecapa-voxceleb@.* \(was resemblyzer\/ge2e@0\.1\.4\), 3 voiceprint/,
       );
-      expect(use.out).toMatch(/SPEAKERS_MODEL=ecapa python -m speaker_worker/);
+      expect(use.out).toMatch(/SPEAKERS_MODEL=ecapa MODEL_SOURCE=.* python -m speaker_worker/);
       await eventually("the registry to follow", async () =>
-        modelKey(registry.liveModel()) === modelKey(MODELS.ecapa) ? true : undefined,
+        modelKey(registry.liveModel()) === modelKey(ecapaModel) ? true : undefined,
       );
       // ... and says so in its service STATS (health checks and operators read it there).
       const stats = (await bus.nc.request(`$SRV.STATS.${SERVICES.registry.name}`, undefined)).json<{
         endpoints: { data?: { liveModel?: string } }[];
       }>();
-      expect(stats.endpoints[0]?.data?.liveModel).toBe(modelKey(MODELS.ecapa));
+      expect(stats.endpoints[0]?.data?.liveModel).toBe(modelKey(ecapaModel));
       const info = await eventually("the consumer filter to move", async () => {
         const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
-        return i.config.filter_subjects?.[0] === ecapaSubject || i.config.filter_subject === ecapaSubject
+        return i.config.filter_subjects?.[0] === ecapaSubject() || i.config.filter_subject === ecapaSubject()
           ? i
           : undefined;
       });
-      expect(info.config.filter_subjects ?? [info.config.filter_subject]).toEqual([ecapaSubject]);
+      expect(info.config.filter_subjects ?? [info.config.filter_subject]).toEqual([ecapaSubject()]);
       // The replayed ECAPA embeddings (past audio) reach it now, and are not identified as live events.
       await eventually("the registry to drain its consumer", async () => {
         const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
@@ -312,10 +331,10 @@ describe("replay with another model, and switching the live model", () => {
     await eventually("the registry to switch back", async () =>
       modelKey(registry.liveModel()) === modelKey(MODELS.ge2e) ? true : undefined,
     );
-    const refused = await speakers("model", "use", "ecapa");
+    const refused = await speakers("model", "use", ecapaKey);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/WORKER_UNAVAILABLE/);
-    await expect(switchLiveModel({ bus }, MODELS.ecapa)).rejects.toMatchObject({
+    await expect(switchLiveModel({ bus }, ecapaModel)).rejects.toMatchObject({
       code: "WORKER_UNAVAILABLE",
     });
   }, 400_000);

@@ -131,9 +131,15 @@ function modelOf(choice: ModelChoice | undefined) {
   return typeof choice === "string" ? resolveModel(choice) : { id: choice.id, revision: choice.revision };
 }
 
-/** SPEAKERS_MODEL for a model: the worker loads models by name. */
+/**
+ * SPEAKERS_MODEL for a model: the worker loads models by name, and a `local-…` revision of a known model is
+ * that model loaded from MODEL_SOURCE (the answering worker's key is checked against the wanted one).
+ */
 function workerModelName(model: { id: string; revision: string }): string {
-  const name = Object.entries(MODELS).find(([, m]) => modelKey(m) === modelKey(model))?.[0];
+  const local = model.revision.startsWith("local-");
+  const name = Object.entries(MODELS).find(([, m]) =>
+    local ? m.id === model.id : modelKey(m) === modelKey(model),
+  )?.[0];
   if (name === undefined) {
     throw new SpeakersError("INVALID_REQUEST", `No worker can load ${modelKey(model)}.`, {
       details: { model: modelKey(model) },

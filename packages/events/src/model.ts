@@ -44,7 +44,7 @@ export type ModelName = keyof typeof MODELS;
 
 /**
  * A model named on a command line or in config: `ecapa`, `ge2e`, or a model key (`<id>@<revision>`) of one
- * of them. Only models a worker can load are accepted, so a typo fails here rather than as a silent timeout.
+ * of them, or of one's local unverified weights (`<id>@local-…`). Only models a worker can load are accepted, so a typo fails here rather than as a silent timeout.
  */
 export function resolveModel(name: string): ModelRef {
   const wanted = name.trim();
@@ -52,6 +52,11 @@ export function resolveModel(name: string): ModelRef {
   if (byName !== undefined) return { ...byName };
   const byKey = Object.values(MODELS).find((m) => modelKey(m) === wanted);
   if (byKey !== undefined) return { ...byKey };
+  // A known model's architecture with local weights nobody verified publishes under a key of its own
+  // (`<id>@local-<12 hex of their hashes>`, ADR 0005): it can be loaded and replayed into, never mixed.
+  const local = /^(.+)@(local-[0-9a-f]{12}(?:\+[a-z0-9]+)?)$/.exec(wanted);
+  const base = local && Object.values(MODELS).find((m) => m.id === local[1]);
+  if (local && base) return { id: base.id, revision: local[2] as string, dim: base.dim };
   throw new SpeakersError("INVALID_REQUEST", `"${name}" is not a model this system knows.`, {
     hint: `Use one of: ${Object.keys(MODELS).join(", ")}, ${Object.values(MODELS).map(modelKey).join(", ")}.`,
     details: { model: name },

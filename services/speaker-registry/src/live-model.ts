@@ -78,9 +78,14 @@ export async function switchLiveModel(
 
 /** How an operator starts the live worker of a model (printed by the CLI; the registry does not start it). */
 export function workerCommandFor(model: ModelRef): string {
+  // Local unverified weights (`local-…`, ADR 0005) are the same architecture loaded from a folder.
+  const local = model.revision.startsWith("local-");
   const name =
-    Object.entries(MODELS).find(([, m]) => modelKey(m) === modelKey(model))?.[0] ?? modelKey(model);
-  return `SPEAKERS_MODEL=${name} python -m speaker_worker (in services/embedding-worker)`;
+    Object.entries(MODELS).find(([, m]) =>
+      local ? m.id === model.id : modelKey(m) === modelKey(model),
+    )?.[0] ?? modelKey(model);
+  const source = local ? " MODEL_SOURCE=<the folder of those weights>" : "";
+  return `SPEAKERS_MODEL=${name}${source} python -m speaker_worker (in services/embedding-worker)`;
 }
 
 /** Every voiceprint of one model, read-only: what a replay's report scores against. */
