@@ -24,6 +24,7 @@ import {
 } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
 import { nameKey, speakerFilter } from "./store/keys.js";
+import { isCopy } from "./store/records.js";
 import { findByEventIds, scanStream } from "./stream-scan.js";
 
 export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Promise<DeleteReply> {
@@ -59,7 +60,8 @@ export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Pro
   ctx.store.forgetCandidateRef(speakerId);
 
   const erased = {
-    samples: new Set(samples.map((s) => s.record.sampleId)).size,
+    // The samples the household enrolled; their augmented copies go with them and are not counted apart.
+    samples: new Set(samples.filter((s) => !isCopy(s.record)).map((s) => s.record.sampleId)).size,
     voiceprints: voiceprints.length,
     clips,
   };
