@@ -180,8 +180,8 @@ describe("the household console", () => {
     const model = page.locator('.model[data-model="resemblyzer/ge2e@0.1.4"]');
     await model.waitFor({ timeout: 30_000 });
     // GE2E's policy in the registry (model-policy.ts): the values the registry decides with, read from its STATS.
-    await expect(model.locator(".threshold").textContent()).resolves.toBe("0.840");
-    await expect(model.locator(".margin").textContent()).resolves.toBe("0.030");
+    await expect(model.locator("dd.threshold").textContent()).resolves.toBe("0.840");
+    await expect(model.locator("dd.margin").textContent()).resolves.toBe("0.030");
     await b.shot("calibration-desktop");
     await page.goto(`${stack.url}/#/system`);
     await page.locator(".summary .model").waitFor();

@@ -32,6 +32,9 @@ export async function whatRemainsOf(bus: Bus, speakerId: string, audioEventIds: 
   ]) {
     const kv = await kvm.open(bucket.name);
     for await (const key of await kv.keys()) {
+      // `erased.<id>` is the erasure fence (ADR 0004): it holds nothing of the person, and keeps any replica
+      // or late identification from naming them again.
+      if (key === `erased.${speakerId}`) continue;
       if (key.includes(speakerId)) found.push(`${bucket.name} key ${key}`);
     }
   }
