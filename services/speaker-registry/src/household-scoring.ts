@@ -161,10 +161,12 @@ export class HouseholdScoring {
     const kept = voiceprints.filter((v) => !excluded.has(v.speakerId));
     // Multi-condition voiceprints: the mean over clean and augmented samples, as the calibration scores.
     const multi = buildIndex({
-      voiceprints: kept.map((v) => ({
-        speakerId: v.speakerId,
-        vector: voiceprintOf(samples.filter((s) => s.speakerId === v.speakerId).map((s) => s.vector)),
-      })),
+      // A speaker whose samples are gone (erased while this view still holds the voiceprint) keeps the
+      // stored voiceprint until the view catches up; the erasure fence decides what may be published.
+      voiceprints: kept.map((v) => {
+        const own = samples.filter((s) => s.speakerId === v.speakerId).map((s) => s.vector);
+        return { speakerId: v.speakerId, vector: own.length > 0 ? voiceprintOf(own) : v.vector };
+      }),
       cohort: samples.map((s) => ({ speakerId: s.speakerId, vector: s.vector })),
       normalisation: settings.normalisation,
     });
