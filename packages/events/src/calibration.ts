@@ -62,12 +62,31 @@ export const ScoreHistogramSchema = Type.Object(
 );
 export type ScoreHistogram = Static<typeof ScoreHistogramSchema>;
 
+export const CentringSchema = Type.Union([Type.Literal("household"), Type.Literal("none")], {
+  description: "household: subtract the household's mean voice before scoring; none: raw cosines",
+});
+export type CentringMethod = Static<typeof CentringSchema>;
+
 export const NormalisationSchema = Type.Object(
   {
     /** `none` when switched off for this model or when the cohort is too small (see `cohort`). */
     method: Type.Union([Type.Literal("as-norm"), Type.Literal("none")]),
     /** Top-k cohort scores each side's statistics are taken over. */
     topK: Type.Integer({ minimum: 1 }),
+    /**
+     * `household`: every vector had the household's mean voice subtracted before scoring (ADR 0003), over
+     * `voices` voices (enrolled speakers plus unknown and imported cohort vectors); `none` below the minimum.
+     * Absent in records from before centring: none.
+     */
+    centring: Type.Optional(
+      Type.Object(
+        {
+          method: CentringSchema,
+          voices: Count,
+        },
+        strict,
+      ),
+    ),
     cohort: Type.Object(
       {
         /** Embeddings of the other enrolled speakers (each speaker's own are left out of its statistics). */
@@ -149,7 +168,12 @@ const calibrationFixture: CalibrationRecord = {
   model: { ...MODELS.ge2e },
   status: "calibrated",
   scale: "as-norm",
-  normalisation: { method: "as-norm", topK: 50, cohort: { enrolled: 144, unknown: 12, imported: 0 } },
+  normalisation: {
+    method: "as-norm",
+    topK: 50,
+    centring: { method: "household", voices: 5 },
+    cohort: { enrolled: 144, unknown: 12, imported: 0 },
+  },
   targetFar: 0.01,
   threshold: 2.1,
   margin: 0.3,
@@ -255,6 +279,8 @@ export const CalibrateRequestSchema = Type.Object(
     targetFar: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
     /** Switch AS-norm on or off for this model (kept for later calibrations). */
     normalisation: Type.Optional(Type.Union([Type.Literal("as-norm"), Type.Literal("none")])),
+    /** Switch household centring on or off for this model (kept for later calibrations). */
+    centring: Type.Optional(CentringSchema),
     /** Leave these speakers out of trials and cohort; with `dryRun` only (an eval's held-out stranger). */
     excludeSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
     /** Compute and reply without storing or applying it. */

@@ -14,6 +14,7 @@
  */
 import type { CalibrationRecord, DurationBin, DurationBinName } from "@speakers/events";
 import { asNorm, type CohortEntry, cohortScores, DEFAULT_TOP_K, MIN_COHORT, topKStats } from "./as-norm.js";
+import { type CentredSpace, type Centring, centre, householdSpace } from "./centring.js";
 import { detCurve, equalErrorRate, fitLogistic, histogram, ratesAt, thresholdForFar } from "./curves.js";
 import type { Normalisation } from "./scorer.js";
 import { dot, l2Normalize, type Vector, voiceprintOf } from "./vectors.js";
@@ -36,6 +37,8 @@ export interface CalibrateInput {
   readonly importedCohort?: readonly Vector[];
   readonly targetFar?: number;
   readonly normalisation?: Normalisation;
+  /** Score in the household's centred space (default) when it has enough voices; see centring.ts. */
+  readonly centring?: Centring;
   readonly topK?: number;
   readonly excludeSpeakers?: readonly string[];
 }
@@ -97,9 +100,22 @@ export function calibrate(input: CalibrateInput): CalibrationResult {
     augmentedSamples: samples.filter((s) => s.kind === "augmented").length,
     adaptedSamples: samples.filter((s) => s.kind === "adapted").length,
   };
+  // The space everything is scored in. Genuine trials use the whole household's; each stranger's trials use
+  // the household's without the stranger (left out of the mean as of everything else), as a real stranger is.
+  const extraVectors = extra.map((c) => c.vector);
+  const voicesWithout = (left?: string) => [
+    ...speakers
+      .filter((s) => s !== left)
+      .map((s) => samples.filter((x) => x.speakerId === s).map((x) => x.vector)),
+    ...extraVectors.map((v) => [v]),
+  ];
+  const wantCentring = (input.centring ?? "household") === "household";
+  const householdWide = wantCentring ? householdSpace(voicesWithout()) : undefined;
+  const centring: Centring = householdWide === undefined ? "none" : "household";
   const normalisation = {
     method,
     topK,
+    centring: { method: centring, voices: householdWide?.voices ?? 0 },
     cohort: {
       enrolled: samples.length,
       unknown: input.unknownCohort?.length ?? 0,
@@ -107,11 +123,20 @@ export function calibrate(input: CalibrateInput): CalibrationResult {
     },
   };
 
-  const full = new Map(
-    speakers.map((s) => [s, voiceprintOf(samples.filter((x) => x.speakerId === s).map((x) => x.vector))]),
-  );
+  const viewOf = (space: CentredSpace | undefined) => {
+    const vectors = samples.map((x) => centre(x.vector, space));
+    const cohortHere: CohortEntry[] = [
+      ...samples.map((x, k) => ({ speakerId: x.speakerId, vector: vectors[k] as Vector })),
+      ...extra.map((c) => ({ speakerId: undefined, vector: centre(c.vector, space) })),
+    ];
+    const voiceprints = new Map(
+      speakers.map((s) => [s, voiceprintOf(vectors.filter((_, k) => samples[k]?.speakerId === s))]),
+    );
+    return { vectors, cohort: cohortHere, voiceprints };
+  };
+  type View = ReturnType<typeof viewOf>;
   type Sorted = ReturnType<typeof cohortScores>;
-  const sortedOf = (v: Vector): Sorted => (normalise ? cohortScores(v, cohort) : []);
+  const sortedOf = (view: View, v: Vector): Sorted => (normalise ? cohortScores(v, view.cohort) : []);
   const score = (
     probe: Vector,
     probeSorted: Sorted,
@@ -125,35 +150,41 @@ export function calibrate(input: CalibrateInput): CalibrationResult {
     const test = topKStats(probeSorted, topK, leaveOut);
     return enrol === undefined || test === undefined ? raw : asNorm(raw, enrol, test);
   };
-  const fullSorted = new Map([...full].map(([s, vp]) => [s, sortedOf(vp)]));
 
+  const whole = viewOf(householdWide);
   const genuine: Trial[] = [];
   for (const s of speakers) {
-    const own = samples.filter((x) => x.speakerId === s);
-    const groups = [...new Set(own.map((x) => x.group))];
+    const own = samples
+      .map((x, k) => ({ x, v: whole.vectors[k] as Vector }))
+      .filter((o) => o.x.speakerId === s);
+    const groups = [...new Set(own.map((o) => o.x.group))];
     if (groups.length < 2) continue;
     for (const g of groups) {
-      const rest = voiceprintOf(own.filter((x) => x.group !== g).map((x) => x.vector));
-      const restSorted = sortedOf(rest);
-      for (const probe of own.filter((x) => x.group === g)) {
-        const value = score(probe.vector, sortedOf(probe.vector), rest, restSorted, new Set([s]));
-        genuine.push({ score: value, seconds: probe.speechSeconds });
+      const rest = voiceprintOf(own.filter((o) => o.x.group !== g).map((o) => o.v));
+      const restSorted = sortedOf(whole, rest);
+      for (const probe of own.filter((o) => o.x.group === g)) {
+        const value = score(probe.v, sortedOf(whole, probe.v), rest, restSorted, new Set([s]));
+        genuine.push({ score: value, seconds: probe.x.speechSeconds });
       }
     }
   }
   const strangers: Trial[] = [];
   if (speakers.length >= 2) {
     for (const stranger of speakers) {
-      for (const probe of samples.filter((x) => x.speakerId === stranger)) {
-        const probeSorted = sortedOf(probe.vector);
+      const view = householdWide === undefined ? whole : viewOf(householdSpace(voicesWithout(stranger), 1));
+      const targets = [...view.voiceprints].filter(([t]) => t !== stranger);
+      const targetSorted = new Map(targets.map(([t, vp]) => [t, sortedOf(view, vp)]));
+      samples.forEach((x, k) => {
+        if (x.speakerId !== stranger) return;
+        const probe = view.vectors[k] as Vector;
+        const probeSorted = sortedOf(view, probe);
         let best = Number.NEGATIVE_INFINITY;
-        for (const [t, vp] of full) {
-          if (t === stranger) continue;
-          const value = score(probe.vector, probeSorted, vp, fullSorted.get(t) ?? [], new Set([stranger, t]));
+        for (const [t, vp] of targets) {
+          const value = score(probe, probeSorted, vp, targetSorted.get(t) ?? [], new Set([stranger, t]));
           best = Math.max(best, value);
         }
-        strangers.push({ score: best, seconds: probe.speechSeconds });
-      }
+        strangers.push({ score: best, seconds: x.speechSeconds });
+      });
     }
   }
 

@@ -11,6 +11,13 @@ export {
   type SampleKind,
 } from "./calibrate.js";
 export {
+  type CentredSpace,
+  type Centring,
+  centre,
+  householdSpace,
+  MIN_CENTRING_VOICES,
+} from "./centring.js";
+export {
   type DetPoint,
   detCurve,
   equalErrorRate,

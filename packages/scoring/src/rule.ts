@@ -22,10 +22,15 @@ export interface DecisionRule {
 export function ruleFor(
   calibration: CalibrationResult | undefined,
   policy: ModelPolicy,
-  index: Pick<ScoringIndex, "normalisation">,
+  index: Pick<ScoringIndex, "normalisation" | "centring">,
 ): DecisionRule {
   const indexScale: ScoreScale = index.normalisation === "as-norm" ? "as-norm" : "cosine";
-  if (calibration?.status === "calibrated" && calibration.scale === indexScale) {
+  const calibratedCentring = calibration?.normalisation.centring?.method ?? "none";
+  if (
+    calibration?.status === "calibrated" &&
+    calibration.scale === indexScale &&
+    calibratedCentring === index.centring
+  ) {
     return {
       scale: calibration.scale,
       threshold: calibration.threshold,

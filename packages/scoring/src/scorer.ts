@@ -11,7 +11,8 @@ import {
   rawFor,
   topKStats,
 } from "./as-norm.js";
-import { dot, l2Normalize, type Vector } from "./vectors.js";
+import { type CentredSpace, type Centring, centre } from "./centring.js";
+import { dot, type Vector, voiceprintOf } from "./vectors.js";
 
 export type Normalisation = "as-norm" | "none";
 
@@ -25,24 +26,37 @@ export interface IndexedVoiceprint {
 export interface ScoringIndex {
   /** `none` when switched off or when the cohort is too small for every voiceprint. */
   readonly normalisation: Normalisation;
+  /** `household` when probes, voiceprints and cohort are scored in the household's centred space. */
+  readonly centring: Centring;
+  readonly space: CentredSpace | undefined;
   readonly topK: number;
   readonly voiceprints: readonly IndexedVoiceprint[];
   readonly cohort: readonly CohortEntry[];
 }
 
 export interface IndexInput {
-  readonly voiceprints: readonly { speakerId: string; vector: Vector }[];
+  /**
+   * With `samples`, the voiceprint is the mean of the centred samples (as the calibration scores it);
+   * otherwise `vector`, centred.
+   */
+  readonly voiceprints: readonly { speakerId: string; vector: Vector; samples?: readonly Vector[] }[];
   readonly cohort: readonly CohortEntry[];
   readonly normalisation?: Normalisation;
+  /** The household's centred space (centring.ts); undefined scores raw cosines. */
+  readonly space?: CentredSpace;
   readonly topK?: number;
 }
 
 export function buildIndex(input: IndexInput): ScoringIndex {
   const topK = input.topK ?? DEFAULT_TOP_K;
-  const cohort = input.cohort.map((c) => ({ speakerId: c.speakerId, vector: l2Normalize(c.vector) }));
+  const space = input.space;
+  const cohort = input.cohort.map((c) => ({ speakerId: c.speakerId, vector: centre(c.vector, space) }));
   const wanted = input.normalisation ?? "as-norm";
   const voiceprints = input.voiceprints.map((v) => {
-    const vector = l2Normalize(v.vector);
+    const vector =
+      space !== undefined && v.samples !== undefined && v.samples.length > 0
+        ? voiceprintOf(v.samples.map((x) => centre(x, space)))
+        : centre(v.vector, space);
     const stats =
       wanted === "as-norm"
         ? topKStats(cohortScores(vector, cohort), topK, new Set([v.speakerId]))
@@ -52,6 +66,8 @@ export function buildIndex(input: IndexInput): ScoringIndex {
   const normalised = voiceprints.length > 0 && voiceprints.every((v) => v.stats !== undefined);
   return {
     normalisation: normalised ? "as-norm" : "none",
+    centring: space === undefined ? "none" : "household",
+    space,
     topK,
     voiceprints: normalised ? voiceprints : voiceprints.map((v) => ({ ...v, stats: undefined })),
     cohort,
@@ -60,7 +76,7 @@ export function buildIndex(input: IndexInput): ScoringIndex {
 
 export interface ScoredCandidate {
   readonly speakerId: string;
-  /** Cosine. */
+  /** Cosine, in the household's centred space when the index is centred. */
   readonly raw: number;
   /** On the index's scale: AS-norm, or the cosine again. */
   readonly score: number;
@@ -70,7 +86,7 @@ export interface ScoredCandidate {
 
 /** Every voiceprint's score for a probe, best first (on the index's scale). */
 export function scoreProbe(index: ScoringIndex, probe: Vector): ScoredCandidate[] {
-  const unit = l2Normalize(probe);
+  const unit = centre(probe, index.space);
   const sorted = index.normalisation === "as-norm" ? cohortScores(unit, index.cohort) : [];
   return index.voiceprints
     .map((v) => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { type CalibrationSample, calibrate } from "../src/calibrate.js";
+import { centre, householdSpace } from "../src/centring.js";
 import { buildIndex, scoreProbe } from "../src/scorer.js";
+import { dot } from "../src/vectors.js";
 
 /** A seeded generator, so the synthetic voices are the same on every run. */
 function rng(seed: number) {
@@ -101,5 +103,60 @@ describe("AS-norm index", () => {
     const best = a[0];
     if (best === undefined) throw new Error("no candidate");
     expect(best.rawAt(best.score)).toBeCloseTo(best.raw, 9);
+  });
+});
+
+describe("household centring", () => {
+  /** Voices that share a large common part, as GE2E's positive-orthant vectors do. */
+  function sharedPart(speakers: number, seed: number): CalibrationSample[] {
+    const r = rng(seed);
+    const common = Array.from({ length: DIM }, () => 3 + gaussian(r));
+    return household(speakers, 1.2, seed + 1).map((s) => ({
+      ...s,
+      vector: s.vector.map((x, i) => x + (common[i] ?? 0) * 2),
+    }));
+  }
+
+  it("centres on five or more voices and separates them better than raw cosines", () => {
+    const samples = sharedPart(6, 11);
+    const centred = calibrate({ samples, normalisation: "none" });
+    const raw = calibrate({ samples, normalisation: "none", centring: "none" });
+    expect(centred.normalisation.centring).toEqual({ method: "household", voices: 6 });
+    expect(raw.normalisation.centring).toEqual({ method: "none", voices: 0 });
+    expect(centred.eer).toBeLessThan(raw.eer);
+  });
+
+  it("stays off below five voices, where the mean would be the speakers themselves", () => {
+    const result = calibrate({ samples: sharedPart(4, 12), normalisation: "none" });
+    expect(result.normalisation.centring).toEqual({ method: "none", voices: 0 });
+    expect(householdSpace([[[1, 0]], [[0, 1]]])).toBeUndefined();
+  });
+
+  it("scores a probe in the same space as the voiceprints it is compared with", () => {
+    const samples = sharedPart(6, 13);
+    const bySpeaker = new Map<string, number[][]>();
+    for (const s of samples)
+      bySpeaker.set(s.speakerId, [...(bySpeaker.get(s.speakerId) ?? []), [...s.vector]]);
+    const space = householdSpace([...bySpeaker.values()]);
+    expect(space?.voices).toBe(6);
+    const index = buildIndex({
+      voiceprints: [...bySpeaker].map(([speakerId, vs]) => ({
+        speakerId,
+        vector: vs[0] as number[],
+        samples: vs,
+      })),
+      cohort: [],
+      normalisation: "none",
+      ...(space === undefined ? {} : { space }),
+    });
+    expect(index.centring).toBe("household");
+    const probe = bySpeaker.get("spk_2")?.[1] as number[];
+    const [best] = scoreProbe(index, probe);
+    expect(best?.speakerId).toBe("spk_2");
+    // A centred cosine, not the raw one (which is near 1 for every voice here).
+    expect(best?.raw).toBeCloseTo(
+      dot(centre(probe, space), index.voiceprints.find((v) => v.speakerId === "spk_2")?.vector ?? []),
+      9,
+    );
   });
 });

@@ -173,6 +173,7 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
       return ctx.scoring.recalibrate(data.model ?? ctx.liveModel(), "request", {
         ...(data.targetFar === undefined ? {} : { targetFar: data.targetFar }),
         ...(data.normalisation === undefined ? {} : { normalisation: data.normalisation }),
+        ...(data.centring === undefined ? {} : { centring: data.centring }),
         ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
         ...(data.dryRun === undefined ? {} : { dryRun: data.dryRun }),
       });

@@ -15,9 +15,11 @@ import {
 import {
   buildIndex,
   type CalibrationSample,
+  type Centring,
   calibrate,
   DEFAULT_TARGET_FAR,
   type DecisionRule,
+  householdSpace,
   type Normalisation,
   ruleFor,
   type ScoringIndex,
@@ -31,6 +33,7 @@ export type CalibrationTrigger = CalibrationRecord["trigger"];
 interface Settings {
   targetFar: number;
   normalisation: Normalisation;
+  centring: Centring;
 }
 
 interface Entry {
@@ -67,7 +70,10 @@ export class HouseholdScoring {
     const stored = entry?.operation === "PUT" ? entry.json<Partial<Settings>>() : {};
     return {
       targetFar: stored.targetFar ?? DEFAULT_TARGET_FAR,
-      normalisation: stored.normalisation ?? "as-norm",
+      // Household centring without AS-norm is the default: it separated voices best in the figures of
+      // ADR 0003; AS-norm stays one switch away.
+      normalisation: stored.normalisation ?? "none",
+      centring: stored.centring ?? "household",
     };
   }
 
@@ -101,6 +107,7 @@ export class HouseholdScoring {
     options: {
       targetFar?: number;
       normalisation?: Normalisation;
+      centring?: Centring;
       excludeSpeakers?: readonly string[];
       dryRun?: boolean;
     } = {},
@@ -110,17 +117,23 @@ export class HouseholdScoring {
     const settings: Settings = {
       targetFar: options.targetFar ?? current.targetFar,
       normalisation: options.normalisation ?? current.normalisation,
+      centring: options.centring ?? current.centring,
     };
     const samples = await this.samplesOf(model);
     const result = calibrate({
       samples: samples.map(toCalibrationSample),
       targetFar: settings.targetFar,
       normalisation: settings.normalisation,
+      centring: settings.centring,
       ...(options.excludeSpeakers === undefined ? {} : { excludeSpeakers: options.excludeSpeakers }),
     });
     const record: CalibrationRecord = { ...result, model, computedAt: new Date().toISOString(), trigger };
     if (!options.dryRun) {
-      if (options.targetFar !== undefined || options.normalisation !== undefined) {
+      if (
+        options.targetFar !== undefined ||
+        options.normalisation !== undefined ||
+        options.centring !== undefined
+      ) {
         await kv.put(settingsKey(model), JSON.stringify(settings));
       }
       await kv.put(calibrationKey(model), JSON.stringify(record));
@@ -128,7 +141,10 @@ export class HouseholdScoring {
       this.entries.delete(modelKey(model));
     }
     const policy = this.ctx().policy(modelKey(model));
-    const rule = ruleFor(record, policy, { normalisation: result.normalisation.method });
+    const rule = ruleFor(record, policy, {
+      normalisation: result.normalisation.method,
+      centring: result.normalisation.centring?.method ?? "none",
+    });
     return { model, calibration: record, inUse: inUseOf(rule) };
   }
 
@@ -150,6 +166,7 @@ export class HouseholdScoring {
       ...voiceprints.map((v) => `${v.speakerId}@${v.updatedAt}`).sort(),
       calibration?.computedAt ?? "-",
       settings.normalisation,
+      settings.centring,
     ].join("|");
     const excluded = new Set(excludeSpeakers);
     const cacheKey = `${modelKey(model)}#${[...excluded].sort().join(",")}`;
@@ -160,15 +177,28 @@ export class HouseholdScoring {
     const samples = (await this.samplesOf(model)).filter((s) => !excluded.has(s.speakerId));
     const kept = voiceprints.filter((v) => !excluded.has(v.speakerId));
     // Multi-condition voiceprints: the mean over clean and augmented samples, as the calibration scores.
+    const own = new Map(
+      kept.map((v) => [v.speakerId, samples.filter((s) => s.speakerId === v.speakerId).map((s) => s.vector)]),
+    );
+    // The same voices the calibration centred on: each speaker once (unknown/imported cohorts would add theirs).
+    const space =
+      settings.centring === "household"
+        ? householdSpace([...own.values()].filter((v) => v.length > 0))
+        : undefined;
     const multi = buildIndex({
       // A speaker whose samples are gone (erased while this view still holds the voiceprint) keeps the
       // stored voiceprint until the view catches up; the erasure fence decides what may be published.
       voiceprints: kept.map((v) => {
-        const own = samples.filter((s) => s.speakerId === v.speakerId).map((s) => s.vector);
-        return { speakerId: v.speakerId, vector: own.length > 0 ? voiceprintOf(own) : v.vector };
+        const vectors = own.get(v.speakerId) ?? [];
+        return {
+          speakerId: v.speakerId,
+          vector: vectors.length > 0 ? voiceprintOf(vectors) : v.vector,
+          samples: vectors,
+        };
       }),
       cohort: samples.map((s) => ({ speakerId: s.speakerId, vector: s.vector })),
       normalisation: settings.normalisation,
+      ...(space === undefined ? {} : { space }),
     });
     const policy = ctx.policy(modelKey(model));
     const rule = !ctx.calibratedDecision

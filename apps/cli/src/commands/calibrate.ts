@@ -18,6 +18,7 @@ export function formatCalibration(reply: CalibrationReply): string {
   const lines = [
     `Calibration: ${c.status}${c.note ? ` (${c.note})` : ""}, computed ${c.computedAt} after ${c.trigger}`,
     `  ${inUse}`,
+    `  centring ${c.normalisation.centring?.method ?? "none"} (${c.normalisation.centring?.voices ?? 0} voices)`,
     `  normalisation ${c.normalisation.method} (top ${c.normalisation.topK} of ${c.normalisation.cohort.enrolled} enrolled, ${c.normalisation.cohort.unknown} unknown, ${c.normalisation.cohort.imported} imported)`,
     `  target FAR ${pct(c.targetFar)}; own held-out EER ${pct(c.eer)}`,
   ];
@@ -40,10 +41,20 @@ export function registerCalibrateCommand(program: Command, out: Output, withStac
     .option("--model <model>", "ecapa, ge2e or a model key (default: the live model)")
     .option("--target-far <rate>", "false-accept rate to aim for, e.g. 0.01")
     .option("--normalisation <method>", "as-norm or none (kept for later calibrations)")
+    .option("--centring <method>", "household or none: subtract the household's mean voice (kept)")
     .option("--json", "print the calibration as JSON")
     .action(
       withStack(
-        async (stack, o: { model?: string; targetFar?: string; normalisation?: string; json?: boolean }) => {
+        async (
+          stack,
+          o: {
+            model?: string;
+            targetFar?: string;
+            normalisation?: string;
+            centring?: string;
+            json?: boolean;
+          },
+        ) => {
           const targetFar = o.targetFar === undefined ? undefined : Number(o.targetFar);
           if (targetFar !== undefined && !(targetFar > 0 && targetFar <= 0.5)) {
             throw new SpeakersError(
@@ -54,12 +65,16 @@ export function registerCalibrateCommand(program: Command, out: Output, withStac
           if (o.normalisation !== undefined && o.normalisation !== "as-norm" && o.normalisation !== "none") {
             throw new SpeakersError("INVALID_REQUEST", "--normalisation must be as-norm or none.");
           }
+          if (o.centring !== undefined && o.centring !== "household" && o.centring !== "none") {
+            throw new SpeakersError("INVALID_REQUEST", "--centring must be household or none.");
+          }
           const reply = await registryClient(stack.bus).calibrate({
             ...(o.model === undefined ? {} : { model: { ...resolveModel(o.model) } }),
             ...(targetFar === undefined ? {} : { targetFar }),
             ...(o.normalisation === "as-norm" || o.normalisation === "none"
               ? { normalisation: o.normalisation }
               : {}),
+            ...(o.centring === "household" || o.centring === "none" ? { centring: o.centring } : {}),
           });
           out.out(o.json ? JSON.stringify(reply) : formatCalibration(reply));
         },
