@@ -81,7 +81,7 @@ export class HouseholdScoring {
     return record;
   }
 
-  /** Every sample embedding of the model, augmented copies included: trials, cohort and voiceprints. */
+  /** Every sample embedding of the model, augmented and adapted included: trials, cohort and voiceprints. */
   async samplesOf(model: ModelRef): Promise<SampleRecord[]> {
     const ctx = this.ctx();
     const voiceprints = await ctx.store.voiceprintsOfModel(model);
@@ -112,8 +112,11 @@ export class HouseholdScoring {
       normalisation: options.normalisation ?? current.normalisation,
     };
     const samples = await this.samplesOf(model);
+    const extra = await this.ctx().sources.cohort(model);
     const result = calibrate({
       samples: samples.map(toCalibrationSample),
+      unknownCohort: extra.unknown.map((c) => c.vector),
+      importedCohort: extra.imported.map((c) => c.vector),
       targetFar: settings.targetFar,
       normalisation: settings.normalisation,
       ...(options.excludeSpeakers === undefined ? {} : { excludeSpeakers: options.excludeSpeakers }),
@@ -146,10 +149,12 @@ export class HouseholdScoring {
     const voiceprints = await ctx.store.voiceprintsOfModel(model);
     const calibration = await this.storedCalibration(model);
     const settings = await this.settings(model);
+    const sources = await ctx.sources.get(model);
     const signature = [
       ...voiceprints.map((v) => `${v.speakerId}@${v.updatedAt}`).sort(),
       calibration?.computedAt ?? "-",
       settings.normalisation,
+      ctx.sources.signature(sources),
     ].join("|");
     const excluded = new Set(excludeSpeakers);
     const cacheKey = `${modelKey(model)}#${[...excluded].sort().join(",")}`;
@@ -159,6 +164,8 @@ export class HouseholdScoring {
 
     const samples = (await this.samplesOf(model)).filter((s) => !excluded.has(s.speakerId));
     const kept = voiceprints.filter((v) => !excluded.has(v.speakerId));
+    // Unknown voices heard (never in the statistics of the speaker they were closest to) and an imported bank.
+    const extra = await ctx.sources.cohort(model);
     // Multi-condition voiceprints: the mean over clean and augmented samples, as the calibration scores.
     const multi = buildIndex({
       // A speaker whose samples are gone (erased while this view still holds the voiceprint) keeps the
@@ -167,7 +174,11 @@ export class HouseholdScoring {
         const own = samples.filter((s) => s.speakerId === v.speakerId).map((s) => s.vector);
         return { speakerId: v.speakerId, vector: own.length > 0 ? voiceprintOf(own) : v.vector };
       }),
-      cohort: samples.map((s) => ({ speakerId: s.speakerId, vector: s.vector })),
+      cohort: [
+        ...samples.map((s) => ({ speakerId: s.speakerId, vector: s.vector })),
+        ...extra.unknown.filter((c) => c.speakerId === undefined || !excluded.has(c.speakerId)),
+        ...extra.imported,
+      ],
       normalisation: settings.normalisation,
     });
     const policy = ctx.policy(modelKey(model));
