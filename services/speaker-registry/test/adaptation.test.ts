@@ -1,8 +1,9 @@
 /**
  * Opt-in voiceprint adaptation and the cohort's other sources on real speech (ADR 0003), through the live
  * chain (audio.captured -> the real GE2E worker -> the registry): a stranger heard many times never becomes
- * anyone's sample, a genuine speaker's clear clip does, erasure takes the adapted samples with the speaker,
- * and an imported cohort bank moves the normalised scores.
+ * anyone's sample, a genuine speaker's clear clip does, the voiceprint rebuild of another model (what replay
+ * runs; same-shape seeded ECAPA) re-embeds it, erasure takes it with the speaker, and an imported cohort
+ * bank moves the normalised scores.
  */
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -18,6 +19,9 @@ import {
   CohortRequest,
   DeleteReply,
   KV_BUCKETS,
+  modelKey,
+  RebuildVoiceprintsReply,
+  RebuildVoiceprintsRequest,
   SERVICES,
   SpeakerIdRequest,
   STREAMS,
@@ -27,6 +31,7 @@ import type { SampleRecord } from "../src/store/records.js";
 import { findByEventIds } from "../src/stream-scan.js";
 import { devFiles, devSpeakers, read } from "./support/dev-audio.js";
 import { enrollFiles, identifyFile } from "./support/requests.js";
+import { startSeededEcapa } from "./support/seeded-ecapa.js";
 import { type Stack, startStack } from "./support/stack.js";
 import { drained, publishClip, readStream } from "./support/streams.js";
 
@@ -57,6 +62,8 @@ async function samples(): Promise<SampleRecord[]> {
   }
   return out;
 }
+
+const heardIn = (s: SampleRecord) => (s.origin.kind === "audio-event" ? s.origin.eventId : "");
 
 async function identifiedBySource(): Promise<Map<string, { adapted?: boolean; speaker?: { id: string } }>> {
   const events = await readStream(stack, STREAMS.SPEAKERS.name);
@@ -104,35 +111,69 @@ describe("voiceprint adaptation", () => {
     expect(cohort.unknown).toBeLessThanOrEqual(cohort.unknownCap);
   }, 900_000);
 
-  it("adapts a genuine speaker's clear clip with its own embedding, and erasure takes it", async () => {
+  it("adapts a genuine speaker's clear clip with the identification's own embedding", async () => {
     const speaker = ENROLLED[0] as string;
     const id = ids.get(speaker) as string;
     const sent: string[] = [];
-    for (const f of devFiles(speaker).slice(3)) sent.push(await publishClip(stack, f, "kitchen"));
+    const clips = devFiles(speaker).slice(3);
+    for (const f of clips) sent.push(await publishClip(stack, f, "kitchen"));
     await drained(stack);
     const identified = await identifiedBySource();
     const adapted = (await samples()).filter((s) => s.kind === "adapted");
+    console.info(`genuine: ${adapted.length} of ${clips.length} clean clips adapted`);
     expect(adapted.length).toBeGreaterThan(0);
+    const embeddings = await readStream(stack, STREAMS.EMBEDDINGS.name);
     for (const s of adapted) {
       expect(s.speakerId).toBe(id);
-      expect(s.origin.kind).toBe("audio-event");
-      const eventId = s.origin.kind === "audio-event" ? s.origin.eventId : "";
+      const eventId = heardIn(s);
       expect(sent).toContain(eventId);
       expect(identified.get(eventId)).toMatchObject({ adapted: true, speaker: { id } });
+      expect(embeddings.find((m) => m.json?.sourceEventId === eventId)?.json.vector).toEqual(s.vector);
     }
-    // The identification's embedding, not a new one.
-    const embeddings = await readStream(stack, STREAMS.EMBEDDINGS.name);
-    const first = adapted[0] as SampleRecord;
-    const origin = first.origin.kind === "audio-event" ? first.origin.eventId : "";
-    expect(embeddings.find((m) => m.json?.sourceEventId === origin)?.json.vector).toEqual(first.vector);
     const reply = await stack.call(ep.adaptation, AdaptationRequest, {}, AdaptationReply);
     expect(reply.adaptedSamples).toBe(adapted.length);
-    // The enrolled count is what the household enrolled.
+  }, 900_000);
+
+  it("the voiceprint rebuild a replay runs re-embeds adapted samples from the audio they were heard in", async () => {
+    const id = ids.get(ENROLLED[0] as string) as string;
+    const live = (await samples()).filter((s) => s.kind === "adapted");
+    const ecapa = await startSeededEcapa(stack.bus.nc);
+    try {
+      const reply = await stack.call(
+        ep.voiceprintsRebuild,
+        RebuildVoiceprintsRequest,
+        { model: ecapa.model },
+        RebuildVoiceprintsReply,
+      );
+      expect(reply.speakers.find((s) => s.speakerId === id)).toMatchObject({
+        samples: 3,
+        embedded: 3 + live.length,
+        failed: 0,
+        voiceprint: true,
+      });
+      const rebuilt = (await samples()).filter(
+        (s) => s.kind === "adapted" && modelKey(s.model) === modelKey(ecapa.model),
+      );
+      expect(rebuilt.map((s) => s.sampleId).sort()).toEqual(live.map((s) => s.sampleId).sort());
+      for (const s of rebuilt) {
+        expect(s.vector).toHaveLength(ecapa.model.dim);
+        expect(live.map(heardIn)).toContain(heardIn(s));
+      }
+    } finally {
+      await ecapa.stop();
+    }
+  }, 900_000);
+
+  it("erasing the speaker erases their adapted samples of every model and the audio they came from", async () => {
+    const speaker = ENROLLED[0] as string;
+    const id = ids.get(speaker) as string;
+    const adapted = (await samples()).filter((s) => s.kind === "adapted");
+    expect(adapted.length).toBeGreaterThan(0);
     const erased = await stack.call(ep.delete, SpeakerIdRequest, { speakerId: id }, DeleteReply);
+    // The count is what the household enrolled; copies and adapted samples go with them.
     expect(erased.erased.samples).toBe(3);
     expect((await samples()).filter((s) => s.speakerId === id)).toEqual([]);
-    // The audio it was heard in goes too (it was an identification of their voice).
-    const heard = new Set(adapted.map((s) => (s.origin.kind === "audio-event" ? s.origin.eventId : "")));
+    const heard = new Set(adapted.map(heardIn));
     expect((await findByEventIds(stack.bus, STREAMS.AUDIO.name, heard)).size).toBe(0);
     ids.delete(speaker);
   }, 900_000);
