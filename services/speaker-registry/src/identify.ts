@@ -149,7 +149,10 @@ export async function handleEmbeddingComputed(
       });
     }
   } else {
-    await keepUnknownVoice(ctx, event, result);
+    // Best effort: a cohort entry missed is no reason to redeliver an identification already published.
+    await keepUnknownVoice(ctx, event, result).catch((err: unknown) =>
+      delivery.logger.warn({ err }, "unknown voice not kept for the cohort"),
+    );
   }
 }
 
