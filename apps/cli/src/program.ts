@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { registerCalibrateCommand } from "./commands/calibrate.js";
 import { enrollCommand } from "./commands/enroll.js";
 import { evalCommand } from "./commands/eval.js";
+import { registerHouseholdSourceCommands } from "./commands/household-sources.js";
 import { registerProvision } from "./commands/provision.js";
 import { publishCommand } from "./commands/publish.js";
 import { registerReplayCommands } from "./commands/replay.js";
@@ -126,14 +127,26 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
     )
     .argument("<dir>")
     .option("--enroll <n>", "files per speaker to enroll (the first by name)", positiveInt, "3")
+    .option(
+      "--enroll-glob <pattern>",
+      'enroll the files whose name matches, e.g. "a-enroll-*"; the rest are identified (instead of --enroll)',
+    )
+    .option(
+      "--manifest <csv>",
+      "enroll and identify the files a CSV names (columns path, role or split: enroll|test; paths relative to it)",
+    )
     .option("--json", "print one JSON object")
     .option("--plots <dir>", "write det.svg and score-histogram.svg there")
-    .action((dir: string, o: { enroll?: string; json?: boolean; plots?: string }) =>
-      evalCommand(out, dir, o),
+    .action(
+      (
+        dir: string,
+        o: { enroll?: string; enrollGlob?: string; manifest?: string; json?: boolean; plots?: string },
+      ) => evalCommand(out, dir, o),
     );
   registerProvision(program, out);
   registerReplayCommands(program, out, withStack, deps.env ?? process.env);
   registerCalibrateCommand(program, out, withStack);
+  registerHouseholdSourceCommands(program, out, withStack);
   return program;
 }
 

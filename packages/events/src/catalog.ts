@@ -17,6 +17,13 @@ import {
 } from "./embedding-service.js";
 import { ErrorPayloadMessage } from "./error.js";
 import {
+  AdaptationReply,
+  AdaptationRequest,
+  CohortImportRequest,
+  CohortReply,
+  CohortRequest,
+} from "./household-sources.js";
+import {
   ClipDeleted,
   ClipRequest,
   LastHeardList,
@@ -116,6 +123,11 @@ export const MESSAGES = [
   CalibrationGetRequest,
   CalibrateRequest,
   CalibrationReply,
+  AdaptationRequest,
+  AdaptationReply,
+  CohortImportRequest,
+  CohortRequest,
+  CohortReply,
 ] as const;
 
 /**

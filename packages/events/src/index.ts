@@ -10,6 +10,7 @@ export * from "./error.js";
 export * from "./errors.js";
 export * from "./export.js";
 export * from "./headers.js";
+export * from "./household-sources.js";
 export * from "./limits.js";
 export * from "./model.js";
 export * from "./plugin-services.js";

@@ -128,6 +128,10 @@ export const SERVICES = {
       voiceprintsRebuild: "speakers.registry.voiceprints.rebuild",
       calibrationGet: "speakers.registry.calibration.get",
       calibrate: "speakers.registry.calibrate",
+      adaptation: "speakers.registry.adaptation",
+      cohortImport: "speakers.registry.cohort.import",
+      cohortGet: "speakers.registry.cohort.get",
+      cohortClear: "speakers.registry.cohort.clear",
     },
   },
   /** Served by the presence plugin (`speakers.<plugin name>.<endpoint>`, plugin-sdk). */

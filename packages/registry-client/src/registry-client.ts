@@ -3,9 +3,14 @@ import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import { type Bus, call, putClip } from "@speakers/bus";
 import {
+  AdaptationReply,
+  AdaptationRequest,
   CalibrateRequest,
   CalibrationGetRequest,
   CalibrationReply,
+  CohortImportRequest,
+  CohortReply,
+  CohortRequest,
   DeleteReply,
   type EnrollItem,
   EnrollMeta,
@@ -50,6 +55,12 @@ export interface RegistryClient {
   ): Promise<IdentifyReply>;
   calibration(model?: ModelRef): Promise<CalibrationReply>;
   calibrate(request?: CalibrateRequest): Promise<CalibrationReply>;
+  /** Reports, or with `enabled` switches, opt-in voiceprint adaptation of a model. */
+  adaptation(request?: AdaptationRequest): Promise<AdaptationReply>;
+  /** One chunk (up to 64 vectors) of an imported cohort bank. */
+  cohortImport(request: CohortImportRequest): Promise<CohortReply>;
+  cohort(model?: ModelRef): Promise<CohortReply>;
+  cohortClear(model?: ModelRef): Promise<CohortReply>;
   verifyFile(speakerId: string, file: string): Promise<VerifyReply>;
   list(): Promise<ListReply>;
   /** The speaker with this name (case-insensitive), or SPEAKER_NOT_FOUND. */
@@ -134,6 +145,34 @@ export function registryClient(bus: Bus): RegistryClient {
         payload: request,
         reply: CalibrationReply,
         timeoutMs: LONG_MS,
+      }),
+    adaptation: (request = {}) =>
+      call(bus, ep.adaptation, {
+        request: AdaptationRequest,
+        payload: request,
+        reply: AdaptationReply,
+        timeoutMs: SHORT_MS,
+      }),
+    cohortImport: (request) =>
+      call(bus, ep.cohortImport, {
+        request: CohortImportRequest,
+        payload: request,
+        reply: CohortReply,
+        timeoutMs: SHORT_MS,
+      }),
+    cohort: (model) =>
+      call(bus, ep.cohortGet, {
+        request: CohortRequest,
+        payload: model === undefined ? {} : { model },
+        reply: CohortReply,
+        timeoutMs: SHORT_MS,
+      }),
+    cohortClear: (model) =>
+      call(bus, ep.cohortClear, {
+        request: CohortRequest,
+        payload: model === undefined ? {} : { model },
+        reply: CohortReply,
+        timeoutMs: SHORT_MS,
       }),
     list: () =>
       call(bus, ep.list, {

@@ -4,6 +4,7 @@ import type { ModelPolicy } from "@speakers/scoring";
 import type { Embedder } from "./embedder.js";
 import type { EnrollmentPolicy } from "./enrollment-policy.js";
 import type { HouseholdScoring } from "./household-scoring.js";
+import type { HouseholdSources } from "./household-sources.js";
 import type { RegistryStore } from "./store/registry-store.js";
 
 /** What every registry operation works with; built once by createRegistry. */
@@ -25,6 +26,10 @@ export interface RegistryContext {
    * SPEAKERS_DECISION=calibrated: on clean reads it still rejects far more than the defaults (see README).
    */
   readonly calibratedDecision: boolean;
+  /** Adaptation switches and the cohort's other sources, per model (ADR 0003). */
+  readonly sources: HouseholdSources;
+  /** Adaptation for a model without its own setting: SPEAKERS_ADAPTATION=on. */
+  readonly adaptationByDefault: boolean;
   /** Seeded augmented copies per enrollment sample; 0 switches multi-condition voiceprints off. */
   readonly augmentCopies: number;
   /** ce-source of the events the registry publishes. */

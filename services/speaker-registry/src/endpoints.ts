@@ -2,9 +2,14 @@
 import type { Service } from "@nats-io/services";
 import { publish, serveEndpoint } from "@speakers/bus";
 import {
+  AdaptationReply,
+  AdaptationRequest,
   CalibrateRequest,
   CalibrationGetRequest,
   CalibrationReply,
+  CohortImportRequest,
+  CohortReply,
+  CohortRequest,
   DeleteReply,
   EnrollMeta,
   EnrollReply,
@@ -27,6 +32,7 @@ import {
   VerifyMeta,
   VerifyReply,
 } from "@speakers/events";
+import { adaptationReply } from "./adaptation.js";
 import type { RegistryContext } from "./context.js";
 import { embedClip } from "./embedder.js";
 import { enroll, recalibrateQuietly } from "./enroll.js";
@@ -177,6 +183,45 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
         ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
         ...(data.dryRun === undefined ? {} : { dryRun: data.dryRun }),
       });
+    },
+  });
+
+  serveEndpoint(bus, group, "adaptation", {
+    subject: relative(ep.adaptation),
+    request: AdaptationRequest,
+    reply: AdaptationReply,
+    handler: ({ data }) => adaptationReply(ctx, data.model ?? ctx.liveModel(), data.enabled),
+  });
+
+  serveEndpoint(bus, group, "cohort-import", {
+    subject: relative(ep.cohortImport),
+    request: CohortImportRequest,
+    reply: CohortReply,
+    handler: async ({ data }) => {
+      const model = data.model ?? ctx.liveModel();
+      await ctx.sources.importChunk(model, data.vectors, {
+        ...(data.replace === undefined ? {} : { replace: data.replace }),
+        ...(data.label === undefined ? {} : { label: data.label }),
+      });
+      return ctx.sources.reply(model);
+    },
+  });
+
+  serveEndpoint(bus, group, "cohort-get", {
+    subject: relative(ep.cohortGet),
+    request: CohortRequest,
+    reply: CohortReply,
+    handler: ({ data }) => ctx.sources.reply(data.model ?? ctx.liveModel()),
+  });
+
+  serveEndpoint(bus, group, "cohort-clear", {
+    subject: relative(ep.cohortClear),
+    request: CohortRequest,
+    reply: CohortReply,
+    handler: async ({ data }) => {
+      const model = data.model ?? ctx.liveModel();
+      await ctx.sources.clear(model);
+      return ctx.sources.reply(model);
     },
   });
 

@@ -7,8 +7,9 @@
  * 2. Their events: identifications of their voice (with that audio and its embedding), enrollment, updates,
  *    dead letters. Other voices' identifications stay: they name candidates only by candidate ref, and the
  *    profile holding the ref is purged last.
- * 3. Every sample entry under the speaker, whatever its kind or origin, every clip and audio event a sample
- *    points at, every clip stored under their enrollment prefix; then voiceprints, name and profile, purged
+ * 3. Every sample entry under the speaker, whatever its kind (clean, augmented, adapted) or origin, every
+ *    clip and audio event a sample points at (an adapted sample points at the identified audio event), the
+ *    unknown voices kept for the cohort that were closest to them, every clip stored under their enrollment prefix; then voiceprints, name and profile, purged
  *    with their history. Stored data goes before the records that point at it, so an interrupted delete can
  *    be repeated.
  */
@@ -53,6 +54,8 @@ export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Pro
 
   // Every entry under the speaker, including kinds this code does not know how to read.
   for (const key of sampleKeys) await buckets.samples.purge(key);
+  // Unknown voices kept for the cohort that were closest to them may be their voice, unrecognised.
+  await ctx.sources.forgetNearest(speakerId);
   for (const v of voiceprints) await ctx.store.purgeVoiceprint(speakerId, v.model);
   if ((await ctx.store.idForName(profile.name)) === speakerId)
     await buckets.profiles.purge(nameKey(profile.name));
@@ -60,7 +63,8 @@ export async function eraseSpeaker(ctx: RegistryContext, speakerId: string): Pro
   ctx.store.forgetCandidateRef(speakerId);
 
   const erased = {
-    // The samples the household enrolled; their augmented copies go with them and are not counted apart.
+    // The samples the household enrolled; their augmented copies and adapted samples go with them and are
+    // not counted apart.
     samples: new Set(samples.filter((s) => !isCopy(s.record)).map((s) => s.record.sampleId)).size,
     voiceprints: voiceprints.length,
     clips,

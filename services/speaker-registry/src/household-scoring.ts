@@ -87,7 +87,7 @@ export class HouseholdScoring {
     return record;
   }
 
-  /** Every sample embedding of the model, augmented copies included: trials, cohort and voiceprints. */
+  /** Every sample embedding of the model, augmented and adapted included: trials, cohort and voiceprints. */
   async samplesOf(model: ModelRef): Promise<SampleRecord[]> {
     const ctx = this.ctx();
     const voiceprints = await ctx.store.voiceprintsOfModel(model);
@@ -120,8 +120,11 @@ export class HouseholdScoring {
       centring: options.centring ?? current.centring,
     };
     const samples = await this.samplesOf(model);
+    const extra = await this.ctx().sources.cohort(model);
     const result = calibrate({
       samples: samples.map(toCalibrationSample),
+      unknownCohort: extra.unknown.map((c) => c.vector),
+      importedCohort: extra.imported.map((c) => c.vector),
       targetFar: settings.targetFar,
       normalisation: settings.normalisation,
       centring: settings.centring,
@@ -162,11 +165,13 @@ export class HouseholdScoring {
     const voiceprints = await ctx.store.voiceprintsOfModel(model);
     const calibration = await this.storedCalibration(model);
     const settings = await this.settings(model);
+    const sources = await ctx.sources.get(model);
     const signature = [
       ...voiceprints.map((v) => `${v.speakerId}@${v.updatedAt}`).sort(),
       calibration?.computedAt ?? "-",
       settings.normalisation,
       settings.centring,
+      ctx.sources.signature(sources),
     ].join("|");
     const excluded = new Set(excludeSpeakers);
     const cacheKey = `${modelKey(model)}#${[...excluded].sort().join(",")}`;
@@ -176,14 +181,23 @@ export class HouseholdScoring {
 
     const samples = (await this.samplesOf(model)).filter((s) => !excluded.has(s.speakerId));
     const kept = voiceprints.filter((v) => !excluded.has(v.speakerId));
+    // Unknown voices heard (never in the statistics of the speaker they were closest to) and an imported bank.
+    const extra = await ctx.sources.cohort(model);
     // Multi-condition voiceprints: the mean over clean and augmented samples, as the calibration scores.
     const own = new Map(
       kept.map((v) => [v.speakerId, samples.filter((s) => s.speakerId === v.speakerId).map((s) => s.vector)]),
     );
-    // The same voices the calibration centred on: each speaker once (unknown/imported cohorts would add theirs).
+    const cohortExtra = [
+      ...extra.unknown.filter((c) => c.speakerId === undefined || !excluded.has(c.speakerId)),
+      ...extra.imported,
+    ];
+    // The voices the calibration centred on: each speaker once, each unknown or imported vector once.
     const space =
       settings.centring === "household"
-        ? householdSpace([...own.values()].filter((v) => v.length > 0))
+        ? householdSpace([
+            ...[...own.values()].filter((v) => v.length > 0),
+            ...cohortExtra.map((c) => [c.vector]),
+          ])
         : undefined;
     const multi = buildIndex({
       // A speaker whose samples are gone (erased while this view still holds the voiceprint) keeps the
@@ -196,7 +210,7 @@ export class HouseholdScoring {
           samples: vectors,
         };
       }),
-      cohort: samples.map((s) => ({ speakerId: s.speakerId, vector: s.vector })),
+      cohort: [...samples.map((s) => ({ speakerId: s.speakerId, vector: s.vector })), ...cohortExtra],
       normalisation: settings.normalisation,
       ...(space === undefined ? {} : { space }),
     });

@@ -13,6 +13,7 @@ import {
   type VerifyReply,
 } from "@speakers/events";
 import { decideWithRule, dot, l2Normalize, scoreProbe } from "@speakers/scoring";
+import { ADAPT_MIN_SNR_DB, ADAPT_MIN_SPEECH_SECONDS, storeAdaptedSample, verdictFor } from "./adaptation.js";
 import type { RegistryContext } from "./context.js";
 import { eraseIfFenced } from "./erase.js";
 
@@ -104,6 +105,7 @@ export async function handleEmbeddingComputed(
     durationMs: event.durationMs,
     ...(event.quality === undefined ? {} : { quality: event.quality }),
   });
+  const verdict = await verdictFor(ctx, event.model, result);
   const { reason: _reason, candidates, ...identified } = result;
   const published = await publish(
     ctx.bus,
@@ -115,6 +117,7 @@ export async function handleEmbeddingComputed(
       embeddingEventId: delivery.meta.id,
       source: event.source,
       ...(event.capturedAt === undefined ? {} : { capturedAt: event.capturedAt }),
+      ...(verdict.adapt ? { adapted: true } : {}),
     },
     {
       id: identifiedEventId(delivery.meta.id),
@@ -127,14 +130,46 @@ export async function handleEmbeddingComputed(
     "speaker identified",
   );
   if (result.speaker !== undefined) {
-    await eraseIfFenced(ctx, {
+    const erased = await eraseIfFenced(ctx, {
       speakerId: result.speaker.id,
       identifiedSeq: published.seq,
       embeddingSeq: delivery.meta.seq,
       sourceEventId: event.sourceEventId,
       deviceId: event.source?.deviceId,
     });
+    if (!erased && verdict.adapt) {
+      await storeAdaptedSample(ctx, {
+        speakerId: result.speaker.id,
+        model: event.model,
+        vector: event.vector,
+        durationMs: event.durationMs,
+        quality: event.quality,
+        embeddingEventId: delivery.meta.id,
+        sourceEventId: event.sourceEventId,
+      });
+    }
+  } else {
+    // Best effort: a cohort entry missed is no reason to redeliver an identification already published.
+    await keepUnknownVoice(ctx, event, result).catch((err: unknown) =>
+      delivery.logger.warn({ err }, "unknown voice not kept for the cohort"),
+    );
   }
+}
+
+/**
+ * A clip the calibrated rule called unknown (below threshold), with enough clean speech, joins the model's
+ * ring of unknown voices: AS-norm cohort only, never a sample of anyone (ADR 0003).
+ */
+async function keepUnknownVoice(ctx: RegistryContext, event: EmbeddingComputed, result: Identification) {
+  const q = event.quality;
+  if (result.reason !== "below-threshold" || result.scoring?.source !== "calibration") return;
+  if (q === undefined || q.speechSeconds < ADAPT_MIN_SPEECH_SECONDS) return;
+  if (q.snrDb === undefined || q.snrDb < ADAPT_MIN_SNR_DB) return;
+  await ctx.sources.addUnknown(event.model, {
+    vector: event.vector,
+    ...(result.candidates[0] === undefined ? {} : { nearest: result.candidates[0].speakerId }),
+    sourceEventId: event.sourceEventId,
+  });
 }
 
 /** Stored events name candidates by ref only (ADR 0004); one erased since scoring is left out. */

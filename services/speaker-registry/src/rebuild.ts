@@ -15,12 +15,14 @@ import {
   type RebuiltSpeaker,
   SpeakersError,
 } from "@speakers/events";
+import { audioResolver } from "./audio-sources.js";
 import type { RegistryContext } from "./context.js";
 import { sampleKey } from "./store/keys.js";
 import type { ProfileRecord, SampleRecord } from "./store/records.js";
 
 /** Clips per worker request: enrollment clips are long, and a batch must stay under the max payload. */
 const BATCH = 4;
+const EMPTY = new Uint8Array(0);
 
 export async function rebuildVoiceprints(
   ctx: RegistryContext,
@@ -62,7 +64,11 @@ async function rebuildSpeaker(
   model: ModelRef,
   force: boolean,
 ): Promise<RebuiltSpeaker> {
-  const all = await ctx.store.samples(profile.id);
+  // Enrolled samples, and adapted ones (re-embedded from the audio event they were heard in, while the AUDIO
+  // stream keeps it); augmented copies are not re-derived here (ADR 0003).
+  const all = (await ctx.store.samples(profile.id, undefined, { copies: true })).filter(
+    (s) => s.record.kind !== "augmented",
+  );
   // One source record per sample: any model's record carries the same clip and origin.
   const bySample = new Map<string, SampleRecord>();
   const done = new Set<string>();
@@ -107,7 +113,7 @@ async function rebuildSpeaker(
   return {
     speakerId: profile.id,
     name: profile.name,
-    samples: new Set(all.map((s) => s.record.sampleId)).size,
+    samples: new Set(all.filter((s) => s.record.kind !== "adapted").map((s) => s.record.sampleId)).size,
     embedded,
     failed: errors.length,
     ...(errors.length === 0 ? {} : { errors: errors.slice(0, 100) }),
@@ -121,6 +127,14 @@ async function clipOf(ctx: RegistryContext, record: SampleRecord): Promise<Batch
     return { audio: await getClip(ctx.bus, record.clip.name, { bucket: record.clip.bucket }) };
   }
   if (record.origin.kind === "path") return { path: record.origin.path };
+  if (record.origin.kind === "audio-event") {
+    const heard = await audioResolver(
+      ctx.bus,
+      [{ length: 0, eventId: record.origin.eventId }],
+      EMPTY,
+    ).resolve(0);
+    return { audio: heard.bytes, ...heard.meta };
+  }
   throw new SpeakersError(
     "AUDIO_OBJECT_NOT_FOUND",
     `Sample ${record.sampleId} has no stored audio to embed.`,

@@ -24,6 +24,7 @@ import type { Embedder } from "./embedder.js";
 import { addRegistryEndpoints } from "./endpoints.js";
 import { DEFAULT_ENROLLMENT_POLICY, type EnrollmentPolicy } from "./enrollment-policy.js";
 import { HouseholdScoring } from "./household-scoring.js";
+import { HouseholdSources } from "./household-sources.js";
 import { handleEmbeddingComputed } from "./identify.js";
 import { LIVE_MODEL_KEY, resolveLiveModel } from "./live-model.js";
 import { openBuckets, RegistryStore } from "./store/registry-store.js";
@@ -48,6 +49,8 @@ export interface RegistryDeps {
   augmentCopies?: number;
   /** Decide with the stored calibration (default: SPEAKERS_DECISION=calibrated); else the cosine defaults. */
   calibratedDecision?: boolean;
+  /** Opt-in adaptation for models without their own setting (default: SPEAKERS_ADAPTATION=on). */
+  adaptation?: boolean;
 }
 
 export interface Registry {
@@ -120,6 +123,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
       let self: RegistryContext | undefined;
       const c: RegistryContext = {
         scoring: new HouseholdScoring(() => self as RegistryContext),
+        sources: new HouseholdSources(() => deps.bus),
+        adaptationByDefault: deps.adaptation ?? process.env.SPEAKERS_ADAPTATION === "on",
         augmentCopies: deps.augmentCopies ?? augmentCopiesFromEnv(),
         calibratedDecision: deps.calibratedDecision ?? process.env.SPEAKERS_DECISION === "calibrated",
         bus: deps.bus,

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RegistryContext } from "../src/context.js";
 import { DEFAULT_ENROLLMENT_POLICY } from "../src/enrollment-policy.js";
 import { HouseholdScoring } from "../src/household-scoring.js";
+import { HouseholdSources } from "../src/household-sources.js";
 import { handleEmbeddingComputed } from "../src/identify.js";
 import { openBuckets, RegistryStore } from "../src/store/registry-store.js";
 import { VoiceprintView } from "../src/store/voiceprint-view.js";
@@ -156,6 +157,8 @@ describe("erasure", () => {
       source: "/test/lagging-replica",
       logger: stack.bus.logger,
       scoring: new HouseholdScoring(() => lagging),
+      sources: new HouseholdSources(() => stack.bus),
+      adaptationByDefault: false,
       calibratedDecision: false,
       augmentCopies: 0,
     };

@@ -1,3 +1,4 @@
+import { SpeakersError } from "@speakers/events";
 import { formatReport } from "../eval/report.js";
 import { runEval } from "../eval/run-eval.js";
 import type { Output } from "../output.js";
@@ -6,13 +7,18 @@ import { progressBar } from "../progress.js";
 export async function evalCommand(
   out: Output,
   dir: string,
-  o: { enroll?: string; json?: boolean; plots?: string },
+  o: { enroll?: string; enrollGlob?: string; manifest?: string; json?: boolean; plots?: string },
 ) {
+  if (o.enrollGlob !== undefined && o.manifest !== undefined) {
+    throw new SpeakersError("INVALID_REQUEST", "Give --enroll-glob or --manifest, not both.");
+  }
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   try {
     const report = await runEval({
       dir,
       ...(o.enroll === undefined ? {} : { enroll: Number(o.enroll) }),
+      ...(o.enrollGlob === undefined ? {} : { enrollGlob: o.enrollGlob }),
+      ...(o.manifest === undefined ? {} : { manifest: o.manifest }),
       ...(o.plots === undefined ? {} : { plots: o.plots }),
       onProgress: (phase, done, total) => {
         let bar = bars.get(phase);

@@ -6,7 +6,7 @@ const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 export function formatReport(r: EvalReport): string {
   const lines = [
     `Speaker evaluation, model ${r.model}`,
-    `  ${r.speakers} speakers, ${r.files} files: ${r.enrolled_files} enrolled (first ${r.enroll_per_speaker} per speaker), ${r.test_files} identified`,
+    `  ${r.speakers} speakers, ${r.files} files: ${r.enrolled_files} enrolled (${r.enroll_by === "first-n" ? `first ${r.enroll_per_speaker}` : `by ${r.enroll_by}, up to ${r.enroll_per_speaker}`} per speaker), ${r.test_files} identified`,
     `  Identification accuracy (rank 1):        ${pct(r.identification_accuracy)}`,
     `  Identified as the right speaker at the calibrated decision: ${pct(r.identification_accuracy_at_threshold)}`,
     `  Equal error rate, clip vs voiceprint:     ${pct(r.eer)} (at cosine ${r.eer_threshold.toFixed(3)})`,

@@ -19,11 +19,16 @@ import { startEmbeddedStack } from "../embedded-stack.js";
 import { datasetRoots, readDataset } from "./dataset.js";
 import { equalErrorRate, type OpenSetTrial, openSetRates, rankOneAccuracy } from "./metrics.js";
 import { writePlots } from "./plots.js";
+import { type EnrollSelection, type SplitSpeaker, splitDataset } from "./split.js";
 
 export interface EvalOptions {
   dir: string;
   /** Files per speaker to enroll (default 3). */
   enroll?: number;
+  /** Enroll the files whose name matches this pattern instead (the rest are tests). */
+  enrollGlob?: string;
+  /** Enroll and test the files a CSV manifest names, by its role/split column. */
+  manifest?: string;
   /** Worker model for the isolated stack (default $SPEAKERS_MODEL). */
   model?: string;
   onProgress?: (phase: "enroll" | "identify" | "embed" | "hold-out", done: number, total: number) => void;
@@ -51,7 +56,10 @@ export interface EvalReport {
   enrolled_trials: number;
   threshold: number;
   margin: number;
+  /** Enrolled files per speaker: N, or with a glob or manifest the most any speaker had. */
   enroll_per_speaker: number;
+  /** How they were chosen: the first N by name, `--enroll-glob`, or `--manifest`. */
+  enroll_by: "first-n" | "glob" | "manifest";
   enrollment_samples_rejected: number;
   speakers_not_enrolled: string[];
   /** The household's own calibration with every speaker enrolled (what `speakers calibrate` stores). */
@@ -89,6 +97,13 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
     throw new SpeakersError("INVALID_REQUEST", "--enroll must be a whole number of files, at least 1.");
   }
   const dataset = readDataset(options.dir);
+  const selection: EnrollSelection =
+    options.manifest !== undefined
+      ? { by: "manifest", file: options.manifest }
+      : options.enrollGlob !== undefined
+        ? { by: "glob", glob: options.enrollGlob }
+        : { by: "first", count: perSpeaker };
+  const split = splitDataset(dataset, selection);
   const stack = await startEmbeddedStack({
     isolated: true,
     audioRoots: datasetRoots(options.dir, dataset),
@@ -97,16 +112,14 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   });
   try {
     const client = registryClient(stack.bus);
-    const enrolled = await enrollAll(client, dataset, perSpeaker, options);
-    const tests = dataset.flatMap((s) =>
-      enrolled.ids.has(s.speaker)
-        ? s.files.slice(perSpeaker).map((file) => ({ speaker: s.speaker, file }))
-        : [],
+    const enrolled = await enrollAll(client, split, options);
+    const tests = split.flatMap((s) =>
+      enrolled.ids.has(s.speaker) ? s.test.map((file) => ({ speaker: s.speaker, file })) : [],
     );
     if (tests.length === 0) {
       throw new SpeakersError(
         "INVALID_REQUEST",
-        `No files are left to identify after enrolling ${perSpeaker} per speaker.`,
+        `No files are left to identify after enrolling (${describeSelection(selection)}).`,
       );
     }
     const identified: IdentifyReply[] = [];
@@ -224,7 +237,9 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
       enrolled_trials: openSet.enrolledTrials,
       threshold: calibration.threshold,
       margin: calibrationReply.inUse.margin,
-      enroll_per_speaker: perSpeaker,
+      enroll_per_speaker:
+        selection.by === "first" ? perSpeaker : Math.max(...split.map((s) => s.enroll.length)),
+      enroll_by: selection.by === "first" ? "first-n" : selection.by,
       enrollment_samples_rejected: enrolled.rejected,
       speakers_not_enrolled: enrolled.failed,
       calibration,
@@ -238,18 +253,27 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   }
 }
 
-async function enrollAll(
-  client: RegistryClient,
-  dataset: ReturnType<typeof readDataset>,
-  perSpeaker: number,
-  options: EvalOptions,
-) {
+function describeSelection(selection: EnrollSelection): string {
+  return selection.by === "first"
+    ? `the first ${selection.count} per speaker`
+    : selection.by === "glob"
+      ? `the files matching ${selection.glob}`
+      : `the enroll rows of ${selection.file}`;
+}
+
+async function enrollAll(client: RegistryClient, split: readonly SplitSpeaker[], options: EvalOptions) {
   const ids = new Map<string, string>();
   const failed: string[] = [];
   let rejected = 0;
   let files = 0;
-  for (const [i, s] of dataset.entries()) {
-    const chosen = s.files.slice(0, perSpeaker);
+  for (const [i, s] of split.entries()) {
+    const chosen = s.enroll;
+    if (chosen.length === 0) {
+      // Nothing chosen for this folder: not enrolled, and its files are not tested.
+      failed.push(s.speaker);
+      options.onProgress?.("enroll", i + 1, split.length);
+      continue;
+    }
     files += chosen.length;
     try {
       const reply = await client.enrollFiles(s.speaker, chosen, { createOnly: true });
@@ -261,7 +285,7 @@ async function enrollAll(
       rejected += chosen.length;
       failed.push(s.speaker);
     }
-    options.onProgress?.("enroll", i + 1, dataset.length);
+    options.onProgress?.("enroll", i + 1, split.length);
   }
   return { ids, failed, rejected, files };
 }

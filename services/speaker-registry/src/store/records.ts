@@ -24,8 +24,9 @@ export interface SampleRecord {
   clip?: StoredClip;
   /**
    * `augmented`: a seeded copy of the clean sample `parentSampleId` under a simulated household condition
-   * (ADR 0003), stored under the same speaker so erasing the speaker or the parent sample erases it. Absent:
-   * a clean sample.
+   * (ADR 0003), stored under the same speaker so erasing the speaker or the parent sample erases it.
+   * `adapted`: a live identification kept by opt-in adaptation (its embedding; `origin` names the audio
+   * event). Absent: a clean sample.
    */
   kind?: "clean" | "augmented" | "adapted";
   parentSampleId?: string;
@@ -35,9 +36,12 @@ export interface SampleRecord {
   snrDb?: number;
 }
 
-/** A derived copy, not a recording anyone made: left out of sample counts and the quality gates. */
+/**
+ * Not a sample the household enrolled (an augmented copy or an adapted identification): left out of sample
+ * counts, the quality gates and the stored clean voiceprint; the scoring index and erasure take them.
+ */
 export function isCopy(record: SampleRecord): boolean {
-  return record.kind === "augmented";
+  return record.kind === "augmented" || record.kind === "adapted";
 }
 
 /** `voiceprints` bucket: one entry per speaker and model. */
