@@ -4,9 +4,10 @@
  * - genuine trials: each clean enrollment sample of a speaker is held out in turn; its clean and augmented
  *   copies (crops of every length, simulated rooms and noise) are scored against the voiceprint made from
  *   the speaker's OTHER samples;
- * - stranger trials: each speaker in turn plays a stranger: their copies are scored against every other
- *   speaker's voiceprint with the stranger removed from the cohort too, and the best score counts (what an
- *   open-set decision sees when someone unknown speaks).
+ * - stranger trials: each speaker in turn plays a stranger: their copies (except those whose babble was made
+ *   from the other speakers' voices) are scored against every other speaker's voiceprint, with the stranger
+ *   removed from the cohort and the centring too, and the best score counts (what an open-set decision sees
+ *   when someone unknown speaks).
  *
  * Thresholds are the (1 - target FAR) quantile of the stranger scores, per speech-duration bin (short clips
  * score differently), so the false-accept rate is chosen, not hoped for. With fewer than two speakers there
@@ -28,6 +29,8 @@ export interface CalibrationSample {
   readonly kind: SampleKind;
   readonly vector: Vector;
   readonly speechSeconds: number;
+  /** Other household voices are mixed into it (an augmented copy's babble): never a stranger trial. */
+  readonly carriesOtherVoices?: boolean;
 }
 
 export interface CalibrateInput {
@@ -175,7 +178,9 @@ export function calibrate(input: CalibrateInput): CalibrationResult {
       const targets = [...view.voiceprints].filter(([t]) => t !== stranger);
       const targetSorted = new Map(targets.map(([t, vp]) => [t, sortedOf(view, vp)]));
       samples.forEach((x, k) => {
-        if (x.speakerId !== stranger) return;
+        // A copy whose babble was cut from the other speakers' own recordings carries the very voices it
+        // would be scored against: it is no stranger's clip, and it set the calibration's top stranger scores.
+        if (x.speakerId !== stranger || x.carriesOtherVoices === true) return;
         const probe = view.vectors[k] as Vector;
         const probeSorted = sortedOf(view, probe);
         let best = Number.NEGATIVE_INFINITY;

@@ -160,3 +160,15 @@ describe("household centring", () => {
     );
   });
 });
+
+describe("stranger trials", () => {
+  it("leave out copies whose babble carries the other speakers' own voices", () => {
+    const samples = household(4, 0.5, 21).map((s, i) => ({ ...s, carriesOtherVoices: i % 6 === 5 }));
+    const result = calibrate({ samples });
+    const carrying = samples.filter((s) => s.carriesOtherVoices).length;
+    expect(carrying).toBeGreaterThan(0);
+    expect(result.source.impostorTrials).toBe(samples.length - carrying);
+    // They stay genuine trials: the speaker's own voice is the foreground.
+    expect(result.source.genuineTrials).toBe(samples.length);
+  });
+});

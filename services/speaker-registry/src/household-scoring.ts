@@ -244,6 +244,7 @@ function toCalibrationSample(s: SampleRecord): CalibrationSample {
     kind: s.kind ?? "clean",
     vector: s.vector,
     speechSeconds: (s.speechMs ?? s.durationMs) / 1000,
+    carriesOtherVoices: s.condition?.noise === "babble",
   };
 }
 
