@@ -312,7 +312,9 @@ def profile_forward(encoder: Encoder, clips: list[np.ndarray]) -> dict:
         name, spent = event.key, event.self_cpu_time_total
         if any(k in name for k in ("conv", "mm", "linear", "einsum", "bmm", "addmm")):
             kinds["convolution/matmul"] += spent
-        elif any(k in name for k in ("pad", "gather", "cat", "copy", "clone", "contiguous")):
+        elif any(
+            k in name for k in ("pad", "gather", "index", "cat", "copy", "clone", "contiguous", "to_copy")
+        ):
             kinds["copies (pad, gather, cat)"] += spent
         elif any(
             k in name
@@ -452,7 +454,13 @@ def _flops_row(f: dict) -> str:
 
 def _profile_row(profile: dict) -> str:
     parts = ", ".join(f"{kind} {share:.0%}" for kind, share in profile.items())
-    return f"  ecapa profile (CPU time of one 16 x 3 s forward by op kind): {parts}"
+    rest = 1.0 - profile.get("convolution/matmul", 0.0)
+    bound = (
+        f"; the {rest:.0%} outside the GEMMs is memory-bound passes over the activations (bias/clamp, "
+        "residual adds, the taps' gather, concatenations, the pooling's fp32 statistics), each one a "
+        "parallel region that waits for both threads"
+    )
+    return f"  ecapa profile (CPU time of one 16 x 3 s forward by op kind): {parts}{bound}"
 
 
 def summary(result: dict) -> list[str]:
