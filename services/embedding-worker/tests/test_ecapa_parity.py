@@ -79,3 +79,21 @@ def test_a_clip_costs_no_more_than_speechbrain_alone(clips):
     assert ours <= theirs, (ours, theirs)
     # And a batch of n same-length clips costs n clips, not more.
     assert flops(lambda: encoder.embed_batch([clip] * 3)) <= 3 * ours * 1.001
+
+
+def test_bf16_batching_is_exact_within_its_own_key(clips, reference):
+    """The bf16 path (its own key, `+bf16`) keeps the rule: a clip's bf16 vector alone or in any batch is the
+    same, to the same share of the clip spread; and it stays near speechbrain's fp32 vector."""
+    encoder = seeded_encoder()
+    tolerance = _tolerance(reference)
+    encoder.set_precision("bf16")
+    try:
+        assert encoder.info.key.endswith("+bf16")
+        alone = np.stack([encoder.embed_batch([clip])[0] for clip in clips])
+        mixed = encoder.embed_batch(clips)
+        shorts_only = encoder.embed_batch(clips[:4][::-1])[::-1]
+    finally:
+        encoder.set_precision("fp32")
+    assert (_distance(mixed, alone) <= tolerance).all(), (_distance(mixed, alone), tolerance)
+    assert (_distance(shorts_only, alone[:4]) <= tolerance).all()
+    assert (_distance(alone, reference) <= 1e-3).all(), _distance(alone, reference)

@@ -26,14 +26,23 @@ def speech() -> list[np.ndarray]:
 
 @pytest.fixture(scope="module")
 def drifting(tmp_path_factory) -> Path:
-    """Same-shape ECAPA whose first layer works at an offset of 1e4 that its batch norm removes again: exact
-    enough in fp32, hopeless in bf16 (8 bits of mantissa: a step of 64 at 1e4)."""
+    """Same-shape ECAPA whose last convolution's output (what the pooling's statistics are taken from) sits at
+    an offset of 1e4: exact enough in fp32, hopeless in bf16 (8 bits of mantissa: a step of 64 at 1e4). (An
+    offset that the layer's own batch norm removes again would not do: the worker folds each norm into its
+    kernel in fp32, before the cast, and the offset cancels there.)"""
     folder = tmp_path_factory.mktemp("drifting")
     for item in seeded_folder().iterdir():
         (folder / item.name).write_bytes(item.read_bytes())
     state = torch.load(folder / "embedding_model.ckpt", map_location="cpu")
-    state["blocks.0.conv.conv.bias"] += 1e4
-    state["blocks.0.norm.norm.running_mean"] += 1e4
+    offset = 1e4
+    state["mfa.norm.norm.bias"] += offset
+    # ... which the pooling takes out again (exactly, in fp32): its attention layer's bias and the mean half
+    # of its batch norm.
+    channels = state["mfa.norm.norm.bias"].shape[0]
+    state["asp.tdnn.conv.conv.bias"] -= offset * state["asp.tdnn.conv.conv.weight"][:, : 2 * channels, 0].sum(
+        1
+    )
+    state["asp_bn.norm.running_mean"][:channels] += offset
     torch.save(state, folder / "embedding_model.ckpt")
     return folder
 

@@ -17,7 +17,7 @@ import torch
 from ..errors import WorkerError
 from . import ModelInfo
 from .ecapa_fast import EcapaForward
-from .precision import PRECISIONS, autocast, with_precision
+from .precision import DTYPES, PRECISIONS, with_precision
 from .verify import ECAPA_FILES, ECAPA_SMALL_FILES, ECAPA_WEIGHT_FILES, sha256_of, verify_folder
 
 ECAPA_REPO = "speechbrain/spkrec-ecapa-voxceleb"
@@ -56,6 +56,8 @@ class EcapaEncoder:
         self.precision = "fp32"
         self.info = info
         self._runner = None
+        self._cpu_forward = self._forward  # the forward embed_batch runs on the CPU at self.precision
+        self._cast: dict[str, EcapaForward] = {}
         if device.startswith("cuda"):
             from .cuda_runner import CudaRunner
 
@@ -73,6 +75,14 @@ class EcapaEncoder:
         self.info = with_precision(self.base_info, precision)
         if self._runner is not None:
             self._runner.set_precision(precision)
+        elif precision == "fp32":
+            self._cpu_forward = self._forward
+        else:
+            # On the CPU the weights are cast once (autocast would cast them, and every activation between
+            # its ops, on every call: slower than fp32 there).
+            if precision not in self._cast:
+                self._cast[precision] = EcapaForward(self._classifier, DTYPES[precision]).eval()
+            self._cpu_forward = self._cast[precision]
 
     def embed_batch(self, clips: Sequence[np.ndarray]) -> np.ndarray:
         """One forward pass over the clips zero-padded to the longest; (n, 192) L2-normalised rows."""
@@ -82,8 +92,8 @@ class EcapaEncoder:
             emb = self._runner(clips)
         else:
             wavs, samples = pad_batch(clips)
-            with torch.inference_mode(), autocast(self.device, self.precision):
-                emb = self._forward(wavs, samples)
+            with torch.inference_mode():
+                emb = self._cpu_forward(wavs, samples)
         emb = torch.nn.functional.normalize(emb.float(), dim=1)
         return emb.cpu().numpy().astype(np.float32, copy=False)
 
@@ -97,11 +107,13 @@ class EcapaEncoder:
 
 
 def pad_batch(clips: Sequence[np.ndarray], row: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-padded (B, S) float32 and the lengths. Filled in numpy: torch's per-row copies would each be a
+    parallel region, and on a busy machine each one waits for a thread that is not running."""
     lengths = [len(c) for c in clips]
-    wavs = torch.zeros(len(clips), row or max(lengths), dtype=torch.float32)
+    wavs = np.zeros((len(clips), row or max(lengths)), dtype=np.float32)
     for i, clip in enumerate(clips):
-        wavs[i, : lengths[i]] = torch.from_numpy(np.asarray(clip, dtype=np.float32))
-    return wavs, torch.tensor(lengths, dtype=torch.int64)
+        wavs[i, : lengths[i]] = clip
+    return torch.from_numpy(wavs), torch.tensor(lengths, dtype=torch.int64)
 
 
 def load_ecapa(

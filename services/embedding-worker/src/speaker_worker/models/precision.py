@@ -20,14 +20,14 @@ from ..errors import WorkerError
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 PARITY_MIN_COSINE = 0.999
-_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 CPU_BF16_FLAGS = ("amx_bf16", "avx512_bf16")
 
 
 def autocast(device: str, precision: str):
     if precision == "fp32":
         return contextlib.nullcontext()
-    return torch.autocast(device_type=torch.device(device).type, dtype=_DTYPES[precision])
+    return torch.autocast(device_type=torch.device(device).type, dtype=DTYPES[precision])
 
 
 def with_precision(info, precision: str):
