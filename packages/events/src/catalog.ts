@@ -36,6 +36,8 @@ import {
   IdentifyReply,
   ListReply,
   ListRequest,
+  ModelUseReply,
+  ModelUseRequest,
   RebuildVoiceprintsReply,
   RebuildVoiceprintsRequest,
   RenameRequest,
@@ -116,6 +118,8 @@ export const MESSAGES = [
   CalibrationGetRequest,
   CalibrateRequest,
   CalibrationReply,
+  ModelUseRequest,
+  ModelUseReply,
 ] as const;
 
 /**

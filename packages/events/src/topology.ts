@@ -128,6 +128,7 @@ export const SERVICES = {
       voiceprintsRebuild: "speakers.registry.voiceprints.rebuild",
       calibrationGet: "speakers.registry.calibration.get",
       calibrate: "speakers.registry.calibrate",
+      modelUse: "speakers.registry.model.use",
     },
   },
   /** Served by the presence plugin (`speakers.<plugin name>.<endpoint>`, plugin-sdk). */

@@ -15,6 +15,8 @@ import {
   ListReply,
   ListRequest,
   type ModelRef,
+  ModelUseReply,
+  ModelUseRequest,
   RenameRequest,
   SERVICES,
   SpeakerDetail,
@@ -57,6 +59,8 @@ export interface RegistryClient {
   get(speakerId: string, includeEmbeddings?: boolean): Promise<SpeakerDetail>;
   rename(speakerId: string, name: string): Promise<SpeakerSummaryPayload>;
   remove(speakerId: string): Promise<DeleteReply>;
+  /** Makes a model (name or key) the live one, through the registry: it checks voiceprints and a worker. */
+  useModel(model: string): Promise<ModelUseReply>;
 }
 
 export function registryClient(bus: Bus): RegistryClient {
@@ -177,6 +181,13 @@ export function registryClient(bus: Bus): RegistryClient {
         payload: { speakerId },
         reply: DeleteReply,
         timeoutMs: LONG_MS,
+      }),
+    useModel: (model) =>
+      call(bus, ep.modelUse, {
+        request: ModelUseRequest,
+        payload: { model },
+        reply: ModelUseReply,
+        timeoutMs: SHORT_MS,
       }),
   };
 }

@@ -12,6 +12,8 @@ import {
   IdentifyReply,
   ListReply,
   ListRequest,
+  ModelUseReply,
+  ModelUseRequest,
   RebuildVoiceprintsReply,
   RebuildVoiceprintsRequest,
   RenameRequest,
@@ -32,6 +34,7 @@ import { embedClip } from "./embedder.js";
 import { enroll, recalibrateQuietly } from "./enroll.js";
 import { eraseSpeaker } from "./erase.js";
 import { identifyVector, verifyVector } from "./identify.js";
+import { useModel } from "./model-use.js";
 import { rebuildVoiceprints } from "./rebuild.js";
 import { RegistryStore } from "./store/registry-store.js";
 import { detailOf, summaryOf } from "./summaries.js";
@@ -177,6 +180,13 @@ export function addRegistryEndpoints(ctx: RegistryContext, service: Service): vo
         ...(data.dryRun === undefined ? {} : { dryRun: data.dryRun }),
       });
     },
+  });
+
+  serveEndpoint(bus, group, "model-use", {
+    subject: relative(ep.modelUse),
+    request: ModelUseRequest,
+    reply: ModelUseReply,
+    handler: ({ data }) => useModel(ctx, data),
   });
 
   serveEndpoint(bus, group, "delete", {
