@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
-import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { freePort, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEPLOY_DIR, NATS_CONFIGS, REPO_ROOT } from "./helpers/deploy-files.js";
 import { connectAs, newPasswords, type Passwords, passwordEnv, type User } from "./helpers/nats-users.js";

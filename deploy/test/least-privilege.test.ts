@@ -10,7 +10,7 @@ import {
   type TopologyNeeds,
 } from "@speakers/bus";
 import { provisionCommand } from "@speakers/cli";
-import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { freePort, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NATS_CONFIGS } from "./helpers/deploy-files.js";
 import { newPasswords, type Passwords, passwordEnv, type User } from "./helpers/nats-users.js";

@@ -17,14 +17,13 @@ import {
   SpeakerIdRequest,
   STREAMS,
 } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
+import { devFiles, devSpeakers, type NatsServer, startNatsServer, waitUntil } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers } from "../../services/speaker-registry/test/support/dev-audio.js";
 import { expectRefused, Violations } from "./helpers/denied.js";
 import { NATS_CONFIGS } from "./helpers/deploy-files.js";
 import { newPasswords, type Passwords, passwordEnv } from "./helpers/nats-users.js";
-import { busAs, natsUrl, readClip, waitUntil, watchIdentified } from "./helpers/speakers.js";
+import { busAs, natsUrl, readClip, watchIdentified } from "./helpers/speakers.js";
 import { eventIds, scan } from "./helpers/streams.js";
 
 // The real registry, logged in as `registry` on a server from deploy/nats/single.conf, doing its whole job
@@ -112,11 +111,11 @@ describe("the registry user of deploy/nats/auth.conf", () => {
 
     // heard live: capture -> worker -> registry's durable consumer -> speaker.identified naming her
     const heard = await captured(FILES[5] as string);
-    await waitUntil(
-      () => identified.bySource.has(heard.id),
-      60_000,
-      () => `no speaker.identified for ${heard.id}\n${workerLog.slice(-20).join("\n")}`,
-    );
+    await waitUntil(() => identified.bySource.has(heard.id), {
+      timeoutMs: 60_000,
+      what: () => `no speaker.identified for ${heard.id}\n${workerLog.slice(-20).join("\n")}`,
+      intervalMs: 100,
+    });
     const event = identified.bySource.get(heard.id)?.[0];
     expect(event?.speaker?.id).toBe(erinId);
     // and on request (the registry calls the worker's `extract`)

@@ -3,16 +3,21 @@ import { type Bus, call, closeBus, prepareTopology, SERVICE_NEEDS } from "@speak
 import { provisionCommand } from "@speakers/cli";
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import { EnrollMeta, EnrollReply, SERVICES, STREAMS } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
+import {
+  devFiles,
+  devSpeakers,
+  type NatsServer,
+  runClient,
+  startNatsServer,
+  waitUntil,
+} from "@speakers/test-support";
 import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "@speakers/wyoming-bridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers } from "../../services/speaker-registry/test/support/dev-audio.js";
-import { runClient } from "../../services/wyoming-bridge/test/support/python.js";
 import { Violations } from "./helpers/denied.js";
 import { NATS_CONFIGS } from "./helpers/deploy-files.js";
 import { newPasswords, type Passwords, passwordEnv } from "./helpers/nats-users.js";
-import { busAs, natsUrl, readClip, waitUntil } from "./helpers/speakers.js";
+import { busAs, natsUrl, readClip } from "./helpers/speakers.js";
 import { scan } from "./helpers/streams.js";
 
 // The Wyoming bridge logged in as `wyoming` on deploy/nats/single.conf, doing its whole job beside the real
@@ -112,8 +117,11 @@ describe("the wyoming user", () => {
         });
         return seen.has("speaker.identified") && seen.has("speaker.provisional");
       },
-      60_000,
-      () => `for ${captured[0]}: ${[...seen.keys()].join(", ") || "nothing"} in SPEAKERS`,
+      {
+        timeoutMs: 60_000,
+        what: () => `for ${captured[0]}: ${[...seen.keys()].join(", ") || "nothing"} in SPEAKERS`,
+        intervalMs: 100,
+      },
     );
     expect(seen.get("speaker.identified")).toHaveLength(1);
     expect(violations.seen).toEqual([]);

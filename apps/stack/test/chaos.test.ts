@@ -7,8 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { decodeJson, SpeakerIdentified } from "@speakers/events";
-import { type DevClip, devClips } from "@speakers/nats-testing";
 import { registryClient } from "@speakers/registry-client";
+import { type DevClip, devClips } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { mediaTypeOf, postClip, type Stack } from "../src/index.js";
 import { buildStack, capturedLogger, part, startTestStack } from "./support/stack-under-test.js";

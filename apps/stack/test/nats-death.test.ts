@@ -4,7 +4,7 @@
  * again, and stopping the stack afterwards still ends every part.
  */
 import { readFileSync } from "node:fs";
-import { devClips } from "@speakers/nats-testing";
+import { devClips } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { mediaTypeOf, postClip, type Stack, traceChain } from "../src/index.js";
 import { buildStack, capturedLogger, part, startTestStack } from "./support/stack-under-test.js";

@@ -45,19 +45,6 @@ export function watchIdentified(bus: Bus) {
   return { bySource, stop: () => sub.unsubscribe() };
 }
 
-/** Polls until `check` holds; fails with `what()` after the timeout. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** What every service does around a write while a cluster elects a new leader: try again, a few times. */
 export async function retried<T>(write: () => Promise<T>, attempts = 40, pauseMs = 250): Promise<T> {
   for (let attempt = 1; ; attempt++) {

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
 import { AudioCaptured, decodeMeta, HEADERS } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);

@@ -1,8 +1,7 @@
 import { PassThrough } from "node:stream";
 import { closeBus, connectBus, createLogger, eventLogger, installShutdown } from "@speakers/bus";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { eventually, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "./harness.js";
 
 function captureLogger(name: string) {
   const lines: Record<string, unknown>[] = [];

@@ -17,8 +17,8 @@ import {
   SpeakerIdentified,
   SpeakersError,
 } from "@speakers/events";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestBus, type TestBus } from "./harness.js";
+import { eventually, type TestBus, useTestBus } from "@speakers/test-support";
+import { afterEach, describe, expect, it } from "vitest";
 
 /** Reads dead letters back through a fresh ephemeral consumer on DEADLETTER. */
 async function deadLetters(t: TestBus, filter: string, expected: number): Promise<JsMsg[]> {
@@ -35,20 +35,14 @@ async function deadLetters(t: TestBus, filter: string, expected: number): Promis
 }
 
 describe("consume", () => {
-  let t: TestBus;
+  const t = useTestBus("consume-test");
   let handle: ConsumeHandle | undefined;
   let consumerNo = 0;
 
-  beforeAll(async () => {
-    t = await startTestBus("consume-test");
-  });
   afterEach(async () => {
     await handle?.stop();
     handle = undefined;
     await t.bus.jsm.streams.purge("SPEAKERS");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   /** Each test gets its own durable so deliveries never leak between tests. */

@@ -7,7 +7,7 @@ import {
   type WorkerHandle,
 } from "@speakers/embedding-client";
 import { SpeakersError } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devAudioDir, devClips } from "./dev-audio.js";
 

@@ -13,6 +13,7 @@ export * from "./headers.js";
 export * from "./limits.js";
 export * from "./model.js";
 export * from "./plugin-services.js";
+export * from "./registry-endpoints.js";
 export * from "./registry-service.js";
 export * from "./retention.js";
 export * from "./speaker.js";

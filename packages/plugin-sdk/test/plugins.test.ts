@@ -8,8 +8,8 @@ import {
   startPlugin,
   Type,
 } from "@speakers/plugin-sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, publishIdentified, sleep, startTestBus, type TestBus } from "./harness.js";
+import { eventually, publishIdentified, sleep, type TestBus, useTestBus } from "@speakers/test-support";
+import { afterEach, describe, expect, it } from "vitest";
 
 async function deadLetters(t: TestBus, subject: string, expected: number): Promise<JsMsg[]> {
   return eventually(async () => {
@@ -37,17 +37,11 @@ function recorder(name: string, seen: string[]) {
 }
 
 describe("plugin SDK", () => {
-  let t: TestBus;
+  const t = useTestBus("plugin-sdk-test");
   const running: RunningPlugin[] = [];
 
-  beforeAll(async () => {
-    t = await startTestBus("plugin-sdk-test");
-  });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.stop()));
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("catches up on the events it missed while it was down, without repeating handled ones", async () => {

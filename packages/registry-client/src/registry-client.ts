@@ -1,35 +1,29 @@
 /** Typed calls to the `registry` micro service, as every CLI command makes them. */
 import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
-import { type Bus, call, putClip } from "@speakers/bus";
+import { type Bus, type CallOptions, call, putClip } from "@speakers/bus";
 import {
-  CalibrateRequest,
-  CalibrationGetRequest,
-  CalibrationReply,
-  DeleteReply,
+  type CalibrateRequest,
+  type CalibrationReply,
+  type DeleteReply,
+  type EndpointDefinition,
   type EnrollItem,
-  EnrollMeta,
-  EnrollReply,
-  IdentifyMeta,
-  IdentifyReply,
-  ListReply,
-  ListRequest,
+  type EnrollReply,
+  type IdentifyReply,
+  type ListReply,
+  type MessageDefinition,
   type ModelRef,
-  ModelUseReply,
-  ModelUseRequest,
-  RenameRequest,
-  SERVICES,
-  SpeakerDetail,
-  SpeakerIdRequest,
-  SpeakerSummary,
-  type SpeakerSummary as SpeakerSummaryPayload,
+  type ModelUseReply,
+  type PayloadOf,
+  REGISTRY_ENDPOINTS,
+  type SpeakerDetail,
+  type SpeakerSummary,
   SpeakersError,
-  VerifyMeta,
-  VerifyReply,
+  type VerifyReply,
 } from "@speakers/events";
 import { formatOf, readAudioFile } from "./audio-files.js";
 
-const ep = SERVICES.registry.endpoints;
+const ep = REGISTRY_ENDPOINTS;
 /** Enrollment embeds every sample on a small CPU: allow minutes, not seconds. */
 const LONG_MS = 600_000;
 const SHORT_MS = 30_000;
@@ -55,15 +49,20 @@ export interface RegistryClient {
   verifyFile(speakerId: string, file: string): Promise<VerifyReply>;
   list(): Promise<ListReply>;
   /** The speaker with this name (case-insensitive), or SPEAKER_NOT_FOUND. */
-  byName(name: string): Promise<SpeakerSummaryPayload>;
+  byName(name: string): Promise<SpeakerSummary>;
   get(speakerId: string, includeEmbeddings?: boolean): Promise<SpeakerDetail>;
-  rename(speakerId: string, name: string): Promise<SpeakerSummaryPayload>;
+  rename(speakerId: string, name: string): Promise<SpeakerSummary>;
   remove(speakerId: string): Promise<DeleteReply>;
   /** Makes a model (name or key) the live one, through the registry: it checks voiceprints and a worker. */
   useModel(model: string): Promise<ModelUseReply>;
 }
 
 export function registryClient(bus: Bus): RegistryClient {
+  /** Calls one endpoint of the contract's table with its own request and reply messages. */
+  const ask = <Req extends MessageDefinition, Rep extends MessageDefinition>(
+    e: EndpointDefinition<Req, Rep>,
+    options: Omit<CallOptions<Req, Rep>, "request" | "reply">,
+  ): Promise<PayloadOf<Rep>> => call(bus, e.subject, { ...options, request: e.request, reply: e.reply });
   return {
     /** Files travel through the Object Store, so a long recording never hits the server's payload limit. */
     async enrollFiles(name, files, options = {}) {
@@ -80,10 +79,8 @@ export function registryClient(bus: Bus): RegistryClient {
           ...(format === undefined ? {} : { format }),
         });
       }
-      return call(bus, ep.enroll, {
-        request: EnrollMeta,
+      return ask(ep.enroll, {
         payload: { name, items, enrollmentId, ...(options.createOnly ? { createOnly: true } : {}) },
-        reply: EnrollReply,
         timeoutMs: LONG_MS,
         unavailableCode: "WORKER_UNAVAILABLE",
       });
@@ -91,66 +88,52 @@ export function registryClient(bus: Bus): RegistryClient {
     async identifyFile(file, topK = 5) {
       const bytes = await readAudioFile(file);
       const format = formatOf(file);
-      return call(bus, ep.identify, {
-        request: IdentifyMeta,
+      return ask(ep.identify, {
         payload: { topK, ...(format === undefined ? {} : { format }) },
         body: bytes,
-        reply: IdentifyReply,
         timeoutMs: LONG_MS,
       });
     },
     identifyPath(path, topK = 5, options = {}) {
       const format = formatOf(path);
       const exclude = options.excludeSpeakers ?? [];
-      return call(bus, ep.identify, {
-        request: IdentifyMeta,
+      return ask(ep.identify, {
         payload: {
           topK,
           path,
           ...(format === undefined ? {} : { format }),
           ...(exclude.length === 0 ? {} : { excludeSpeakers: [...exclude] }),
         },
-        reply: IdentifyReply,
         timeoutMs: LONG_MS,
       });
     },
     async verifyFile(speakerId, file) {
       const bytes = await readAudioFile(file);
       const format = formatOf(file);
-      return call(bus, ep.verify, {
-        request: VerifyMeta,
+      return ask(ep.verify, {
         payload: { speakerId, ...(format === undefined ? {} : { format }) },
         body: bytes,
-        reply: VerifyReply,
         timeoutMs: LONG_MS,
       });
     },
     calibration: (model) =>
-      call(bus, ep.calibrationGet, {
-        request: CalibrationGetRequest,
+      ask(ep.calibrationGet, {
         payload: model === undefined ? {} : { model },
-        reply: CalibrationReply,
         timeoutMs: LONG_MS,
       }),
     calibrate: (request = {}) =>
-      call(bus, ep.calibrate, {
-        request: CalibrateRequest,
+      ask(ep.calibrate, {
         payload: request,
-        reply: CalibrationReply,
         timeoutMs: LONG_MS,
       }),
     list: () =>
-      call(bus, ep.list, {
-        request: ListRequest,
+      ask(ep.list, {
         payload: { limit: 1000 },
-        reply: ListReply,
         timeoutMs: SHORT_MS,
       }),
     async byName(name) {
-      const found = await call(bus, ep.list, {
-        request: ListRequest,
+      const found = await ask(ep.list, {
         payload: { name },
-        reply: ListReply,
         timeoutMs: SHORT_MS,
       });
       const speaker = found.speakers[0];
@@ -162,31 +145,23 @@ export function registryClient(bus: Bus): RegistryClient {
       return speaker;
     },
     get: (speakerId, includeEmbeddings = false) =>
-      call(bus, ep.get, {
-        request: SpeakerIdRequest,
+      ask(ep.get, {
         payload: { speakerId, includeEmbeddings },
-        reply: SpeakerDetail,
         timeoutMs: SHORT_MS,
       }),
     rename: (speakerId, name) =>
-      call(bus, ep.rename, {
-        request: RenameRequest,
+      ask(ep.rename, {
         payload: { speakerId, name },
-        reply: SpeakerSummary,
         timeoutMs: SHORT_MS,
       }),
     remove: (speakerId) =>
-      call(bus, ep.delete, {
-        request: SpeakerIdRequest,
+      ask(ep.delete, {
         payload: { speakerId },
-        reply: DeleteReply,
         timeoutMs: LONG_MS,
       }),
     useModel: (model) =>
-      call(bus, ep.modelUse, {
-        request: ModelUseRequest,
+      ask(ep.modelUse, {
         payload: { model },
-        reply: ModelUseReply,
         timeoutMs: SHORT_MS,
       }),
   };

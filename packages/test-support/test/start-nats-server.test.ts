@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { type NatsServer, NatsTestingError, startNatsServer } from "@speakers/nats-testing";
+import { type NatsServer, NatsTestingError, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 describe("startNatsServer", () => {
