@@ -11,11 +11,11 @@ import {
 } from "@speakers/bus";
 import { EnrollMeta, EnrollReply, SERVICES, STREAMS } from "@speakers/events";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
-import { devFiles, devSpeakers, waitUntil } from "@speakers/test-support";
+import { devFiles, devSpeakers, readClip, waitUntil } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCluster, nodeByName, startLocalCluster } from "./helpers/cluster.js";
 import { newPasswords, type Passwords } from "./helpers/nats-users.js";
-import { busAs, natsUrl, readClip, retried } from "./helpers/speakers.js";
+import { busAs, natsUrl, retried } from "./helpers/speakers.js";
 import { eventIds, storedIdentifications } from "./helpers/streams.js";
 import { startClusterWorker, type WorkerProcess } from "./helpers/worker.js";
 

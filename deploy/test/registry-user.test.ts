@@ -2,7 +2,7 @@ import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { DEFAULT_LIMITS, publishAudio } from "@speakers/audio-capture";
 import { type Bus, call, closeBus, prepareTopology, SERVICE_NEEDS } from "@speakers/bus";
-import { provisionCommand } from "@speakers/cli";
+
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import {
   DeleteReply,
@@ -18,12 +18,12 @@ import {
   STREAMS,
 } from "@speakers/events";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
-import { devFiles, devSpeakers, type NatsServer, startNatsServer, waitUntil } from "@speakers/test-support";
+import { devFiles, devSpeakers, type NatsServer, readClip, waitUntil } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectRefused, Violations } from "./helpers/denied.js";
-import { NATS_CONFIGS } from "./helpers/deploy-files.js";
-import { newPasswords, type Passwords, passwordEnv } from "./helpers/nats-users.js";
-import { busAs, natsUrl, readClip, watchIdentified } from "./helpers/speakers.js";
+
+import { type Passwords, startSingleNode } from "./helpers/nats-users.js";
+import { busAs, natsUrl, provisionAsAdmin, watchIdentified } from "./helpers/speakers.js";
 import { eventIds, scan } from "./helpers/streams.js";
 
 // The real registry, logged in as `registry` on a server from deploy/nats/single.conf, doing its whole job
@@ -44,12 +44,8 @@ let registry: Registry;
 const workerLog: string[] = [];
 
 beforeAll(async () => {
-  passwords = newPasswords();
-  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
-  await provisionCommand(
-    { out: () => {}, err: () => {} },
-    { env: { NATS_URL: natsUrl(server.url, "admin", passwords), LOG_LEVEL: "silent" } },
-  );
+  ({ server, passwords } = await startSingleNode());
+  await provisionAsAdmin(server.url, passwords);
   admin = await busAs(server.url, "admin", passwords);
   capture = await busAs(server.url, "capture", passwords);
   registryBus = await busAs(server.url, "registry", passwords);

@@ -63,7 +63,7 @@ const say = (line: string) => (values.json ? process.stderr : process.stdout).wr
 const MB = 1024 * 1024;
 const mb = (bytes: number | undefined) => (bytes === undefined ? "-" : (bytes / MB).toFixed(1));
 
-const audioDir = resolve(values.audio ?? defaultAudioDir(REPO));
+const audioDir = resolve(values.audio ?? defaultAudioDir());
 const folders = speakerFolders(audioDir);
 const clips = folders.flatMap((f) =>
   f.files
