@@ -20,6 +20,7 @@ export {
   requireNatsServer,
 } from "./nats-binary.js";
 export { onProcessExit } from "./process-exit.js";
+export { runService } from "./run-service.js";
 export { announceStack, type RunningStack, runningStack, STACK_FILE } from "./running-stack.js";
 export { stopOnSignal } from "./stop-on-signal.js";
 export { stopProcess } from "./stop-process.js";
