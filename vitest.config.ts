@@ -13,7 +13,7 @@ for (const group of ["packages", "apps", "services", "plugins"]) {
         name: string;
         exports?: Record<string, unknown>;
       };
-      // A subpath export "./x" (e.g. @speakers/bus/testing) is built from src/x.ts.
+      // A subpath export "./x" (e.g. @speakers/test-support) is built from src/x.ts.
       for (const sub of Object.keys(pkg.exports ?? { ".": null })) {
         const file = sub === "." ? "index" : sub.slice(2);
         const find = sub === "." ? pkg.name : `${pkg.name}/${file}`;
@@ -25,7 +25,7 @@ for (const group of ["packages", "apps", "services", "plugins"]) {
   }
 }
 
-// A name also matches its subpaths ("@speakers/bus" would take "@speakers/bus/testing"): longest first wins.
+// A name also matches its subpaths ("@speakers/bus" would take "@speakers/test-support"): longest first wins.
 alias.sort((a, b) => b.find.length - a.find.length);
 
 export default defineConfig({

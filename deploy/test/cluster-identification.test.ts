@@ -11,11 +11,11 @@ import {
 } from "@speakers/bus";
 import { EnrollMeta, EnrollReply, SERVICES, STREAMS } from "@speakers/events";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
+import { devFiles, devSpeakers, readClip, waitUntil } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers } from "../../services/speaker-registry/test/support/dev-audio.js";
 import { type LocalCluster, nodeByName, startLocalCluster } from "./helpers/cluster.js";
 import { newPasswords, type Passwords } from "./helpers/nats-users.js";
-import { busAs, natsUrl, readClip, retried, waitUntil } from "./helpers/speakers.js";
+import { busAs, natsUrl, retried } from "./helpers/speakers.js";
 import { eventIds, storedIdentifications } from "./helpers/streams.js";
 import { startClusterWorker, type WorkerProcess } from "./helpers/worker.js";
 
@@ -116,8 +116,12 @@ describe("the 3-node cluster from deploy/nats/cluster", () => {
         stored = await storedIdentifications(admin).catch(() => stored);
         return [...speakerOf.keys()].every((id) => stored.some((e) => e.sourceEventId === id));
       },
-      75_000,
-      () => `identified ${new Set(stored.map((e) => e.sourceEventId)).size}/${CLIPS} clips\n${worker.log()}`,
+      {
+        timeoutMs: 75_000,
+        what: () =>
+          `identified ${new Set(stored.map((e) => e.sourceEventId)).size}/${CLIPS} clips\n${worker.log()}`,
+        intervalMs: 100,
+      },
     );
 
     // nothing lost, nothing doubled: each clip once in AUDIO and once in SPEAKERS

@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { Svcm } from "@nats-io/services";
-import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { freePort, type NatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEPLOY_DIR, NATS_CONFIGS, REPO_ROOT } from "./helpers/deploy-files.js";
-import { connectAs, newPasswords, type Passwords, passwordEnv, type User } from "./helpers/nats-users.js";
+import { DEPLOY_DIR, REPO_ROOT } from "./helpers/deploy-files.js";
+import { connectAs, type Passwords, startSingleNode, type User } from "./helpers/nats-users.js";
 import { runScript } from "./helpers/run-script.js";
 
 // The containers' HEALTHCHECK scripts, run as Docker runs them (a process, its exit code), with each service's
@@ -20,8 +20,7 @@ let passwords: Passwords;
 const opened: NatsConnection[] = [];
 
 beforeAll(async () => {
-  passwords = newPasswords();
-  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
+  ({ server, passwords } = await startSingleNode());
 });
 
 afterAll(async () => {

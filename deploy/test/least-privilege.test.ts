@@ -10,10 +10,10 @@ import {
   type TopologyNeeds,
 } from "@speakers/bus";
 import { provisionCommand } from "@speakers/cli";
-import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { freePort, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NATS_CONFIGS } from "./helpers/deploy-files.js";
-import { newPasswords, type Passwords, passwordEnv, type User } from "./helpers/nats-users.js";
+
+import { type Passwords, startSingleNode, type User } from "./helpers/nats-users.js";
 
 // The TS services' own start-up path (connectBus from NATS_URL, then prepareTopology) under the users of
 // deploy/nats/auth.conf, on a server from deploy/nats/single.conf, before and after `speakers provision`.
@@ -22,8 +22,7 @@ let passwords: Passwords;
 const opened: Bus[] = [];
 
 beforeAll(async () => {
-  passwords = newPasswords();
-  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
+  ({ server, passwords } = await startSingleNode());
 });
 
 afterAll(async () => {

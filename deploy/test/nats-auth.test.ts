@@ -5,7 +5,7 @@ import { Objm } from "@nats-io/obj";
 import { Svcm } from "@nats-io/services";
 import { connect } from "@nats-io/transport-node";
 import { closeBus, connectBus, createLogger, defaultTopology, provision } from "@speakers/bus";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectPublishRefused, expectRefused, expectSubscribeRefused, Violations } from "./helpers/denied.js";
 import { NATS_CONFIGS } from "./helpers/deploy-files.js";

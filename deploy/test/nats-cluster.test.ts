@@ -3,8 +3,8 @@ import { Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { closeBus, connectBus, createLogger, defaultTopology, provision } from "@speakers/bus";
 import { STREAMS } from "@speakers/events";
-import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, type NatsServer, startNatsServer } from "@speakers/test-support";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   type Jsz,
   type LocalCluster,
@@ -91,16 +91,22 @@ describe("deploy/nats cluster", () => {
       );
 
     const refused = await join("");
-    await eventually(async () => {
-      if (!/authorization violation/i.test(refused.logTail())) throw new Error("no refusal logged yet");
-    }, 10_000);
+    await vi.waitFor(
+      async () => {
+        if (!/authorization violation/i.test(refused.logTail())) throw new Error("no refusal logged yet");
+      },
+      { timeout: 10_000, interval: 250 },
+    );
     expect(await routedToIntruder()).toBe(false);
     await refused.stop();
 
     const accepted = await join(`route:${passwords.route}@`);
-    await eventually(async () => {
-      if (!(await routedToIntruder())) throw new Error("not routed yet");
-    }, 10_000);
+    await vi.waitFor(
+      async () => {
+        if (!(await routedToIntruder())) throw new Error("not routed yet");
+      },
+      { timeout: 10_000, interval: 250 },
+    );
     await accepted.stop();
   });
 
@@ -165,11 +171,14 @@ describe("deploy/nats cluster", () => {
 
     // the killed node rejoins from its own store and catches up on what it missed
     await killed?.restart();
-    await eventually(async () => {
-      const stored = await storedOn(killed as NatsServer, "AUDIO");
-      if (stored !== TOTAL) throw new Error(`restarted node holds ${stored}/${TOTAL}`);
-      // recovering a SIGKILLed store and rejoining the stream's raft group took over 30 s on a loaded 2-core CI box
-    }, 90_000);
+    await vi.waitFor(
+      async () => {
+        const stored = await storedOn(killed as NatsServer, "AUDIO");
+        if (stored !== TOTAL) throw new Error(`restarted node holds ${stored}/${TOTAL}`);
+        // recovering a SIGKILLed store and rejoining the stream's raft group took over 30 s on a loaded 2-core CI box
+      },
+      { timeout: 90_000, interval: 250 },
+    );
   }, 210_000);
 });
 
@@ -197,18 +206,6 @@ async function storedOn(node: NatsServer, stream: string): Promise<number> {
     for (const s of account.stream_detail ?? []) if (s.name === stream) return s.state.messages;
   }
   return -1;
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
 }
 
 async function withDeadline<T>(work: Promise<T>, ms: number, what: () => string): Promise<T> {

@@ -2,7 +2,7 @@ import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { DEFAULT_LIMITS, publishAudio } from "@speakers/audio-capture";
 import { type Bus, call, closeBus, prepareTopology, SERVICE_NEEDS } from "@speakers/bus";
-import { provisionCommand } from "@speakers/cli";
+
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import {
   DeleteReply,
@@ -17,14 +17,13 @@ import {
   SpeakerIdRequest,
   STREAMS,
 } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
+import { devFiles, devSpeakers, type NatsServer, readClip, waitUntil } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers } from "../../services/speaker-registry/test/support/dev-audio.js";
 import { expectRefused, Violations } from "./helpers/denied.js";
-import { NATS_CONFIGS } from "./helpers/deploy-files.js";
-import { newPasswords, type Passwords, passwordEnv } from "./helpers/nats-users.js";
-import { busAs, natsUrl, readClip, waitUntil, watchIdentified } from "./helpers/speakers.js";
+
+import { type Passwords, startSingleNode } from "./helpers/nats-users.js";
+import { busAs, natsUrl, provisionAsAdmin, watchIdentified } from "./helpers/speakers.js";
 import { eventIds, scan } from "./helpers/streams.js";
 
 // The real registry, logged in as `registry` on a server from deploy/nats/single.conf, doing its whole job
@@ -45,12 +44,8 @@ let registry: Registry;
 const workerLog: string[] = [];
 
 beforeAll(async () => {
-  passwords = newPasswords();
-  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
-  await provisionCommand(
-    { out: () => {}, err: () => {} },
-    { env: { NATS_URL: natsUrl(server.url, "admin", passwords), LOG_LEVEL: "silent" } },
-  );
+  ({ server, passwords } = await startSingleNode());
+  await provisionAsAdmin(server.url, passwords);
   admin = await busAs(server.url, "admin", passwords);
   capture = await busAs(server.url, "capture", passwords);
   registryBus = await busAs(server.url, "registry", passwords);
@@ -112,11 +107,11 @@ describe("the registry user of deploy/nats/auth.conf", () => {
 
     // heard live: capture -> worker -> registry's durable consumer -> speaker.identified naming her
     const heard = await captured(FILES[5] as string);
-    await waitUntil(
-      () => identified.bySource.has(heard.id),
-      60_000,
-      () => `no speaker.identified for ${heard.id}\n${workerLog.slice(-20).join("\n")}`,
-    );
+    await waitUntil(() => identified.bySource.has(heard.id), {
+      timeoutMs: 60_000,
+      what: () => `no speaker.identified for ${heard.id}\n${workerLog.slice(-20).join("\n")}`,
+      intervalMs: 100,
+    });
     const event = identified.bySource.get(heard.id)?.[0];
     expect(event?.speaker?.id).toBe(erinId);
     // and on request (the registry calls the worker's `extract`)

@@ -1,18 +1,23 @@
 import { AckPolicy } from "@nats-io/jetstream";
 import { type Bus, call, closeBus, prepareTopology, SERVICE_NEEDS } from "@speakers/bus";
-import { provisionCommand } from "@speakers/cli";
+
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import { EnrollMeta, EnrollReply, SERVICES, STREAMS } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
+import {
+  devFiles,
+  devSpeakers,
+  type NatsServer,
+  readClip,
+  runClient,
+  waitUntil,
+} from "@speakers/test-support";
 import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "@speakers/wyoming-bridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers } from "../../services/speaker-registry/test/support/dev-audio.js";
-import { runClient } from "../../services/wyoming-bridge/test/support/python.js";
 import { Violations } from "./helpers/denied.js";
-import { NATS_CONFIGS } from "./helpers/deploy-files.js";
-import { newPasswords, type Passwords, passwordEnv } from "./helpers/nats-users.js";
-import { busAs, natsUrl, readClip, waitUntil } from "./helpers/speakers.js";
+
+import { type Passwords, startSingleNode } from "./helpers/nats-users.js";
+import { busAs, natsUrl, provisionAsAdmin } from "./helpers/speakers.js";
 import { scan } from "./helpers/streams.js";
 
 // The Wyoming bridge logged in as `wyoming` on deploy/nats/single.conf, doing its whole job beside the real
@@ -32,12 +37,8 @@ let registry: Registry;
 let bridge: WyomingBridge;
 
 beforeAll(async () => {
-  passwords = newPasswords();
-  server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
-  await provisionCommand(
-    { out: () => {}, err: () => {} },
-    { env: { NATS_URL: natsUrl(server.url, "admin", passwords), LOG_LEVEL: "silent" } },
-  );
+  ({ server, passwords } = await startSingleNode());
+  await provisionAsAdmin(server.url, passwords);
   admin = await busAs(server.url, "admin", passwords);
   registryBus = await busAs(server.url, "registry", passwords);
   worker = await ensureWorker({
@@ -112,8 +113,11 @@ describe("the wyoming user", () => {
         });
         return seen.has("speaker.identified") && seen.has("speaker.provisional");
       },
-      60_000,
-      () => `for ${captured[0]}: ${[...seen.keys()].join(", ") || "nothing"} in SPEAKERS`,
+      {
+        timeoutMs: 60_000,
+        what: () => `for ${captured[0]}: ${[...seen.keys()].join(", ") || "nothing"} in SPEAKERS`,
+        intervalMs: 100,
+      },
     );
     expect(seen.get("speaker.identified")).toHaveLength(1);
     expect(violations.seen).toEqual([]);

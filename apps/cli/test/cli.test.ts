@@ -4,12 +4,11 @@
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { DEV_AUDIO } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, runCli, startEmbeddedStack } from "../src/index.js";
 
-const DEV_AUDIO =
-  process.env.SPEAKERS_DEV_AUDIO ?? resolve(import.meta.dirname, "../../../../shared/audio/dev");
 const files = (speaker: string) =>
   readdirSync(join(DEV_AUDIO, speaker))
     .filter((f) => f.endsWith(".flac"))

@@ -3,11 +3,9 @@
  * identified, each speaker held out as a stranger in turn. Runs `speakers eval` itself (runEval).
  */
 import { resolve } from "node:path";
+import { DEV_AUDIO } from "@speakers/test-support";
 import { describe, expect, it } from "vitest";
 import { runEval } from "../src/index.js";
-
-const DEV_AUDIO =
-  process.env.SPEAKERS_DEV_AUDIO ?? resolve(import.meta.dirname, "../../../../shared/audio/dev");
 
 describe("speakers eval on the dev set (GE2E)", () => {
   it("identifies at least 95% of clips and keeps held-out strangers out", { timeout: 600_000 }, async () => {

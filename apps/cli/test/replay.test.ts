@@ -38,14 +38,12 @@ import {
   SERVICES,
   STREAMS,
 } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { createReplay } from "@speakers/replay";
 import { createRegistry, type Registry, readVoiceprints, switchLiveModel } from "@speakers/speaker-registry";
+import { DEV_AUDIO, eventually, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, runCli } from "../src/index.js";
 
-const DEV_AUDIO =
-  process.env.SPEAKERS_DEV_AUDIO ?? resolve(import.meta.dirname, "../../../../shared/audio/dev");
 const SMALL_FILES =
   process.env.SPEAKERS_ECAPA_SMALL_FILES ??
   resolve(import.meta.dirname, "../../../../shared/models/spkrec-ecapa-voxceleb");
@@ -98,20 +96,6 @@ function localEcapaKey(folder: string): string {
 async function count(stream: string, subject: string): Promise<number> {
   const info = await bus.jsm.streams.info(stream, { subjects_filter: subject });
   return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 async function speakers(...argv: string[]) {
@@ -179,8 +163,9 @@ beforeAll(async () => {
       { source: "/test/replay", contentType: "audio/flac", ...(ref ? {} : { body: bytes }) },
     );
   }
-  await eventually("10 live identifications", async () =>
-    (await count(STREAMS.SPEAKERS.name, "speaker.identified")) === CAPTURED ? true : undefined,
+  await eventually(
+    async () => ((await count(STREAMS.SPEAKERS.name, "speaker.identified")) === CAPTURED ? true : undefined),
+    { what: "10 live identifications", intervalMs: 200 },
   );
 }, 400_000);
 
@@ -200,6 +185,14 @@ describe("replay with another model, and switching the live model", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/NO_VOICEPRINT/);
     expect(r.err).toMatch(/speakers replay --model/);
+    expect(modelKey(registry.liveModel())).toBe(modelKey(MODELS.ge2e));
+  });
+
+  it("has the registry refuse a model this system does not know, with its typed error", async () => {
+    const r = await speakers("model", "use", "no-such-model");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/INVALID_REQUEST/);
+    expect(r.err).toMatch(/"no-such-model" is not a model this system knows/);
     expect(modelKey(registry.liveModel())).toBe(modelKey(MODELS.ge2e));
   });
 
@@ -302,34 +295,43 @@ describe("replay with another model, and switching the live model", () => {
         /Live model: speechbrain\/spkrec-ecapa-voxceleb@.* \(was resemblyzer\/ge2e@0\.1\.4\), 3 voiceprint/,
       );
       expect(use.out).toMatch(/SPEAKERS_MODEL=ecapa MODEL_SOURCE=.* python -m speaker_worker/);
-      await eventually("the registry to follow", async () =>
-        modelKey(registry.liveModel()) === modelKey(ecapaModel) ? true : undefined,
+      await eventually(
+        async () => (modelKey(registry.liveModel()) === modelKey(ecapaModel) ? true : undefined),
+        { what: "the registry to follow", intervalMs: 200 },
       );
       // ... and says so in its service STATS (health checks and operators read it there).
       const stats = (await bus.nc.request(`$SRV.STATS.${SERVICES.registry.name}`, undefined)).json<{
         endpoints: { data?: { liveModel?: string } }[];
       }>();
       expect(stats.endpoints[0]?.data?.liveModel).toBe(modelKey(ecapaModel));
-      const info = await eventually("the consumer filter to move", async () => {
-        const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
-        return i.config.filter_subjects?.[0] === ecapaSubject() || i.config.filter_subject === ecapaSubject()
-          ? i
-          : undefined;
-      });
+      const info = await eventually(
+        async () => {
+          const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
+          return i.config.filter_subjects?.[0] === ecapaSubject() ||
+            i.config.filter_subject === ecapaSubject()
+            ? i
+            : undefined;
+        },
+        { what: "the consumer filter to move", intervalMs: 200 },
+      );
       expect(info.config.filter_subjects ?? [info.config.filter_subject]).toEqual([ecapaSubject()]);
       // The replayed ECAPA embeddings (past audio) reach it now, and are not identified as live events.
-      await eventually("the registry to drain its consumer", async () => {
-        const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
-        return i.num_pending === 0 && i.num_ack_pending === 0 ? true : undefined;
-      });
+      await eventually(
+        async () => {
+          const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
+          return i.num_pending === 0 && i.num_ack_pending === 0 ? true : undefined;
+        },
+        { what: "the registry to drain its consumer", intervalMs: 200 },
+      );
       expect(await count(STREAMS.SPEAKERS.name, "speaker.identified")).toBe(CAPTURED);
     } finally {
       await ecapa.stop();
     }
     // Without a worker of it, a model cannot go live; GE2E (worker running) can.
     expect((await speakers("model", "use", "ge2e")).code).toBe(0);
-    await eventually("the registry to switch back", async () =>
-      modelKey(registry.liveModel()) === modelKey(MODELS.ge2e) ? true : undefined,
+    await eventually(
+      async () => (modelKey(registry.liveModel()) === modelKey(MODELS.ge2e) ? true : undefined),
+      { what: "the registry to switch back", intervalMs: 200 },
     );
     const refused = await speakers("model", "use", ecapaKey);
     expect(refused.code).toBe(1);

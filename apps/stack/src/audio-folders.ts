@@ -1,5 +1,6 @@
 import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { devAudioDir } from "@speakers/runtime";
 
 export interface SpeakerFolder {
   /** The folder's name: the ground-truth speaker. */
@@ -10,9 +11,9 @@ export interface SpeakerFolder {
 
 const AUDIO = /\.(flac|wav|ogg|oga|opus)$/i;
 
-/** The dev set next to the repo (`../shared/audio/dev`), or SPEAKERS_DEV_AUDIO. */
-export function defaultAudioDir(repoRoot: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env.SPEAKERS_DEV_AUDIO || resolve(repoRoot, "../shared/audio/dev");
+/** The dev set next to the repo (`../shared/audio/dev`), or SPEAKERS_DEV_AUDIO (resolved by the runtime, once). */
+export function defaultAudioDir(env: NodeJS.ProcessEnv = process.env): string {
+  return devAudioDir(env);
 }
 
 /** One entry per sub-folder that holds audio; loose files (a manifest) are ignored. */

@@ -21,7 +21,6 @@ import { throwawayStack } from "./throwaway.js";
 
 /** Bus + registry overhead over model time at low load that the product aims for (issue 13). */
 const OVERHEAD_GOAL_MS = 5;
-const REPO = resolve(import.meta.dirname, "../../..");
 const ENROLL = 3;
 const { values } = parseArgs({
   options: {
@@ -57,7 +56,7 @@ const say = (line: string) => {
   // With --json, stdout is the JSON alone; progress goes to stderr.
   (values.json ? process.stderr : process.stdout).write(`${line}\n`);
 };
-const audioDir = resolve(values.audio ?? defaultAudioDir(REPO));
+const audioDir = resolve(values.audio ?? defaultAudioDir());
 const folders = speakerFolders(audioDir);
 const clips: BenchClip[] = folders.flatMap((f) =>
   f.files

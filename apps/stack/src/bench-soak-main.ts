@@ -17,7 +17,7 @@ import { parseArgs } from "node:util";
 import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
 import { STREAMS } from "@speakers/events";
 import { registryClient } from "@speakers/registry-client";
-import { readCredentials, urlAs } from "@speakers/runtime";
+import { readCredentials, stopProcess, urlAs } from "@speakers/runtime";
 import { defaultAudioDir, speakerFolders } from "./audio-folders.js";
 import { mediaTypeOf, postClip } from "./post-clip.js";
 import {
@@ -64,7 +64,7 @@ const say = (line: string) => (values.json ? process.stderr : process.stdout).wr
 const MB = 1024 * 1024;
 const mb = (bytes: number | undefined) => (bytes === undefined ? "-" : (bytes / MB).toFixed(1));
 
-const audioDir = resolve(values.audio ?? defaultAudioDir(REPO));
+const audioDir = resolve(values.audio ?? defaultAudioDir());
 const folders = speakerFolders(audioDir);
 const clips = folders.flatMap((f) =>
   f.files
@@ -227,12 +227,7 @@ try {
   code = 1;
 } finally {
   if (bus) await closeBus(bus).catch(() => {});
-  if (child && child.exitCode === null) {
-    const exited = new Promise((r) => child?.once("exit", r));
-    child.kill("SIGTERM");
-    await Promise.race([exited, sleep(30_000)]);
-    if (child.exitCode === null) child.kill("SIGKILL");
-  }
+  if (child) await stopProcess(child, 30_000);
   rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(code);

@@ -44,7 +44,7 @@ if (!(count > 0 && seconds > 0)) {
 }
 const say = (line: string) => (values.json ? process.stderr : process.stdout).write(`${line}\n`);
 
-const folders = speakerFolders(resolve(values.audio ?? defaultAudioDir(REPO)));
+const folders = speakerFolders(resolve(values.audio ?? defaultAudioDir()));
 // Round-robin over speakers, so the utterances are many voices rather than one speaker's files.
 const files: string[] = [];
 for (let i = 0; files.length < count && i < 100; i++) {

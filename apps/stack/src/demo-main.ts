@@ -11,7 +11,6 @@ import { createStackLogger } from "./logging.js";
 import { ms } from "./stats.js";
 import { throwawayStack } from "./throwaway.js";
 
-const REPO = resolve(import.meta.dirname, "../../..");
 const { values } = parseArgs({
   options: {
     audio: { type: "string" },
@@ -21,7 +20,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
   },
 });
-const audioDir = resolve(values.audio ?? defaultAudioDir(REPO));
+const audioDir = resolve(values.audio ?? defaultAudioDir());
 const enroll = positive(values.enroll, "--enroll");
 const limit = values.speakers === undefined ? undefined : positive(values.speakers, "--speakers");
 const strangers = values.strangers === "0" ? 0 : positive(values.strangers, "--strangers");

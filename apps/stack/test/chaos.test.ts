@@ -7,24 +7,22 @@
  */
 import { readFileSync } from "node:fs";
 import { decodeJson, SpeakerIdentified } from "@speakers/events";
-import { type DevClip, devClips } from "@speakers/nats-testing";
 import { registryClient } from "@speakers/registry-client";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { type DevClip, devClips } from "@speakers/test-support";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { mediaTypeOf, postClip, type Stack } from "../src/index.js";
-import { buildStack, capturedLogger, part, startTestStack } from "./support/stack-under-test.js";
+import { part, useTestStack } from "./support/stack-under-test.js";
 
 const EVENTS = 500;
 const KILL_WORKER_AT = 120;
 const KILL_PLUGIN_AT = 280;
 
 describe("chaos: SIGKILL of the worker and a plugin during 500 events", () => {
-  const log = capturedLogger("chaos");
-  let stack: Stack;
-  let dispose: () => Promise<void>;
+  const t = useTestStack("chaos");
+  const { log } = t;
 
   beforeAll(async () => {
-    await buildStack();
-    ({ stack, dispose } = await startTestStack(log.logger));
+    const { stack } = t;
     // Everyone enrolled on two long clips, so the short clips sent below are mostly known voices.
     const bySpeaker = new Map<string, DevClip[]>();
     for (const clip of devClips())
@@ -39,11 +37,8 @@ describe("chaos: SIGKILL of the worker and a plugin during 500 events", () => {
     }
   }, 600_000);
 
-  afterAll(async () => {
-    await dispose?.();
-  });
-
   it("identifies every clip exactly once, restarts both processes by itself, and the plugin catches up", async () => {
+    const { stack } = t;
     const short = devClips().filter((c) => c.durationS < 6);
     const bytes = short.map((c) => ({
       data: new Uint8Array(readFileSync(c.path)),

@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { DEV_AUDIO } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemoSummary } from "../src/demo.js";
-import { DEV_AUDIO, devSpeakers } from "./support/dev-audio.js";
+import { speakerFolders } from "../src/index.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const pkg = resolve(import.meta.dirname, "..");
@@ -120,7 +121,7 @@ describe("pnpm start", () => {
       expect((await fetch(`${capture}/readyz`)).status).toBe(200);
 
       // A clip goes through the whole chain; with nobody enrolled it is an unknown voice, logged live.
-      const clip = devSpeakers()[0]?.files[0] as string;
+      const clip = speakerFolders(DEV_AUDIO)[0]?.files[0] as string;
       const res = await fetch(`${capture}/v1/audio?device=kitchen`, {
         method: "POST",
         headers: { "Content-Type": "audio/flac" },
@@ -132,7 +133,7 @@ describe("pnpm start", () => {
       // `pnpm speakers` without NATS_URL joins this stack (its stack.json) instead of starting its own server.
       const announced = JSON.parse(readFileSync(join(dataDir, "stack.json"), "utf8")) as { url: string };
       expect(announced).toEqual({ url: natsUrl, pid: main.child.pid });
-      const speaker = devSpeakers()[1] as { speaker: string; files: string[] };
+      const speaker = speakerFolders(DEV_AUDIO)[1] as { speaker: string; files: string[] };
       const enroll = await speakers(["enroll", "joiner", ...speaker.files.slice(0, 3)], {
         SPEAKERS_DATA_DIR: dataDir,
         LOG_LEVEL: "info",
@@ -178,7 +179,7 @@ describe("pnpm start", () => {
 
 describe("pnpm demo", () => {
   it("enrolls three speakers, streams their other files and summarises real identifications", async () => {
-    const speakers = devSpeakers().slice(0, 3);
+    const speakers = speakerFolders(DEV_AUDIO).slice(0, 3);
     const demo = run(
       "demo-main.js",
       ["--audio", DEV_AUDIO, "--speakers", "3", "--enroll", "3", "--json"],

@@ -8,19 +8,32 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "@speakers/bus";
 import { HEADERS } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import type { WhoIsHomeReply } from "@speakers/plugin-presence";
 import type { UnknownClip } from "@speakers/plugin-unknown-voices";
 import { registryClient } from "@speakers/registry-client";
+import {
+  DEV_AUDIO,
+  eventually,
+  type Mosquitto,
+  type NatsServer,
+  startMosquitto,
+  startNatsServer,
+} from "@speakers/test-support";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // The home-assistant plugin's broker harness (a real Mosquitto on a free port); reused rather than copied.
-import { type Mosquitto, startMosquitto } from "../../../plugins/home-assistant/test/mosquitto.js";
-import { createStack, defaultPlugins, postClip, type Stack, type Trace, traceChain } from "../src/index.js";
-import { devSpeakers, eventually } from "./support/dev-audio.js";
+import {
+  createStack,
+  defaultPlugins,
+  postClip,
+  type Stack,
+  speakerFolders,
+  type Trace,
+  traceChain,
+} from "../src/index.js";
 import { buildStack } from "./support/stack-under-test.js";
 
-const [alice, bob, stranger] = devSpeakers();
+const [alice, bob, stranger] = speakerFolders(DEV_AUDIO);
 if (!alice || !bob || !stranger) throw new Error("the dev set needs at least three speakers");
 
 describe("capture -> worker -> registry -> plugins, as one stack", () => {

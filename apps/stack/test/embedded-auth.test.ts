@@ -11,9 +11,10 @@ import { type Bus, closeBus, connectBus } from "@speakers/bus";
 import { KV_BUCKETS } from "@speakers/events";
 import { registryClient } from "@speakers/registry-client";
 import { CREDENTIALS_FILE, type Credentials, urlAs } from "@speakers/runtime";
+import { DEV_AUDIO } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Stack } from "../src/index.js";
-import { devSpeakers } from "./support/dev-audio.js";
+import { speakerFolders } from "../src/index.js";
 import { buildStack, capturedLogger, startTestStack } from "./support/stack-under-test.js";
 
 const root = resolve(import.meta.dirname, "../../..");
@@ -42,7 +43,7 @@ describe("embedded auth by default", () => {
     await buildStack();
     ({ stack, dataDir, dispose } = await startTestStack(log.logger));
     credentials = JSON.parse(readFileSync(join(dataDir, CREDENTIALS_FILE), "utf8")) as Credentials;
-    const who = devSpeakers()[0] as { speaker: string; files: string[] };
+    const who = speakerFolders(DEV_AUDIO)[0] as { speaker: string; files: string[] };
     const reply = await registryClient(stack.bus).enrollFiles("alice", who.files.slice(0, 2));
     speakerId = reply.speaker?.id as string;
   }, 600_000);

@@ -4,26 +4,17 @@
  * again, and stopping the stack afterwards still ends every part.
  */
 import { readFileSync } from "node:fs";
-import { devClips } from "@speakers/nats-testing";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { mediaTypeOf, postClip, type Stack, traceChain } from "../src/index.js";
-import { buildStack, capturedLogger, part, startTestStack } from "./support/stack-under-test.js";
+import { devClips } from "@speakers/test-support";
+import { describe, expect, it, vi } from "vitest";
+import { mediaTypeOf, postClip, traceChain } from "../src/index.js";
+import { part, useTestStack } from "./support/stack-under-test.js";
 
 describe("the embedded nats-server dies under pnpm start", () => {
-  const log = capturedLogger("nats-death");
-  let stack: Stack;
-  let dispose: () => Promise<void>;
-
-  beforeAll(async () => {
-    await buildStack();
-    ({ stack, dispose } = await startTestStack(log.logger));
-  }, 600_000);
-
-  afterAll(async () => {
-    await dispose?.();
-  });
+  const t = useTestStack("nats-death");
+  const { log } = t;
 
   it("is logged, restarted on its store, and the chain identifies clips again", async () => {
+    const { stack } = t;
     const clip = devClips().find((c) => c.durationS < 6);
     if (!clip) throw new Error("the dev set has no short clip");
     const before = part(stack, "nats-server");
@@ -63,6 +54,7 @@ describe("the embedded nats-server dies under pnpm start", () => {
   }, 300_000);
 
   it("stops every part afterwards", async () => {
+    const { stack } = t;
     const pids = stack
       .health()
       .parts.map((p) => p.pid)

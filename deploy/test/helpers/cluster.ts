@@ -1,4 +1,4 @@
-import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { freePort, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { NATS_CONFIGS } from "./deploy-files.js";
 import { type Passwords, passwordEnv } from "./nats-users.js";
 

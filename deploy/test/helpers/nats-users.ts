@@ -1,18 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
+import { EMBEDDED_USERS, type EmbeddedUser } from "@speakers/runtime";
+import { type NatsServer, startNatsServer } from "@speakers/test-support";
+import { NATS_CONFIGS } from "./deploy-files.js";
 
-/** The users of deploy/nats/auth.conf. */
-export const USERS = [
-  "admin",
-  "worker",
-  "registry",
-  "capture",
-  "plugin",
-  "presence",
-  "unknown-voices",
-  "wyoming",
-] as const;
-export type User = (typeof USERS)[number];
+/** The users of deploy/nats/auth.conf (the runtime's list: the embedded stack logs in as the same users). */
+export const USERS = EMBEDDED_USERS;
+export type User = EmbeddedUser;
 
 /** Edge clients get an inbox of their own in auth.conf; they must connect with this prefix. */
 export const INBOX_PREFIX: Partial<Record<User, string>> = {
@@ -58,4 +52,11 @@ export function connectAs(
     ...(inboxPrefix === undefined ? {} : { inboxPrefix }),
     ...options,
   });
+}
+
+/** A nats-server from deploy/nats/single.conf, with fresh passwords for every user of auth.conf. */
+export async function startSingleNode(): Promise<{ server: NatsServer; passwords: Passwords }> {
+  const passwords = newPasswords();
+  const server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
+  return { server, passwords };
 }

@@ -1,5 +1,5 @@
-import { readFileSync } from "node:fs";
 import { type Bus, connectBus, createLogger } from "@speakers/bus";
+import { provisionCommand } from "@speakers/cli";
 import type { SpeakerIdentified } from "@speakers/events";
 import type { Passwords, User } from "./nats-users.js";
 
@@ -27,7 +27,13 @@ export async function busAs(
   });
 }
 
-export const readClip = (path: string): Uint8Array => new Uint8Array(readFileSync(path));
+/** `speakers provision` as the operator runs it: the admin user creates every stream, bucket and consumer. */
+export async function provisionAsAdmin(url: string, passwords: Passwords): Promise<void> {
+  await provisionCommand(
+    { out: () => {}, err: () => {} },
+    { env: { NATS_URL: natsUrl(url, "admin", passwords), LOG_LEVEL: "silent" } },
+  );
+}
 
 /**
  * Every `speaker.identified` seen on core NATS from now on (a JetStream publish reaches plain subscribers
@@ -43,19 +49,6 @@ export function watchIdentified(bus: Bus) {
     }
   })();
   return { bySource, stop: () => sub.unsubscribe() };
-}
-
-/** Polls until `check` holds; fails with `what()` after the timeout. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: () => string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** What every service does around a write while a cluster elects a new leader: try again, a few times. */

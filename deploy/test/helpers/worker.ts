@@ -1,7 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
+import { spawn } from "node:child_process";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { createEmbeddingClient, workerCommand } from "@speakers/embedding-client";
+import { stopProcess } from "@speakers/test-support";
 
 export interface WorkerProcess {
   readonly pid: number | undefined;
@@ -41,7 +41,7 @@ export async function startClusterWorker(
   const worker: WorkerProcess = {
     pid: child.pid,
     log: () => lines.slice(-40).join("\n"),
-    stop: () => stopChild(child),
+    stop: () => stopProcess(child, 10_000),
   };
   const client = createEmbeddingClient(probe, { model: "ge2e", pingTimeoutMs: 1_000, timeoutMs: 2_000 });
   const deadline = Date.now() + 120_000;
@@ -58,17 +58,5 @@ export async function startClusterWorker(
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
   }
 }

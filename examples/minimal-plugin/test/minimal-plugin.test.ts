@@ -3,9 +3,8 @@ import { once } from "node:events";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { publish } from "@speakers/bus";
-import { connectTestBus, type TestBus } from "@speakers/bus/testing";
 import { SpeakerIdentified } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { connectTestBus, type NatsServer, startNatsServer, type TestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);

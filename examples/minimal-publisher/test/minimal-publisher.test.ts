@@ -4,13 +4,12 @@ import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
 import { AudioCaptured, decodeMeta, HEADERS } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { DEV_AUDIO, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, "../../..");
 const example = resolve(import.meta.dirname, "..");
-const devAudio = process.env.SPEAKERS_DEV_AUDIO ?? resolve(root, "../shared/audio/dev");
 
 describe("examples/minimal-publisher", () => {
   let server: NatsServer;
@@ -32,7 +31,7 @@ describe("examples/minimal-publisher", () => {
   });
 
   it("publishes one audio.captured event with the file as its body", async () => {
-    const file = resolve(devAudio, "1688/1688-142285-0000.flac");
+    const file = resolve(DEV_AUDIO, "1688/1688-142285-0000.flac");
     const { stdout } = await run("node", [resolve(example, "dist/main.js"), file, "desk-mic"], {
       env: { ...process.env, NATS_URL: server.url, LOG_LEVEL: "silent" },
     });

@@ -1,8 +1,7 @@
 import { PassThrough } from "node:stream";
 import { closeBus, connectBus, createLogger, eventLogger, installShutdown } from "@speakers/bus";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually } from "./harness.js";
+import { eventually, startNatsServer, useNatsServer } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
 
 function captureLogger(name: string) {
   const lines: Record<string, unknown>[] = [];
@@ -14,13 +13,7 @@ function captureLogger(name: string) {
 }
 
 describe("connectBus and installShutdown", () => {
-  let server: NatsServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   it("fails fast with BUS_UNAVAILABLE when no server listens", async () => {
     const dead = await startNatsServer();
@@ -34,13 +27,13 @@ describe("connectBus and installShutdown", () => {
   it("logs disconnects and reconnects, and keeps the connection across a server restart", async () => {
     const { logger, lines } = captureLogger("reconnecting");
     const bus = await connectBus({
-      servers: server.url,
+      servers: nats.server.url,
       name: "reconnecting",
       logger,
       connection: { reconnectTimeWait: 100, reconnectJitter: 50 },
     });
     try {
-      await server.restart();
+      await nats.server.restart();
       await eventually(() => (lines.some((l) => l.msg === "reconnected to NATS") ? true : undefined));
       expect(lines.some((l) => l.msg === "disconnected from NATS")).toBe(true);
       expect(bus.nc.isClosed()).toBe(false);
@@ -52,7 +45,7 @@ describe("connectBus and installShutdown", () => {
 
   it("on a signal runs the cleanups once, drains, then exits", async () => {
     const { logger, lines } = captureLogger("shutdown");
-    const bus = await connectBus({ servers: server.url, name: "shutdown", logger });
+    const bus = await connectBus({ servers: nats.server.url, name: "shutdown", logger });
     const calls: string[] = [];
     const exits: number[] = [];
     // SIGUSR2/SIGHUP stand in for SIGTERM/SIGINT: the test runner and the server harness own those here.

@@ -1,4 +1,3 @@
-import type { JsMsg } from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import {
   type ConsumeHandle,
@@ -17,38 +16,18 @@ import {
   SpeakerIdentified,
   SpeakersError,
 } from "@speakers/events";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestBus, type TestBus } from "./harness.js";
-
-/** Reads dead letters back through a fresh ephemeral consumer on DEADLETTER. */
-async function deadLetters(t: TestBus, filter: string, expected: number): Promise<JsMsg[]> {
-  return eventually(async () => {
-    const info = await t.bus.jsm.streams.info("DEADLETTER", { subjects_filter: filter });
-    const count = info.state.subjects?.[filter] ?? 0;
-    if (count < expected) return undefined;
-    const c = await t.bus.js.consumers.get("DEADLETTER", { filter_subjects: [filter] });
-    const out: JsMsg[] = [];
-    for await (const m of await c.fetch({ max_messages: expected, expires: 2_000 })) out.push(m);
-    await c.delete();
-    return out;
-  });
-}
+import { eventually, readDeadLetters, useTestBus } from "@speakers/test-support";
+import { afterEach, describe, expect, it } from "vitest";
 
 describe("consume", () => {
-  let t: TestBus;
+  const t = useTestBus("consume-test");
   let handle: ConsumeHandle | undefined;
   let consumerNo = 0;
 
-  beforeAll(async () => {
-    t = await startTestBus("consume-test");
-  });
   afterEach(async () => {
     await handle?.stop();
     handle = undefined;
     await t.bus.jsm.streams.purge("SPEAKERS");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   /** Each test gets its own durable so deliveries never leak between tests. */
@@ -120,7 +99,7 @@ describe("consume", () => {
     // A valid event behind it must still flow.
     await publish(t.bus, SpeakerEnrolled, SpeakerEnrolled.fixture, { source: "/test" });
 
-    const [dead] = await deadLetters(t, "deadletter.speaker.enrolled", 1);
+    const [dead] = await readDeadLetters(t.bus, "deadletter.speaker.enrolled", 1);
     expect(dead?.string()).toBe(body);
     expect(dead?.headers?.get(HEADERS.deadCode)).toBe("INVALID_EVENT");
     expect(dead?.headers?.get(HEADERS.deadReason)).toMatch(/\/samples/);
@@ -151,7 +130,7 @@ describe("consume", () => {
     h.set(HEADERS.ceType, "speakers.speaker.deleted.v9");
     await t.bus.js.publish("speaker.deleted", "{}", { headers: h });
     await t.bus.js.publish("speaker.deleted", "no headers at all");
-    const dead = await deadLetters(t, "deadletter.speaker.deleted", 2);
+    const dead = await readDeadLetters(t.bus, "deadletter.speaker.deleted", 2);
     expect(dead.map((m) => m.headers?.get(HEADERS.deadReason))).toEqual([
       expect.stringContaining("unexpected ce-type speakers.speaker.deleted.v9"),
       "missing ce-type header",
@@ -178,7 +157,7 @@ describe("consume", () => {
       await publish(t.bus, SpeakerIdentified, SpeakerIdentified.fixture, { id, source: "/test" });
     }
 
-    const dead = await deadLetters(t, "deadletter.speaker.identified", 3);
+    const dead = await readDeadLetters(t.bus, "deadletter.speaker.identified", 3);
     const byId = new Map(dead.map((m) => [m.headers?.get(HEADERS.ceId), m]));
     expect(byId.get("permanent")?.headers?.get(HEADERS.deadCode)).toBe("SPEAKER_NOT_FOUND");
     expect(byId.get("permanent")?.headers?.get(HEADERS.deadReason)).toContain("spk_x is gone");

@@ -13,19 +13,13 @@ import {
   updateKv,
 } from "@speakers/bus";
 import { KV_BUCKETS, STREAMS } from "@speakers/events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBus, type TestBus } from "./harness.js";
+import { useTestBus } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 describe("provision", () => {
-  let t: TestBus;
-  beforeAll(async () => {
-    t = await startTestBus("provision-test");
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestBus("provision-test");
 
   it("creates the ADR 0001 streams with file storage, limits and a duplicate window", async () => {
     const audio = await t.bus.jsm.streams.info("AUDIO");

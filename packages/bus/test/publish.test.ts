@@ -1,17 +1,11 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { provision, publish } from "@speakers/bus";
 import { AudioCaptured, audioContentType, HEADERS, SpeakerIdentified } from "@speakers/events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBus, type TestBus } from "./harness.js";
+import { useTestBus } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
 
 describe("publish", () => {
-  let t: TestBus;
-  beforeAll(async () => {
-    t = await startTestBus("publish-test");
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestBus("publish-test");
 
   it("stores a duplicate publish once", async () => {
     const id = "sid-duplicate-test";

@@ -9,15 +9,14 @@ import {
   SpeakerSummary,
   SpeakersError,
 } from "@speakers/events";
+import { useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBus, type TestBus } from "./harness.js";
 
 describe("request and serveEndpoint", () => {
-  let t: TestBus;
+  const t = useTestBus("request-test");
   let service: Service;
 
   beforeAll(async () => {
-    t = await startTestBus("request-test");
     service = await addService(t.bus, { name: "testreg", version: "0.1.0", queue: "testreg" });
     const group = service.addGroup("test.registry");
     serveEndpoint(t.bus, group, "get", {
@@ -49,7 +48,6 @@ describe("request and serveEndpoint", () => {
   });
   afterAll(async () => {
     await service?.stop();
-    await t?.stop();
   });
 
   it("answers a valid typed request", async () => {

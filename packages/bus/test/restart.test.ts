@@ -1,16 +1,10 @@
 import { consume, ensureConsumer, publish } from "@speakers/bus";
 import { SpeakerIdentified } from "@speakers/events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, startTestBus, type TestBus } from "./harness.js";
+import { eventually, useTestBus } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
 
 describe("server restart mid-stream", () => {
-  let t: TestBus;
-  beforeAll(async () => {
-    t = await startTestBus("restart-test");
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestBus("restart-test", { local: true });
 
   it("loses no JetStream message when the server stops and starts again", async () => {
     await ensureConsumer(t.bus, {

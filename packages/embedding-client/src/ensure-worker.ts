@@ -3,8 +3,8 @@ import { once } from "node:events";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
 import { MODELS, modelKey, resolveModel, SpeakersError } from "@speakers/events";
+import { onProcessExit, stopProcess } from "@speakers/runtime";
 import { createEmbeddingClient, type ModelChoice, type WorkerPing } from "./client.js";
-import { onProcessExit } from "./exit-cleanup.js";
 import { workerCommand } from "./worker-command.js";
 
 export interface EnsureWorkerOptions {
@@ -196,7 +196,7 @@ async function startWorker(
   });
   const stop = async (): Promise<void> => {
     unregister();
-    await stopChild(child, options.stopGraceMs ?? 10_000);
+    await stopProcess(child, options.stopGraceMs ?? 10_000);
   };
 
   try {
@@ -257,18 +257,6 @@ async function waitReady(
       if (err instanceof SpeakersError && err.code === "MODEL_MISMATCH") throw err;
       await Promise.race([sleep(POLL_MS), exited]);
     }
-  }
-}
-
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

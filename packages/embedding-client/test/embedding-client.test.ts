@@ -7,9 +7,14 @@ import {
   type WorkerHandle,
 } from "@speakers/embedding-client";
 import { SpeakersError } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import {
+  DEV_AUDIO,
+  type NatsServer,
+  shortClipPerSpeaker,
+  startNatsServer,
+  useNatsServer,
+} from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devAudioDir, devClips } from "./dev-audio.js";
 
 const GE2E = { id: "resemblyzer/ge2e", revision: "0.1.4", dim: 256 };
 
@@ -27,17 +32,11 @@ function dot(a: readonly number[], b: readonly number[]): number {
 }
 
 describe("ensureWorker when the worker cannot start", () => {
-  let server: NatsServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   it("fails with WORKER_UNAVAILABLE and the worker's last log lines", async () => {
     const err = await rejection(
-      ensureWorker({ servers: server.url, env: { SPEAKERS_MODEL: "whisper" }, readyTimeoutMs: 60_000 }),
+      ensureWorker({ servers: nats.server.url, env: { SPEAKERS_MODEL: "whisper" }, readyTimeoutMs: 60_000 }),
     );
     expect(err.code).toBe("WORKER_UNAVAILABLE");
     expect(err.message).toMatch(/exited \(code 2/);
@@ -50,7 +49,7 @@ describe("ensureWorker and the client against a real GE2E worker", () => {
   let bus: Bus;
   let handle: WorkerHandle;
   let client: EmbeddingClient;
-  const clips = devClips();
+  const clips = shortClipPerSpeaker();
 
   beforeAll(async () => {
     server = await startNatsServer();
@@ -59,7 +58,7 @@ describe("ensureWorker and the client against a real GE2E worker", () => {
     handle = await ensureWorker({
       nc: bus.nc,
       model: "ge2e",
-      audioRoots: [devAudioDir()],
+      audioRoots: [DEV_AUDIO],
       readyTimeoutMs: 170_000,
     });
     client = createEmbeddingClient(bus);

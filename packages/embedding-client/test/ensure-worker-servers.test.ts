@@ -3,7 +3,7 @@
  * node lost), the worker must still come up through the next.
  */
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { type NatsServer, startNatsServer } from "@speakers/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 
 describe("ensureWorker with several servers", () => {

@@ -39,6 +39,39 @@ export const AUDIO_FILE_EXTENSIONS: Readonly<Record<string, Exclude<AudioEncodin
   ".mp4": "mp4",
 };
 
+/** The encodings that are containers (all but raw PCM, which has no header). */
+export type AudioContainer = Exclude<AudioEncoding, "pcm_s16le">;
+
+/** The media type an audio event is published with, per container. */
+export const AUDIO_CONTAINER_MEDIA_TYPES: Readonly<Record<AudioContainer, string>> = {
+  wav: "audio/wav",
+  flac: "audio/flac",
+  ogg: "audio/ogg",
+  mp3: "audio/mpeg",
+  webm: "audio/webm",
+  mp4: "audio/mp4",
+};
+
+/** Media types a client (curl, a browser, a phone) may declare, and the container each one names. */
+export const AUDIO_MEDIA_TYPES: Readonly<Record<string, AudioContainer>> = {
+  "audio/wav": "wav",
+  "audio/wave": "wav",
+  "audio/x-wav": "wav",
+  "audio/vnd.wave": "wav",
+  "audio/flac": "flac",
+  "audio/x-flac": "flac",
+  "audio/ogg": "ogg",
+  "audio/opus": "ogg",
+  "application/ogg": "ogg",
+  "audio/mpeg": "mp3",
+  "audio/mp3": "mp3",
+  "audio/webm": "webm",
+  "video/webm": "webm",
+  "audio/mp4": "mp4",
+  "audio/m4a": "mp4",
+  "audio/x-m4a": "mp4",
+};
+
 /** The encoding a file name declares, or undefined for a name that is not an audio file. */
 export function encodingForFile(path: string): AudioEncoding | undefined {
   const dot = path.lastIndexOf(".");

@@ -43,6 +43,8 @@ import {
   IdentifyReply,
   ListReply,
   ListRequest,
+  ModelUseReply,
+  ModelUseRequest,
   RebuildVoiceprintsReply,
   RebuildVoiceprintsRequest,
   RenameRequest,
@@ -128,6 +130,8 @@ export const MESSAGES = [
   CohortImportRequest,
   CohortRequest,
   CohortReply,
+  ModelUseRequest,
+  ModelUseReply,
 ] as const;
 
 /**

@@ -14,6 +14,7 @@ export * from "./household-sources.js";
 export * from "./limits.js";
 export * from "./model.js";
 export * from "./plugin-services.js";
+export * from "./registry-endpoints.js";
 export * from "./registry-service.js";
 export * from "./retention.js";
 export * from "./speaker.js";

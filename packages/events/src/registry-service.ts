@@ -558,3 +558,44 @@ export const RebuildVoiceprintsReply = defineMessage({
     durationMs: 5320,
   },
 });
+
+export const ModelUseRequestSchema = Type.Object(
+  {
+    model: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: "A model name (ecapa, ge2e) or key (<id>@<revision>, <id>@local-<hash>)",
+    }),
+  },
+  strict,
+);
+export type ModelUseRequest = Static<typeof ModelUseRequestSchema>;
+
+export const ModelUseRequest = defineMessage({
+  name: "ModelUseRequest",
+  typeId: "speakers.registry.model-use-request.v1",
+  description:
+    "`model.use` request: make this model the live one. Errors: INVALID_REQUEST (not a model this system knows), NO_VOICEPRINT (no voiceprints of it yet: replay first), WORKER_UNAVAILABLE (no worker of it answers).",
+  schema: ModelUseRequestSchema,
+  fixture: { model: "ecapa" },
+});
+
+export const ModelUseReplySchema = Type.Object(
+  {
+    /** The live model before the switch; absent when none was stored yet. */
+    from: Type.Optional(ModelRefSchema),
+    to: ModelRefSchema,
+    /** Speakers with a voiceprint of the new live model. */
+    voiceprints: Count,
+  },
+  strict,
+);
+export type ModelUseReply = Static<typeof ModelUseReplySchema>;
+
+export const ModelUseReply = defineMessage({
+  name: "ModelUseReply",
+  typeId: "speakers.registry.model-use-reply.v1",
+  description: "`model.use` reply: the live model before and after, and how many voiceprints it has.",
+  schema: ModelUseReplySchema,
+  fixture: { from: { ...MODELS.ge2e }, to: { ...MODELS.ecapa }, voiceprints: 3 },
+});

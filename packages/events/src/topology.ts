@@ -132,6 +132,7 @@ export const SERVICES = {
       cohortImport: "speakers.registry.cohort.import",
       cohortGet: "speakers.registry.cohort.get",
       cohortClear: "speakers.registry.cohort.clear",
+      modelUse: "speakers.registry.model.use",
     },
   },
   /** Served by the presence plugin (`speakers.<plugin name>.<endpoint>`, plugin-sdk). */

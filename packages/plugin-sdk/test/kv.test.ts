@@ -1,15 +1,14 @@
 /** A plugin's scoped KV lists and compacts without leaving anything behind on the server. */
 import { definePlugin, type PluginKv, type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
+import { useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestBus, type TestBus } from "./harness.js";
 
 describe("plugin KV", () => {
-  let t: TestBus;
+  const t = useTestBus("plugin-kv-test");
   let plugin: RunningPlugin;
   let kv: PluginKv;
 
   beforeAll(async () => {
-    t = await startTestBus("plugin-kv-test");
     plugin = await startPlugin(
       t.bus,
       definePlugin({
@@ -24,7 +23,6 @@ describe("plugin KV", () => {
   });
   afterAll(async () => {
     await plugin?.stop();
-    await t?.stop();
   });
 
   it("lists entries without leaving a consumer per call (each stayed 5 minutes before)", async () => {

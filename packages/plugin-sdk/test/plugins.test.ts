@@ -1,4 +1,3 @@
-import type { JsMsg } from "@nats-io/jetstream";
 import { HEADERS } from "@speakers/events";
 import {
   definePlugin,
@@ -8,20 +7,8 @@ import {
   startPlugin,
   Type,
 } from "@speakers/plugin-sdk";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { eventually, publishIdentified, sleep, startTestBus, type TestBus } from "./harness.js";
-
-async function deadLetters(t: TestBus, subject: string, expected: number): Promise<JsMsg[]> {
-  return eventually(async () => {
-    const info = await t.bus.jsm.streams.info("DEADLETTER", { subjects_filter: subject });
-    if ((info.state.subjects?.[subject] ?? 0) < expected) return undefined;
-    const c = await t.bus.js.consumers.get("DEADLETTER", { filter_subjects: [subject] });
-    const out: JsMsg[] = [];
-    for await (const m of await c.fetch({ max_messages: expected, expires: 2_000 })) out.push(m);
-    await c.delete();
-    return out;
-  }, 20_000);
-}
+import { eventually, publishIdentified, readDeadLetters, sleep, useTestBus } from "@speakers/test-support";
+import { afterEach, describe, expect, it } from "vitest";
 
 /** A plugin that records the source event ids it saw. */
 function recorder(name: string, seen: string[]) {
@@ -37,17 +24,11 @@ function recorder(name: string, seen: string[]) {
 }
 
 describe("plugin SDK", () => {
-  let t: TestBus;
+  const t = useTestBus("plugin-sdk-test");
   const running: RunningPlugin[] = [];
 
-  beforeAll(async () => {
-    t = await startTestBus("plugin-sdk-test");
-  });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.stop()));
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("catches up on the events it missed while it was down, without repeating handled ones", async () => {
@@ -105,14 +86,14 @@ describe("plugin SDK", () => {
     await eventually(() => (good.length === 3 ? true : undefined), 290);
     expect(good).toEqual(["iso-0", "iso-1", "iso-2"]);
 
-    const thrown = await deadLetters(t, pluginDeadLetterSubject("thrower", "speaker.identified"), 3);
+    const thrown = await readDeadLetters(t.bus, pluginDeadLetterSubject("thrower", "speaker.identified"), 3);
     // Retries are delayed, so later events may be given up on first: compare as sets.
     expect(thrown.map((m) => m.headers?.get(HEADERS.ceId)).sort()).toEqual([...ids].sort());
     expect(thrown[0]?.headers?.get(HEADERS.deadCode)).toBe("INTERNAL");
     expect(thrown[0]?.headers?.get(HEADERS.deadReason)).toContain("boom");
     expect(thrown[0]?.headers?.get("Speakers-Dead-Consumer")).toBe("plugin-thrower");
 
-    const hung = await deadLetters(t, pluginDeadLetterSubject("hanger", "speaker.identified"), 3);
+    const hung = await readDeadLetters(t.bus, pluginDeadLetterSubject("hanger", "speaker.identified"), 3);
     expect(hung.map((m) => m.headers?.get(HEADERS.deadCode))).toEqual(["TIMEOUT", "TIMEOUT", "TIMEOUT"]);
     expect(hangs).toBe(6); // two deliveries each, then given up
     // Nothing of theirs is left pending: the failures were settled, not left to redeliver forever.

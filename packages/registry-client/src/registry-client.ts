@@ -1,38 +1,33 @@
 /** Typed calls to the `registry` micro service, as every CLI command makes them. */
 import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
-import { type Bus, call, putClip } from "@speakers/bus";
+import { type Bus, type CallOptions, call, putClip } from "@speakers/bus";
 import {
-  AdaptationReply,
-  AdaptationRequest,
-  CalibrateRequest,
-  CalibrationGetRequest,
-  CalibrationReply,
-  CohortImportRequest,
-  CohortReply,
-  CohortRequest,
-  DeleteReply,
+  type AdaptationReply,
+  type AdaptationRequest,
+  type CalibrateRequest,
+  type CalibrationReply,
+  type CohortImportRequest,
+  type CohortReply,
+  type DeleteReply,
+  type EndpointDefinition,
   type EnrollItem,
-  EnrollMeta,
-  EnrollReply,
-  IdentifyMeta,
-  IdentifyReply,
-  ListReply,
-  ListRequest,
+  type EnrollReply,
+  type IdentifyReply,
+  type ListReply,
+  type MessageDefinition,
   type ModelRef,
-  RenameRequest,
-  SERVICES,
-  SpeakerDetail,
-  SpeakerIdRequest,
-  SpeakerSummary,
-  type SpeakerSummary as SpeakerSummaryPayload,
+  type ModelUseReply,
+  type PayloadOf,
+  REGISTRY_ENDPOINTS,
+  type SpeakerDetail,
+  type SpeakerSummary,
   SpeakersError,
-  VerifyMeta,
-  VerifyReply,
+  type VerifyReply,
 } from "@speakers/events";
 import { formatOf, readAudioFile } from "./audio-files.js";
 
-const ep = SERVICES.registry.endpoints;
+const ep = REGISTRY_ENDPOINTS;
 /** Enrollment embeds every sample on a small CPU: allow minutes, not seconds. */
 const LONG_MS = 600_000;
 const SHORT_MS = 30_000;
@@ -55,22 +50,29 @@ export interface RegistryClient {
   ): Promise<IdentifyReply>;
   calibration(model?: ModelRef): Promise<CalibrationReply>;
   calibrate(request?: CalibrateRequest): Promise<CalibrationReply>;
+  verifyFile(speakerId: string, file: string): Promise<VerifyReply>;
+  list(): Promise<ListReply>;
+  /** The speaker with this name (case-insensitive), or SPEAKER_NOT_FOUND. */
+  byName(name: string): Promise<SpeakerSummary>;
+  get(speakerId: string, includeEmbeddings?: boolean): Promise<SpeakerDetail>;
+  rename(speakerId: string, name: string): Promise<SpeakerSummary>;
+  remove(speakerId: string): Promise<DeleteReply>;
   /** Reports, or with `enabled` switches, opt-in voiceprint adaptation of a model. */
   adaptation(request?: AdaptationRequest): Promise<AdaptationReply>;
   /** One chunk (up to 64 vectors) of an imported cohort bank. */
   cohortImport(request: CohortImportRequest): Promise<CohortReply>;
   cohort(model?: ModelRef): Promise<CohortReply>;
   cohortClear(model?: ModelRef): Promise<CohortReply>;
-  verifyFile(speakerId: string, file: string): Promise<VerifyReply>;
-  list(): Promise<ListReply>;
-  /** The speaker with this name (case-insensitive), or SPEAKER_NOT_FOUND. */
-  byName(name: string): Promise<SpeakerSummaryPayload>;
-  get(speakerId: string, includeEmbeddings?: boolean): Promise<SpeakerDetail>;
-  rename(speakerId: string, name: string): Promise<SpeakerSummaryPayload>;
-  remove(speakerId: string): Promise<DeleteReply>;
+  /** Makes a model (name or key) the live one, through the registry: it checks voiceprints and a worker. */
+  useModel(model: string): Promise<ModelUseReply>;
 }
 
 export function registryClient(bus: Bus): RegistryClient {
+  /** Calls one endpoint of the contract's table with its own request and reply messages. */
+  const ask = <Req extends MessageDefinition, Rep extends MessageDefinition>(
+    e: EndpointDefinition<Req, Rep>,
+    options: Omit<CallOptions<Req, Rep>, "request" | "reply">,
+  ): Promise<PayloadOf<Rep>> => call(bus, e.subject, { ...options, request: e.request, reply: e.reply });
   return {
     /** Files travel through the Object Store, so a long recording never hits the server's payload limit. */
     async enrollFiles(name, files, options = {}) {
@@ -87,10 +89,8 @@ export function registryClient(bus: Bus): RegistryClient {
           ...(format === undefined ? {} : { format }),
         });
       }
-      return call(bus, ep.enroll, {
-        request: EnrollMeta,
+      return ask(ep.enroll, {
         payload: { name, items, enrollmentId, ...(options.createOnly ? { createOnly: true } : {}) },
-        reply: EnrollReply,
         timeoutMs: LONG_MS,
         unavailableCode: "WORKER_UNAVAILABLE",
       });
@@ -98,94 +98,58 @@ export function registryClient(bus: Bus): RegistryClient {
     async identifyFile(file, topK = 5) {
       const bytes = await readAudioFile(file);
       const format = formatOf(file);
-      return call(bus, ep.identify, {
-        request: IdentifyMeta,
+      return ask(ep.identify, {
         payload: { topK, ...(format === undefined ? {} : { format }) },
         body: bytes,
-        reply: IdentifyReply,
         timeoutMs: LONG_MS,
       });
     },
     identifyPath(path, topK = 5, options = {}) {
       const format = formatOf(path);
       const exclude = options.excludeSpeakers ?? [];
-      return call(bus, ep.identify, {
-        request: IdentifyMeta,
+      return ask(ep.identify, {
         payload: {
           topK,
           path,
           ...(format === undefined ? {} : { format }),
           ...(exclude.length === 0 ? {} : { excludeSpeakers: [...exclude] }),
         },
-        reply: IdentifyReply,
         timeoutMs: LONG_MS,
       });
     },
     async verifyFile(speakerId, file) {
       const bytes = await readAudioFile(file);
       const format = formatOf(file);
-      return call(bus, ep.verify, {
-        request: VerifyMeta,
+      return ask(ep.verify, {
         payload: { speakerId, ...(format === undefined ? {} : { format }) },
         body: bytes,
-        reply: VerifyReply,
         timeoutMs: LONG_MS,
       });
     },
     calibration: (model) =>
-      call(bus, ep.calibrationGet, {
-        request: CalibrationGetRequest,
+      ask(ep.calibrationGet, {
         payload: model === undefined ? {} : { model },
-        reply: CalibrationReply,
         timeoutMs: LONG_MS,
       }),
     calibrate: (request = {}) =>
-      call(bus, ep.calibrate, {
-        request: CalibrateRequest,
+      ask(ep.calibrate, {
         payload: request,
-        reply: CalibrationReply,
         timeoutMs: LONG_MS,
       }),
-    adaptation: (request = {}) =>
-      call(bus, ep.adaptation, {
-        request: AdaptationRequest,
-        payload: request,
-        reply: AdaptationReply,
-        timeoutMs: SHORT_MS,
-      }),
-    cohortImport: (request) =>
-      call(bus, ep.cohortImport, {
-        request: CohortImportRequest,
-        payload: request,
-        reply: CohortReply,
-        timeoutMs: SHORT_MS,
-      }),
+    adaptation: (request = {}) => ask(ep.adaptation, { payload: request, timeoutMs: SHORT_MS }),
+    cohortImport: (request) => ask(ep.cohortImport, { payload: request, timeoutMs: SHORT_MS }),
     cohort: (model) =>
-      call(bus, ep.cohortGet, {
-        request: CohortRequest,
-        payload: model === undefined ? {} : { model },
-        reply: CohortReply,
-        timeoutMs: SHORT_MS,
-      }),
+      ask(ep.cohortGet, { payload: model === undefined ? {} : { model }, timeoutMs: SHORT_MS }),
     cohortClear: (model) =>
-      call(bus, ep.cohortClear, {
-        request: CohortRequest,
-        payload: model === undefined ? {} : { model },
-        reply: CohortReply,
-        timeoutMs: SHORT_MS,
-      }),
+      ask(ep.cohortClear, { payload: model === undefined ? {} : { model }, timeoutMs: SHORT_MS }),
     list: () =>
-      call(bus, ep.list, {
-        request: ListRequest,
+      ask(ep.list, {
         payload: { limit: 1000 },
-        reply: ListReply,
         timeoutMs: SHORT_MS,
       }),
     async byName(name) {
-      const found = await call(bus, ep.list, {
-        request: ListRequest,
+      const found = await ask(ep.list, {
         payload: { name },
-        reply: ListReply,
         timeoutMs: SHORT_MS,
       });
       const speaker = found.speakers[0];
@@ -197,25 +161,24 @@ export function registryClient(bus: Bus): RegistryClient {
       return speaker;
     },
     get: (speakerId, includeEmbeddings = false) =>
-      call(bus, ep.get, {
-        request: SpeakerIdRequest,
+      ask(ep.get, {
         payload: { speakerId, includeEmbeddings },
-        reply: SpeakerDetail,
         timeoutMs: SHORT_MS,
       }),
     rename: (speakerId, name) =>
-      call(bus, ep.rename, {
-        request: RenameRequest,
+      ask(ep.rename, {
         payload: { speakerId, name },
-        reply: SpeakerSummary,
         timeoutMs: SHORT_MS,
       }),
     remove: (speakerId) =>
-      call(bus, ep.delete, {
-        request: SpeakerIdRequest,
+      ask(ep.delete, {
         payload: { speakerId },
-        reply: DeleteReply,
         timeoutMs: LONG_MS,
+      }),
+    useModel: (model) =>
+      ask(ep.modelUse, {
+        payload: { model },
+        timeoutMs: SHORT_MS,
       }),
   };
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Logger } from "@speakers/bus";
+import { stopProcess } from "./stop-process.js";
 
 export interface ChildExit {
   code: number | null;
@@ -96,11 +97,8 @@ export function spawnChild(options: SpawnChildOptions): Child {
     tail: () => lines.join("\n"),
     stop(graceMs = 10_000) {
       stopping ??= (async () => {
-        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-        await ended;
-        clearTimeout(timer);
+        await stopProcess(child, graceMs);
+        if (child.pid !== undefined) await ended;
       })();
       return stopping;
     },

@@ -1,4 +1,5 @@
 export { type Child, type ChildExit, type SpawnChildOptions, spawnChild } from "./child.js";
+export { devAudioDir } from "./dev-audio.js";
 export {
   AUTH_CONF,
   CREDENTIALS_FILE,
@@ -11,9 +12,18 @@ export {
   urlAs,
 } from "./embedded-credentials.js";
 export { type EmbeddedNats, startEmbeddedNats } from "./embedded-nats.js";
-export { freePort, requireNatsServer } from "./nats-binary.js";
+export {
+  findNatsServer,
+  freePort,
+  NATS_INSTALL_COMMAND,
+  natsServerCandidates,
+  requireNatsServer,
+} from "./nats-binary.js";
+export { onProcessExit } from "./process-exit.js";
+export { runService } from "./run-service.js";
 export { announceStack, type RunningStack, runningStack, STACK_FILE } from "./running-stack.js";
 export { stopOnSignal } from "./stop-on-signal.js";
+export { stopProcess } from "./stop-process.js";
 export {
   type Backoff,
   describeExit,

@@ -1,14 +1,14 @@
 import { homeAssistantPlugin } from "@speakers/plugin-home-assistant";
 import { type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
-import { connectAsync, type MqttClient } from "mqtt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
+  type Mosquitto,
   publishIdentified,
-  startTestBus,
-  type TestBus,
-} from "../../../packages/plugin-sdk/test/harness.js";
-import { type Mosquitto, startMosquitto } from "./mosquitto.js";
+  startMosquitto,
+  useTestBus,
+} from "@speakers/test-support";
+import { connectAsync, type MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 interface Seen {
   topic: string;
@@ -30,17 +30,15 @@ async function listen(url: string): Promise<{ client: MqttClient; seen: Seen[] }
 const last = (seen: Seen[], topic: string) => seen.filter((m) => m.topic === topic).at(-1);
 
 describe("home-assistant plugin against a real Mosquitto", () => {
-  let t: TestBus;
+  const t = useTestBus("home-assistant-test");
   let broker: Mosquitto;
   let plugin: RunningPlugin | undefined;
 
   beforeAll(async () => {
     broker = await startMosquitto();
-    t = await startTestBus("home-assistant-test");
   });
   afterAll(async () => {
     await plugin?.stop();
-    await t?.stop();
     await broker?.stop();
   });
 

@@ -2,27 +2,20 @@ import { publish } from "@speakers/bus";
 import { HEADERS, SpeakerDeleted, SpeakerUpdated } from "@speakers/events";
 import { type PresenceRecord, presence, type WhoIsHomeReply } from "@speakers/plugin-presence";
 import { type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
+import { eventually, publishIdentified, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  eventually,
-  publishIdentified,
-  startTestBus,
-  type TestBus,
-} from "../../../packages/plugin-sdk/test/harness.js";
 
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 
 describe("presence plugin", () => {
-  let t: TestBus;
+  const t = useTestBus("presence-test");
   let plugin: RunningPlugin;
 
   beforeAll(async () => {
-    t = await startTestBus("presence-test");
     plugin = await startPlugin(t.bus, presence, { config: { homeWindowMinutes: 30 } });
   });
   afterAll(async () => {
     await plugin?.stop();
-    await t?.stop();
   });
 
   const ask = async <T>(endpoint: string, body: unknown = {}) => {

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { publishAudio } from "@speakers/audio-capture";
 import { fetchAudio } from "@speakers/plugin-sdk";
+import { devClips, sleep, startTestBus, type TestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devClips, sleep, startTestBus, type TestBus } from "../../../packages/plugin-sdk/test/harness.js";
 
 /**
  * How the plugins read an earlier clip back (`ctx.audio`, what unknown-voices does for every unknown voice).

@@ -3,17 +3,19 @@ import { join } from "node:path";
 import { type Capture, captureConfigFromEnv, createCapture } from "@speakers/audio-capture";
 import { type Bus, call, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
 import { EnrollMeta, EnrollReply, HEADERS, SERVICES } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { type PresenceRecord, presence, type WhoIsHomeReply } from "@speakers/plugin-presence";
 import { type RunningPlugins, runPlugins } from "@speakers/plugin-sdk";
 import { type UnknownClip, unknownVoices } from "@speakers/plugin-unknown-voices";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_AUDIO, eventually } from "../../../packages/plugin-sdk/test/harness.js";
 import {
+  DEV_AUDIO,
+  eventually,
+  type NatsServer,
+  startNatsServer,
   startWorkerProcess,
   type WorkerProcess,
-} from "../../../services/speaker-registry/test/support/worker-process.js";
+} from "@speakers/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const speakers = readdirSync(DEV_AUDIO, { withFileTypes: true })
   .filter((d) => d.isDirectory())

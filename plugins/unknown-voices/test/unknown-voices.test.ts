@@ -3,31 +3,19 @@ import { publishAudio } from "@speakers/audio-capture";
 import { HEADERS } from "@speakers/events";
 import { type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
 import { type UnknownClip, unknownVoices } from "@speakers/plugin-unknown-voices";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  devClips,
-  eventually,
-  publishIdentified,
-  startTestBus,
-  type TestBus,
-} from "../../../packages/plugin-sdk/test/harness.js";
+import { devClips, eventually, publishIdentified, useTestBus } from "@speakers/test-support";
+import { afterEach, describe, expect, it } from "vitest";
 
 describe("unknown-voices plugin", () => {
-  let t: TestBus;
+  const t = useTestBus("unknown-voices-test");
   let plugin: RunningPlugin | undefined;
   const clips = devClips();
   let clipNo = 0;
   const start = Date.now() - 3_600_000;
 
-  beforeAll(async () => {
-    t = await startTestBus("unknown-voices-test");
-  });
   afterEach(async () => {
     await plugin?.stop();
     plugin = undefined;
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   const ask = async (endpoint: string, body: unknown = {}) => {

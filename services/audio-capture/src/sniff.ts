@@ -1,4 +1,10 @@
-import { type AudioEncoding, type AudioFormat, SpeakersError } from "@speakers/events";
+import {
+  AUDIO_CONTAINER_MEDIA_TYPES,
+  AUDIO_MEDIA_TYPES,
+  type AudioEncoding,
+  type AudioFormat,
+  SpeakersError,
+} from "@speakers/events";
 import { probeCompressed } from "./compressed.js";
 import { flacStreamEnd } from "./flac-frames.js";
 
@@ -13,34 +19,8 @@ export interface SniffedAudio {
 
 export type Container = Exclude<AudioEncoding, "pcm_s16le">;
 
-/** The media type published for each container. */
-export const CONTAINER_MEDIA_TYPES: Readonly<Record<Container, string>> = {
-  wav: "audio/wav",
-  flac: "audio/flac",
-  ogg: "audio/ogg",
-  mp3: "audio/mpeg",
-  webm: "audio/webm",
-  mp4: "audio/mp4",
-};
-
-const CONTAINER_TYPES: Record<string, Container> = {
-  "audio/wav": "wav",
-  "audio/wave": "wav",
-  "audio/x-wav": "wav",
-  "audio/vnd.wave": "wav",
-  "audio/flac": "flac",
-  "audio/x-flac": "flac",
-  "audio/ogg": "ogg",
-  "audio/opus": "ogg",
-  "application/ogg": "ogg",
-  "audio/mpeg": "mp3",
-  "audio/mp3": "mp3",
-  "audio/webm": "webm",
-  "video/webm": "webm",
-  "audio/mp4": "mp4",
-  "audio/m4a": "mp4",
-  "audio/x-m4a": "mp4",
-};
+/** The media type published for each container (the contract's table). */
+export const CONTAINER_MEDIA_TYPES = AUDIO_CONTAINER_MEDIA_TYPES;
 
 /** Media types that say nothing about the bytes, so the bytes decide. */
 const UNTYPED = new Set(["", "application/octet-stream", "audio/*"]);
@@ -56,7 +36,7 @@ export async function sniffAudio(bytes: Uint8Array, declaredType = ""): Promise<
 
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const detected = detectContainer(buf);
-  const declared = CONTAINER_TYPES[mediaType];
+  const declared = AUDIO_MEDIA_TYPES[mediaType];
   if (declared === undefined && !UNTYPED.has(mediaType)) {
     throw new SpeakersError("AUDIO_UNSUPPORTED_FORMAT", `Media type ${mediaType} is not supported.`, {
       details: { contentType: declaredType },

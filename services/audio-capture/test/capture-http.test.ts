@@ -3,8 +3,9 @@ import { DiscardPolicy, type JsMsg } from "@nats-io/jetstream";
 import { type Capture, captureConfigFromEnv, createCapture } from "@speakers/audio-capture";
 import { ensureStream, getClip } from "@speakers/bus";
 import { AudioCaptured, decodeMeta, HEADERS, STREAMS } from "@speakers/events";
+import { devClips, eventually, type TestBus, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devClips, eventually, startTestBus, type TestBus, toneWav } from "./harness.js";
+import { toneWav } from "./tone-wav.js";
 
 const INLINE_LIMIT = 200 * 1024;
 const MAX_BYTES = 1024 * 1024;
@@ -25,7 +26,7 @@ async function audioMessage(t: TestBus, id: string): Promise<JsMsg> {
 }
 
 describe("audio capture over HTTP", () => {
-  let t: TestBus;
+  const t = useTestBus("capture-http-test", { local: true });
   let capture: Capture;
   let url: string;
   const clips = devClips();
@@ -33,7 +34,6 @@ describe("audio capture over HTTP", () => {
   const large = clips.find((c) => readFileSync(c.path).length > INLINE_LIMIT);
 
   beforeAll(async () => {
-    t = await startTestBus("capture-http-test");
     const config = captureConfigFromEnv({
       CAPTURE_HTTP_PORT: "0",
       CAPTURE_INLINE_LIMIT_BYTES: String(INLINE_LIMIT),
@@ -48,7 +48,6 @@ describe("audio capture over HTTP", () => {
   });
   afterAll(async () => {
     await capture?.close();
-    await t?.stop();
   });
 
   const post = (query: string, body: Uint8Array, headers: Record<string, string> = {}) =>

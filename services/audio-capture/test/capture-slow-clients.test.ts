@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { type Capture, captureConfigFromEnv, createCapture } from "@speakers/audio-capture";
+import { devClips, eventually, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devClips, eventually, startTestBus, type TestBus } from "./harness.js";
 
 const SLOW_CLIENTS = 40;
 const MAX_IN_FLIGHT = 32;
@@ -33,12 +33,11 @@ function slowUpload(url: URL): { socket: Socket; closed: Promise<string> } {
 }
 
 describe("HTTP capture with slow clients (issue 9 item 5)", () => {
-  let t: TestBus;
+  const t = useTestBus("capture-slow-clients-test");
   let capture: Capture;
   let url: URL;
 
   beforeAll(async () => {
-    t = await startTestBus("capture-slow-clients-test");
     const config = captureConfigFromEnv({
       CAPTURE_HTTP_PORT: "0",
       CAPTURE_MAX_IN_FLIGHT: String(MAX_IN_FLIGHT),
@@ -53,7 +52,6 @@ describe("HTTP capture with slow clients (issue 9 item 5)", () => {
   });
   afterAll(async () => {
     await capture?.close();
-    await t?.stop();
   });
 
   it("takes a normal upload while 40 slow ones are open, and cuts the slow ones at the request deadline", async () => {

@@ -1,9 +1,9 @@
 import { type Capture, captureConfigFromEnv, createCapture } from "@speakers/audio-capture";
 import { createEmbeddingClient, ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import { type EmbeddingComputed, STREAMS } from "@speakers/events";
+import { devClips, eventually, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeWithFfmpeg } from "./encode.js";
-import { devClips, eventually, startTestBus, type TestBus } from "./harness.js";
 
 interface ReadyBody {
   status: string;
@@ -18,7 +18,7 @@ interface ReadyBody {
  * /readyz tells the truth (issue 9 item 4): not ready once the worker is killed, nor once the bus is down.
  */
 describe("capture with a real worker", () => {
-  let t: TestBus;
+  const t = useTestBus("capture-with-worker-test", { local: true });
   let worker: WorkerHandle;
   let capture: Capture;
   const readyz = async (): Promise<{ status: number; body: ReadyBody }> => {
@@ -27,7 +27,6 @@ describe("capture with a real worker", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestBus("capture-with-worker-test");
     worker = await ensureWorker({
       nc: t.bus.nc,
       servers: t.server.url,
@@ -41,7 +40,6 @@ describe("capture with a real worker", () => {
   afterAll(async () => {
     await capture?.close();
     await worker?.stop();
-    await t?.stop();
   });
 
   it("is ready while the bus is up and the live worker answers", async () => {

@@ -4,8 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_LIMITS, publishAudio } from "@speakers/audio-capture";
 import { AUDIO_LIMITS, isSpeakersError, type SpeakersError } from "@speakers/events";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devClips, startTestBus, type TestBus, toneWav } from "./harness.js";
+import { devClips, useTestBus } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
+import { toneWav } from "./tone-wav.js";
 
 /** A 16-bit mono WAV whose every sample is `value` (PCM), i.e. pure DC or, at 0, digital silence. */
 function constantWav(seconds: number, value: number): Buffer {
@@ -30,13 +31,7 @@ function longFlac(seconds: number): Buffer {
 
 /** Refuses with the worker's own codes what the worker would refuse (issue 9 item 7). */
 describe("capture limits are the worker's limits", () => {
-  let t: TestBus;
-  beforeAll(async () => {
-    t = await startTestBus("capture-edge-limits-test");
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestBus("capture-edge-limits-test");
 
   async function refusal(bytes: Uint8Array, contentType = ""): Promise<SpeakersError> {
     try {

@@ -11,8 +11,8 @@ import {
   watchBusHealth,
 } from "@speakers/audio-capture";
 import { closeBus, connectBus, createLogger } from "@speakers/bus";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { devClips, eventually, startTestBus, type TestBus } from "./harness.js";
+import { devClips, eventually, type TestBus, useTestBus } from "@speakers/test-support";
+import { beforeEach, describe, expect, it } from "vitest";
 
 async function audioCount(t: TestBus, device: string): Promise<number> {
   const subject = `audio.captured.${device}`;
@@ -21,20 +21,14 @@ async function audioCount(t: TestBus, device: string): Promise<number> {
 }
 
 describe("folder watcher", () => {
-  let t: TestBus;
+  const t = useTestBus("folder-watcher-test", { local: true });
   let dir: string;
   // Every test uses its own clips: ingest-seen and the event ids are keyed by content, across tests too.
   const all = devClips();
   const clips = all.slice(0, 3);
 
-  beforeAll(async () => {
-    t = await startTestBus("folder-watcher-test");
-  });
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "speakers-watch-"));
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("publishes each file once, also after a restart, and remembers refused files", async () => {

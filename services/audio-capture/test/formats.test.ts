@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { createFolderWatcher, publishFiles, sniffAudio } from "@speakers/audio-capture";
 import { isSpeakersError } from "@speakers/events";
+import { devClips, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENCODINGS, type Encoding, encodeWithFfmpeg } from "./encode.js";
-import { devClips, startTestBus, type TestBus } from "./harness.js";
 
 const clip = devClips().find((c) => c.durationS >= 6);
 
@@ -45,15 +45,13 @@ describe("compressed formats at the edge", () => {
 });
 
 describe("compressed formats enter through every door", () => {
-  let t: TestBus;
+  const t = useTestBus("capture-formats-test");
   let dir: string;
   beforeAll(async () => {
-    t = await startTestBus("capture-formats-test");
     dir = mkdtempSync(join(tmpdir(), "speakers-formats-"));
   });
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
-    await t?.stop();
   });
 
   it("publishes .mp3, .webm and .m4a files from the CLI and from the watched folder", async () => {

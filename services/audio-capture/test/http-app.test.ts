@@ -6,17 +6,16 @@ import {
   type HttpDeps,
   watchBusHealth,
 } from "@speakers/audio-capture";
+import { devClips, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devClips, startTestBus, type TestBus } from "./harness.js";
 
 /** Routing, query validation and limits of the fastify app, through inject(): no socket needed. */
 describe("capture HTTP app", () => {
-  let t: TestBus;
+  const t = useTestBus("capture-http-app-test");
   let deps: HttpDeps;
   const flac = readFileSync(devClips()[0]?.path ?? "");
 
   beforeAll(async () => {
-    t = await startTestBus("capture-http-app-test");
     const health = watchBusHealth(t.bus.nc);
     deps = {
       bus: t.bus,
@@ -30,7 +29,6 @@ describe("capture HTTP app", () => {
   });
   afterAll(async () => {
     deps?.health.stop();
-    await t?.stop();
   });
 
   it("answers unknown routes and wrong methods with typed JSON errors", async () => {

@@ -1,15 +1,9 @@
 import { publishFiles } from "@speakers/audio-capture";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devClips, startTestBus, type TestBus } from "./harness.js";
+import { devClips, useTestBus } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
 
 describe("publishFiles (speakers publish)", () => {
-  let t: TestBus;
-  beforeAll(async () => {
-    t = await startTestBus("publish-files-test");
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestBus("publish-files-test");
 
   it("publishes every readable file, reports the others, and stores a re-run once", async () => {
     const files = devClips()

@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { sniffAudio } from "@speakers/audio-capture";
 import { SpeakersError } from "@speakers/events";
+import { devClips } from "@speakers/test-support";
 import { describe, expect, it } from "vitest";
-import { devClips, toneWav } from "./harness.js";
+import { toneWav } from "./tone-wav.js";
 
 async function codeOf(run: () => Promise<unknown>): Promise<string> {
   try {

@@ -1,26 +1,17 @@
 /** What the console accepts as an uploaded sample, and what it tells the registry about it. */
-import type { AudioEncoding } from "@speakers/events";
-import { SpeakersError } from "@speakers/events";
+import { AUDIO_MEDIA_TYPES, type AudioEncoding, SpeakersError } from "@speakers/events";
 
-/** Media types a browser or a phone gives recordings; the worker reads the bytes themselves. */
+/** Formats the console declares to the registry; other containers pass through for the worker to sniff. */
+const DECLARED = new Set<AudioEncoding>(["wav", "flac", "ogg"]);
+
+/** Media types a browser or a phone gives recordings (the contract's table, plus AAC and untyped uploads). */
 const KNOWN: Record<string, AudioEncoding | undefined> = {
-  "audio/wav": "wav",
-  "audio/wave": "wav",
-  "audio/x-wav": "wav",
-  "audio/vnd.wave": "wav",
-  "audio/flac": "flac",
-  "audio/x-flac": "flac",
-  "audio/ogg": "ogg",
-  "audio/opus": "ogg",
-  "application/ogg": "ogg",
-  // Decoded by the worker when it knows these containers; passed through without a declared format.
-  "audio/webm": undefined,
-  "video/webm": undefined,
-  "audio/mpeg": undefined,
-  "audio/mp3": undefined,
-  "audio/mp4": undefined,
-  "audio/x-m4a": undefined,
-  "audio/m4a": undefined,
+  ...Object.fromEntries(
+    Object.entries(AUDIO_MEDIA_TYPES).map(([type, container]) => [
+      type,
+      DECLARED.has(container) ? container : undefined,
+    ]),
+  ),
   "audio/aac": undefined,
   "application/octet-stream": undefined,
 };

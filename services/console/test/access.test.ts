@@ -1,5 +1,4 @@
-import { connectTestBus, type TestBus } from "@speakers/bus/testing";
-import { startNatsServer } from "@speakers/nats-testing";
+import { connectTestBus, startNatsServer, type TestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consoleConfigFromEnv, createConsole } from "../src/index.js";
 

@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import { publishFiles } from "@speakers/audio-capture";
-import { eventually, sleep } from "@speakers/bus/testing";
+import { eventually, sleep } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openBrowser, type TestBrowser } from "./support/browser.js";
 import { type ConsoleStack, startConsoleStack } from "./support/console-stack.js";

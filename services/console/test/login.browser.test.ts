@@ -1,5 +1,4 @@
-import { connectTestBus, type TestBus } from "@speakers/bus/testing";
-import { freePort, startNatsServer } from "@speakers/nats-testing";
+import { connectTestBus, freePort, startNatsServer, type TestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Console, createConsole } from "../src/index.js";
 import { openBrowser } from "./support/browser.js";

@@ -1,36 +1,12 @@
 /** The `registry` micro service (ADR 0001): every endpoint validates its request and answers typed errors. */
 import type { Service } from "@nats-io/services";
-import { publish, serveEndpoint } from "@speakers/bus";
+import { type EndpointSpec, publish, serveEndpoint } from "@speakers/bus";
 import {
-  AdaptationReply,
-  AdaptationRequest,
-  CalibrateRequest,
-  CalibrationGetRequest,
-  CalibrationReply,
-  CohortImportRequest,
-  CohortReply,
-  CohortRequest,
-  DeleteReply,
-  EnrollMeta,
-  EnrollReply,
-  IdentifyMeta,
-  IdentifyReply,
-  ListReply,
-  ListRequest,
-  RebuildVoiceprintsReply,
-  RebuildVoiceprintsRequest,
-  RenameRequest,
-  SamplesAddMeta,
-  SamplesAddReply,
-  SamplesRemoveRequest,
+  type EndpointDefinition,
+  REGISTRY_ENDPOINTS,
   SERVICES,
-  SpeakerDetail,
-  SpeakerIdRequest,
-  SpeakerSummary,
   SpeakersError,
   SpeakerUpdated,
-  VerifyMeta,
-  VerifyReply,
 } from "@speakers/events";
 import { adaptationReply } from "./adaptation.js";
 import type { RegistryContext } from "./context.js";
@@ -38,6 +14,7 @@ import { embedClip } from "./embedder.js";
 import { enroll, recalibrateQuietly } from "./enroll.js";
 import { eraseSpeaker } from "./erase.js";
 import { identifyVector, verifyVector } from "./identify.js";
+import { useModel } from "./model-use.js";
 import { rebuildVoiceprints } from "./rebuild.js";
 import { RegistryStore } from "./store/registry-store.js";
 import { detailOf, summaryOf } from "./summaries.js";
@@ -57,184 +34,121 @@ function audioMeta(meta: { format?: string; sampleRate?: number; channels?: numb
 export function addRegistryEndpoints(ctx: RegistryContext, service: Service): void {
   const group = service.addGroup(prefix, SERVICES.registry.queue);
   const { bus } = ctx;
-  const ep = SERVICES.registry.endpoints;
+  const ep = REGISTRY_ENDPOINTS;
+  /** Serves one endpoint of the contract's table under the registry's group. */
+  const serve = <E extends EndpointDefinition>(
+    e: E,
+    handler: EndpointSpec<E["request"], E["reply"]>["handler"],
+  ) =>
+    serveEndpoint(bus, group, e.name, {
+      subject: relative(e.subject),
+      request: e.request,
+      reply: e.reply,
+      handler,
+    });
 
-  serveEndpoint(bus, group, "identify", {
-    subject: relative(ep.identify),
-    request: IdentifyMeta,
-    reply: IdentifyReply,
-    handler: async ({ data, body }) => {
-      const embedding = await embedClip(ctx.embedder, body, audioMeta(data));
-      const result = await identifyVector(ctx, embedding.vector, embedding.model, data.topK ?? 5, {
-        durationMs: embedding.durationMs,
-        ...(embedding.quality === undefined ? {} : { quality: embedding.quality }),
-        ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
-      });
-      return { ...result, durationMs: embedding.durationMs };
-    },
+  serve(ep.identify, async ({ data, body }) => {
+    const embedding = await embedClip(ctx.embedder, body, audioMeta(data));
+    const result = await identifyVector(ctx, embedding.vector, embedding.model, data.topK ?? 5, {
+      durationMs: embedding.durationMs,
+      ...(embedding.quality === undefined ? {} : { quality: embedding.quality }),
+      ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
+    });
+    return { ...result, durationMs: embedding.durationMs };
   });
 
-  serveEndpoint(bus, group, "verify", {
-    subject: relative(ep.verify),
-    request: VerifyMeta,
-    reply: VerifyReply,
-    handler: async ({ data, body }) => {
-      await ctx.store.requireProfile(data.speakerId);
-      const embedding = await embedClip(ctx.embedder, body, audioMeta(data));
-      return verifyVector(ctx, data.speakerId, embedding.vector, embedding.model, data.threshold);
-    },
+  serve(ep.verify, async ({ data, body }) => {
+    await ctx.store.requireProfile(data.speakerId);
+    const embedding = await embedClip(ctx.embedder, body, audioMeta(data));
+    return verifyVector(ctx, data.speakerId, embedding.vector, embedding.model, data.threshold);
   });
 
-  serveEndpoint(bus, group, "enroll", {
-    subject: relative(ep.enroll),
-    request: EnrollMeta,
-    reply: EnrollReply,
-    handler: ({ data, body }) =>
-      enroll(ctx, {
-        name: data.name,
-        items: data.items,
-        body,
-        ...(data.createOnly === undefined ? {} : { createOnly: data.createOnly }),
-        ...(data.enrollmentId === undefined ? {} : { enrollmentId: data.enrollmentId }),
-      }),
+  serve(ep.enroll, ({ data, body }) =>
+    enroll(ctx, {
+      name: data.name,
+      items: data.items,
+      body,
+      ...(data.createOnly === undefined ? {} : { createOnly: data.createOnly }),
+      ...(data.enrollmentId === undefined ? {} : { enrollmentId: data.enrollmentId }),
+    }),
+  );
+
+  serve(ep.samplesAdd, async ({ data, body }) => {
+    const reply = await enroll(ctx, {
+      speakerId: data.speakerId,
+      items: data.items,
+      body,
+      ...(data.enrollmentId === undefined ? {} : { enrollmentId: data.enrollmentId }),
+    });
+    if (reply.speaker === undefined) throw new SpeakersError("INTERNAL", "enrollment returned no speaker");
+    return { ...reply, speaker: reply.speaker };
   });
 
-  serveEndpoint(bus, group, "samples-add", {
-    subject: relative(ep.samplesAdd),
-    request: SamplesAddMeta,
-    reply: SamplesAddReply,
-    handler: async ({ data, body }) => {
-      const reply = await enroll(ctx, {
-        speakerId: data.speakerId,
-        items: data.items,
-        body,
-        ...(data.enrollmentId === undefined ? {} : { enrollmentId: data.enrollmentId }),
-      });
-      if (reply.speaker === undefined) throw new SpeakersError("INTERNAL", "enrollment returned no speaker");
-      return { ...reply, speaker: reply.speaker };
-    },
+  serve(ep.samplesRemove, ({ data }) => removeSample(ctx, data.speakerId, data.sampleId));
+
+  serve(ep.list, async ({ data }) => {
+    let profiles = await ctx.store.profiles();
+    if (data.name !== undefined) {
+      const wanted = data.name;
+      profiles = profiles.filter((p) => RegistryStore.sameName(p.name, wanted));
+    }
+    profiles.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const offset = data.offset ?? 0;
+    const page = profiles.slice(offset, offset + (data.limit ?? 100));
+    return { speakers: await Promise.all(page.map((p) => summaryOf(ctx, p))), total: profiles.length };
   });
 
-  serveEndpoint(bus, group, "samples-remove", {
-    subject: relative(ep.samplesRemove),
-    request: SamplesRemoveRequest,
-    reply: SpeakerSummary,
-    handler: ({ data }) => removeSample(ctx, data.speakerId, data.sampleId),
+  serve(ep.get, async ({ data }) =>
+    detailOf(ctx, await ctx.store.requireProfile(data.speakerId), data.includeEmbeddings === true),
+  );
+
+  serve(ep.rename, ({ data }) => rename(ctx, data.speakerId, data.name));
+
+  serve(ep.voiceprintsRebuild, ({ data }) =>
+    rebuildVoiceprints(ctx, ctx.liveModel(), data.model, data.force ?? false),
+  );
+
+  serve(ep.calibrationGet, ({ data }) => ctx.scoring.reply(data.model ?? ctx.liveModel()));
+
+  serve(ep.calibrate, ({ data }) => {
+    if (data.excludeSpeakers !== undefined && data.dryRun !== true) {
+      throw new SpeakersError("INVALID_REQUEST", "excludeSpeakers is a what-if: send it with dryRun.");
+    }
+    return ctx.scoring.recalibrate(data.model ?? ctx.liveModel(), "request", {
+      ...(data.targetFar === undefined ? {} : { targetFar: data.targetFar }),
+      ...(data.normalisation === undefined ? {} : { normalisation: data.normalisation }),
+      ...(data.centring === undefined ? {} : { centring: data.centring }),
+      ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
+      ...(data.dryRun === undefined ? {} : { dryRun: data.dryRun }),
+    });
   });
 
-  serveEndpoint(bus, group, "list", {
-    subject: relative(ep.list),
-    request: ListRequest,
-    reply: ListReply,
-    handler: async ({ data }) => {
-      let profiles = await ctx.store.profiles();
-      if (data.name !== undefined) {
-        const wanted = data.name;
-        profiles = profiles.filter((p) => RegistryStore.sameName(p.name, wanted));
-      }
-      profiles.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-      const offset = data.offset ?? 0;
-      const page = profiles.slice(offset, offset + (data.limit ?? 100));
-      return { speakers: await Promise.all(page.map((p) => summaryOf(ctx, p))), total: profiles.length };
-    },
+  serve(ep.adaptation, ({ data }) => adaptationReply(ctx, data.model ?? ctx.liveModel(), data.enabled));
+
+  serve(ep.cohortImport, async ({ data }) => {
+    const model = data.model ?? ctx.liveModel();
+    await ctx.sources.importChunk(model, data.vectors, {
+      ...(data.replace === undefined ? {} : { replace: data.replace }),
+      ...(data.label === undefined ? {} : { label: data.label }),
+    });
+    return ctx.sources.reply(model);
   });
 
-  serveEndpoint(bus, group, "get", {
-    subject: relative(ep.get),
-    request: SpeakerIdRequest,
-    reply: SpeakerDetail,
-    handler: async ({ data }) =>
-      detailOf(ctx, await ctx.store.requireProfile(data.speakerId), data.includeEmbeddings === true),
+  serve(ep.cohortGet, ({ data }) => ctx.sources.reply(data.model ?? ctx.liveModel()));
+
+  serve(ep.cohortClear, async ({ data }) => {
+    const model = data.model ?? ctx.liveModel();
+    await ctx.sources.clear(model);
+    return ctx.sources.reply(model);
   });
 
-  serveEndpoint(bus, group, "rename", {
-    subject: relative(ep.rename),
-    request: RenameRequest,
-    reply: SpeakerSummary,
-    handler: ({ data }) => rename(ctx, data.speakerId, data.name),
-  });
+  serve(ep.modelUse, ({ data }) => useModel(ctx, data));
 
-  serveEndpoint(bus, group, "voiceprints-rebuild", {
-    subject: relative(ep.voiceprintsRebuild),
-    request: RebuildVoiceprintsRequest,
-    reply: RebuildVoiceprintsReply,
-    handler: ({ data }) => rebuildVoiceprints(ctx, ctx.liveModel(), data.model, data.force ?? false),
-  });
-
-  serveEndpoint(bus, group, "calibration-get", {
-    subject: relative(ep.calibrationGet),
-    request: CalibrationGetRequest,
-    reply: CalibrationReply,
-    handler: ({ data }) => ctx.scoring.reply(data.model ?? ctx.liveModel()),
-  });
-
-  serveEndpoint(bus, group, "calibrate", {
-    subject: relative(ep.calibrate),
-    request: CalibrateRequest,
-    reply: CalibrationReply,
-    handler: ({ data }) => {
-      if (data.excludeSpeakers !== undefined && data.dryRun !== true) {
-        throw new SpeakersError("INVALID_REQUEST", "excludeSpeakers is a what-if: send it with dryRun.");
-      }
-      return ctx.scoring.recalibrate(data.model ?? ctx.liveModel(), "request", {
-        ...(data.targetFar === undefined ? {} : { targetFar: data.targetFar }),
-        ...(data.normalisation === undefined ? {} : { normalisation: data.normalisation }),
-        ...(data.centring === undefined ? {} : { centring: data.centring }),
-        ...(data.excludeSpeakers === undefined ? {} : { excludeSpeakers: data.excludeSpeakers }),
-        ...(data.dryRun === undefined ? {} : { dryRun: data.dryRun }),
-      });
-    },
-  });
-
-  serveEndpoint(bus, group, "adaptation", {
-    subject: relative(ep.adaptation),
-    request: AdaptationRequest,
-    reply: AdaptationReply,
-    handler: ({ data }) => adaptationReply(ctx, data.model ?? ctx.liveModel(), data.enabled),
-  });
-
-  serveEndpoint(bus, group, "cohort-import", {
-    subject: relative(ep.cohortImport),
-    request: CohortImportRequest,
-    reply: CohortReply,
-    handler: async ({ data }) => {
-      const model = data.model ?? ctx.liveModel();
-      await ctx.sources.importChunk(model, data.vectors, {
-        ...(data.replace === undefined ? {} : { replace: data.replace }),
-        ...(data.label === undefined ? {} : { label: data.label }),
-      });
-      return ctx.sources.reply(model);
-    },
-  });
-
-  serveEndpoint(bus, group, "cohort-get", {
-    subject: relative(ep.cohortGet),
-    request: CohortRequest,
-    reply: CohortReply,
-    handler: ({ data }) => ctx.sources.reply(data.model ?? ctx.liveModel()),
-  });
-
-  serveEndpoint(bus, group, "cohort-clear", {
-    subject: relative(ep.cohortClear),
-    request: CohortRequest,
-    reply: CohortReply,
-    handler: async ({ data }) => {
-      const model = data.model ?? ctx.liveModel();
-      await ctx.sources.clear(model);
-      return ctx.sources.reply(model);
-    },
-  });
-
-  serveEndpoint(bus, group, "delete", {
-    subject: relative(ep.delete),
-    request: SpeakerIdRequest,
-    reply: DeleteReply,
-    handler: async ({ data }) => {
-      const models = (await ctx.store.voiceprintsOfSpeaker(data.speakerId)).map((v) => v.model);
-      const reply = await eraseSpeaker(ctx, data.speakerId);
-      for (const model of models) await recalibrateQuietly(ctx, model, "speaker-deleted");
-      return reply;
-    },
+  serve(ep.delete, async ({ data }) => {
+    const models = (await ctx.store.voiceprintsOfSpeaker(data.speakerId)).map((v) => v.model);
+    const reply = await eraseSpeaker(ctx, data.speakerId);
+    for (const model of models) await recalibrateQuietly(ctx, model, "speaker-deleted");
+    return reply;
   });
 }
 

@@ -26,10 +26,10 @@ import {
   SpeakerIdRequest,
   STREAMS,
 } from "@speakers/events";
+import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SampleRecord } from "../src/store/records.js";
 import { findByEventIds } from "../src/stream-scan.js";
-import { devFiles, devSpeakers, read } from "./support/dev-audio.js";
 import { enrollFiles, identifyFile } from "./support/requests.js";
 import { startSeededEcapa } from "./support/seeded-ecapa.js";
 import { type Stack, startStack } from "./support/stack.js";

@@ -6,24 +6,18 @@ import { publish } from "@speakers/bus";
 import {
   AudioCaptured,
   EmbeddingComputed,
-  EnrollMeta,
-  EnrollReply,
   HEADERS,
-  SamplesRemoveRequest,
-  SERVICES,
+  REGISTRY_ENDPOINTS,
   SpeakerIdentified,
-  SpeakerSummary,
   STREAMS,
-  VerifyMeta,
-  VerifyReply,
 } from "@speakers/events";
+import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers, read } from "./support/dev-audio.js";
 import { enrollFiles, getSpeaker, identifyFile, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
 import { collectEvents, cutClip, waitFor } from "./support/wait.js";
 
-const ep = SERVICES.registry.endpoints;
+const ep = REGISTRY_ENDPOINTS;
 let stack: Stack;
 const [A, B, C] = devSpeakers();
 const filesA = devFiles(A as string);
@@ -80,20 +74,8 @@ describe("enrollment and identification", () => {
   });
 
   it("verifies 1:1", async () => {
-    const yes = await stack.call(
-      ep.verify,
-      VerifyMeta,
-      { speakerId: aliceId, format: "flac" },
-      VerifyReply,
-      read(filesA[6] as string),
-    );
-    const no = await stack.call(
-      ep.verify,
-      VerifyMeta,
-      { speakerId: aliceId, format: "flac" },
-      VerifyReply,
-      read(filesB[6] as string),
-    );
+    const yes = await stack.ask(ep.verify, { speakerId: aliceId, format: "flac" }, read(filesA[6] as string));
+    const no = await stack.ask(ep.verify, { speakerId: aliceId, format: "flac" }, read(filesB[6] as string));
     expect(yes.match).toBe(true);
     expect(no.match).toBe(false);
     expect(yes.score).toBeGreaterThan(no.score);
@@ -119,13 +101,7 @@ describe("enrollment and identification", () => {
   it("rejects a too-short sample with a code that says what to do", async () => {
     const short = cutClip(filesC[0] as string, 1.5);
     const err = await stack
-      .call(
-        ep.enroll,
-        EnrollMeta,
-        { name: "Shorty", items: [{ length: short.length, format: "wav" }] },
-        EnrollReply,
-        short,
-      )
+      .ask(ep.enroll, { name: "Shorty", items: [{ length: short.length, format: "wav" }] }, short)
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "ENROLL_SAMPLE_TOO_SHORT" });
     expect((err as Error).message).toContain("1.5 s");
@@ -148,12 +124,7 @@ describe("enrollment and identification", () => {
   it("takes a sample's contribution out of the voiceprint when it is removed", async () => {
     const before = await getSpeaker(stack, aliceId, true);
     const removed = before.samples[3]?.sampleId as string;
-    const summary = await stack.call(
-      ep.samplesRemove,
-      SamplesRemoveRequest,
-      { speakerId: aliceId, sampleId: removed },
-      SpeakerSummary,
-    );
+    const summary = await stack.ask(ep.samplesRemove, { speakerId: aliceId, sampleId: removed });
     expect(summary.samples).toBe(3);
     const after = await getSpeaker(stack, aliceId, true);
     expect(after.samples.map((s) => s.sampleId)).not.toContain(removed);
@@ -222,12 +193,11 @@ describe("the event chain", () => {
 
     // Name the voice heard in the kitchen: enroll Dave from that audio event.
     const dave = await stack
-      .call(
-        ep.enroll,
-        EnrollMeta,
-        { name: "Dave", items: [{ length: 0, eventId: audioIds[0] as string }], createOnly: true },
-        EnrollReply,
-      )
+      .ask(ep.enroll, {
+        name: "Dave",
+        items: [{ length: 0, eventId: audioIds[0] as string }],
+        createOnly: true,
+      })
       .catch((err: unknown) => err);
     // It is Alice's voice, so the gates say so instead of enrolling a second Alice.
     expect(dave).toMatchObject({ code: "ENROLL_SAMPLE_CLOSER_TO_OTHER" });

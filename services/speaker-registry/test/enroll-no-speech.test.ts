@@ -1,12 +1,12 @@
 /** Enrollment needs a voice: loud noise of any colour is refused with ENROLL_NO_SPEECH, real speech enrolls. */
-import { EnrollMeta, EnrollReply, SERVICES } from "@speakers/events";
+import { REGISTRY_ENDPOINTS } from "@speakers/events";
+import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers, read } from "./support/dev-audio.js";
 import { noiseWav } from "./support/noise.js";
 import { enrollFiles, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
 
-const ep = SERVICES.registry.endpoints;
+const ep = REGISTRY_ENDPOINTS;
 let stack: Stack;
 const [A, B] = devSpeakers();
 
@@ -21,7 +21,7 @@ afterAll(async () => {
 function enrollWavs(name: string, clips: Uint8Array[], formats: ("wav" | "flac")[]) {
   const body = Buffer.concat(clips);
   const items = clips.map((c, i) => ({ length: c.length, format: formats[i] ?? "wav" }));
-  return stack.call(ep.enroll, EnrollMeta, { name, items }, EnrollReply, new Uint8Array(body));
+  return stack.ask(ep.enroll, { name, items }, new Uint8Array(body));
 }
 
 describe("enrollment quality: no voice", () => {

@@ -3,36 +3,14 @@
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { publish } from "@speakers/bus";
-import {
-  AudioCaptured,
-  DeleteReply,
-  EnrollMeta,
-  EnrollReply,
-  IdentifyMeta,
-  IdentifyReply,
-  KV_BUCKETS,
-  ListReply,
-  ListRequest,
-  OBJECT_STORES,
-  RenameRequest,
-  SamplesAddMeta,
-  SamplesAddReply,
-  SamplesRemoveRequest,
-  SERVICES,
-  SpeakerDetail,
-  SpeakerIdRequest,
-  SpeakerSummary,
-  STREAMS,
-  VerifyMeta,
-  VerifyReply,
-} from "@speakers/events";
+import { AudioCaptured, KV_BUCKETS, OBJECT_STORES, REGISTRY_ENDPOINTS, STREAMS } from "@speakers/events";
+import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers, read } from "./support/dev-audio.js";
 import { enrollFiles, getSpeaker, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
 import { collectEvents } from "./support/wait.js";
 
-const ep = SERVICES.registry.endpoints;
+const ep = REGISTRY_ENDPOINTS;
 let stack: Stack;
 const [A, B] = devSpeakers();
 const filesA = devFiles(A as string);
@@ -84,7 +62,7 @@ describe("erasure", () => {
     expect(kimEvent?.candidates.map((c: { ref: string }) => c.ref)).toContain(detail.speaker.ref);
 
     const deleted = collectEvents(stack.bus, "speaker.deleted");
-    const reply = await stack.call(ep.delete, SpeakerIdRequest, { speakerId: erinId }, DeleteReply);
+    const reply = await stack.ask(ep.delete, { speakerId: erinId });
     expect(reply).toMatchObject({
       speakerId: erinId,
       name: "Erin",
@@ -149,131 +127,68 @@ describe("bad input gets a typed error and the service stays up", () => {
   const flac = () => read(filesA[0] as string);
   const garbage = new TextEncoder().encode("this is not audio at all, just text pretending".repeat(50));
   const cases: [string, () => Promise<unknown>, string][] = [
-    [
-      "identify: empty body",
-      () => stack.call(ep.identify, IdentifyMeta, {}, IdentifyReply, new Uint8Array(0)),
-      "AUDIO_EMPTY",
-    ],
-    [
-      "identify: not audio",
-      () => stack.call(ep.identify, IdentifyMeta, { format: "wav" }, IdentifyReply, garbage),
-      "AUDIO_",
-    ],
-    [
-      "identify: bad meta",
-      () => stack.call(ep.identify, IdentifyMeta, { topK: 99 } as never, IdentifyReply, flac()),
-      "INVALID_REQUEST",
-    ],
+    ["identify: empty body", () => stack.ask(ep.identify, {}, new Uint8Array(0)), "AUDIO_EMPTY"],
+    ["identify: not audio", () => stack.ask(ep.identify, { format: "wav" }, garbage), "AUDIO_"],
+    ["identify: bad meta", () => stack.ask(ep.identify, { topK: 99 } as never, flac()), "INVALID_REQUEST"],
     [
       "verify: unknown speaker",
-      () => stack.call(ep.verify, VerifyMeta, { speakerId: "spk_nobody" }, VerifyReply, flac()),
+      () => stack.ask(ep.verify, { speakerId: "spk_nobody" }, flac()),
       "SPEAKER_NOT_FOUND",
     ],
     [
       "verify: id with a wildcard",
-      () => stack.call(ep.verify, VerifyMeta, { speakerId: "*.>" }, VerifyReply, flac()),
+      () => stack.ask(ep.verify, { speakerId: "*.>" }, flac()),
       "SPEAKER_NOT_FOUND",
     ],
     [
       "enroll: lengths do not match the body",
-      () => stack.call(ep.enroll, EnrollMeta, { name: "X", items: [{ length: 10 }] }, EnrollReply, flac()),
+      () => stack.ask(ep.enroll, { name: "X", items: [{ length: 10 }] }, flac()),
       "INVALID_REQUEST",
     ],
     [
       "enroll: sample with two sources",
-      () =>
-        stack.call(
-          ep.enroll,
-          EnrollMeta,
-          { name: "X", items: [{ length: 0, path: "/a.wav", eventId: "e1" }] },
-          EnrollReply,
-        ),
+      () => stack.ask(ep.enroll, { name: "X", items: [{ length: 0, path: "/a.wav", eventId: "e1" }] }),
       "INVALID_REQUEST",
     ],
     [
       "enroll: clip in a foreign bucket",
-      () =>
-        stack.call(
-          ep.enroll,
-          EnrollMeta,
-          { name: "X", items: [{ length: 0, clip: { bucket: "other", name: "x" } }] },
-          EnrollReply,
-        ),
+      () => stack.ask(ep.enroll, { name: "X", items: [{ length: 0, clip: { bucket: "other", name: "x" } }] }),
       "INVALID_REQUEST",
     ],
     [
       "enroll: unknown audio event",
-      () =>
-        stack.call(
-          ep.enroll,
-          EnrollMeta,
-          { name: "X", items: [{ length: 0, eventId: "no-such-event" }] },
-          EnrollReply,
-        ),
+      () => stack.ask(ep.enroll, { name: "X", items: [{ length: 0, eventId: "no-such-event" }] }),
       "AUDIO_OBJECT_NOT_FOUND",
     ],
     [
       "enroll: corrupt audio",
-      () =>
-        stack.call(
-          ep.enroll,
-          EnrollMeta,
-          { name: "X", items: [{ length: garbage.length, format: "flac" }] },
-          EnrollReply,
-          garbage,
-        ),
+      () => stack.ask(ep.enroll, { name: "X", items: [{ length: garbage.length, format: "flac" }] }, garbage),
       "AUDIO_",
     ],
     [
       "enroll: no name",
-      () =>
-        stack.call(
-          ep.enroll,
-          EnrollMeta,
-          { name: "", items: [{ length: 1 }] } as never,
-          EnrollReply,
-          new Uint8Array(1),
-        ),
+      () => stack.ask(ep.enroll, { name: "", items: [{ length: 1 }] } as never, new Uint8Array(1)),
       "INVALID_REQUEST",
     ],
     [
       "samples.add: unknown speaker",
-      () =>
-        stack.call(
-          ep.samplesAdd,
-          SamplesAddMeta,
-          { speakerId: "spk_nobody", items: [{ length: 0, path: "/x.flac" }] },
-          SamplesAddReply,
-        ),
+      () => stack.ask(ep.samplesAdd, { speakerId: "spk_nobody", items: [{ length: 0, path: "/x.flac" }] }),
       "SPEAKER_NOT_FOUND",
     ],
     [
       "samples.remove: unknown sample",
       async () => {
         const id = (await listSpeakers(stack)).speakers[0]?.id as string;
-        return stack.call(
-          ep.samplesRemove,
-          SamplesRemoveRequest,
-          { speakerId: id, sampleId: "smp_nope" },
-          SpeakerSummary,
-        );
+        return stack.ask(ep.samplesRemove, { speakerId: id, sampleId: "smp_nope" });
       },
       "SAMPLE_NOT_FOUND",
     ],
-    [
-      "list: bad limit",
-      () => stack.call(ep.list, ListRequest, { limit: 0 } as never, ListReply),
-      "INVALID_REQUEST",
-    ],
-    [
-      "get: unknown speaker",
-      () => stack.call(ep.get, SpeakerIdRequest, { speakerId: "spk_nobody" }, SpeakerDetail),
-      "SPEAKER_NOT_FOUND",
-    ],
+    ["list: bad limit", () => stack.ask(ep.list, { limit: 0 } as never), "INVALID_REQUEST"],
+    ["get: unknown speaker", () => stack.ask(ep.get, { speakerId: "spk_nobody" }), "SPEAKER_NOT_FOUND"],
     [
       "get: not JSON",
       () =>
-        stack.bus.nc.request(ep.get, "{not json", { timeout: 10_000 }).then((m) => {
+        stack.bus.nc.request(ep.get.subject, "{not json", { timeout: 10_000 }).then((m) => {
           throw new Error(m.headers?.get("Nats-Service-Error") ?? "no error");
         }),
       "INVALID_REQUEST",
@@ -284,20 +199,11 @@ describe("bad input gets a typed error and the service stays up", () => {
         const enrolled = await listSpeakers(stack);
         const [first] = enrolled.speakers;
         await enrollFiles(stack, "Taken", filesA.slice(6, 9));
-        return stack.call(
-          ep.rename,
-          RenameRequest,
-          { speakerId: first?.id as string, name: "taken" },
-          SpeakerSummary,
-        );
+        return stack.ask(ep.rename, { speakerId: first?.id as string, name: "taken" });
       },
       "SPEAKER_EXISTS",
     ],
-    [
-      "delete: unknown speaker",
-      () => stack.call(ep.delete, SpeakerIdRequest, { speakerId: "spk_nobody" }, DeleteReply),
-      "SPEAKER_NOT_FOUND",
-    ],
+    ["delete: unknown speaker", () => stack.ask(ep.delete, { speakerId: "spk_nobody" }), "SPEAKER_NOT_FOUND"],
   ];
 
   for (const [name, run, code] of cases) {

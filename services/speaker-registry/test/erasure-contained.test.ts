@@ -5,8 +5,9 @@
 import { randomUUID } from "node:crypto";
 import { type Delivery, eventMeta } from "@speakers/bus";
 import { createEmbeddingClient } from "@speakers/embedding-client";
-import { DeleteReply, EmbeddingComputed, SERVICES, SpeakerIdRequest, STREAMS } from "@speakers/events";
+import { EmbeddingComputed, REGISTRY_ENDPOINTS, STREAMS } from "@speakers/events";
 import { policyFor } from "@speakers/scoring";
+import { devFiles, devSpeakers } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RegistryContext } from "../src/context.js";
 import { DEFAULT_ENROLLMENT_POLICY } from "../src/enrollment-policy.js";
@@ -15,12 +16,11 @@ import { HouseholdSources } from "../src/household-sources.js";
 import { handleEmbeddingComputed } from "../src/identify.js";
 import { openBuckets, RegistryStore } from "../src/store/registry-store.js";
 import { VoiceprintView } from "../src/store/voiceprint-view.js";
-import { devFiles, devSpeakers } from "./support/dev-audio.js";
 import { enrollFiles, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
 import { drained, publishClip, readStream, type StoredMessage } from "./support/streams.js";
 
-const ep = SERVICES.registry.endpoints;
+const ep = REGISTRY_ENDPOINTS;
 let stack: Stack;
 const [A, B, C, D, E] = devSpeakers();
 
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 const about = (m: StoredMessage, id: string) => m.json?.speaker?.id === id || m.json?.speakerId === id;
-const erase = (speakerId: string) => stack.call(ep.delete, SpeakerIdRequest, { speakerId }, DeleteReply);
+const erase = (speakerId: string) => stack.ask(ep.delete, { speakerId });
 
 describe("erasure", () => {
   it("removes the speaker's events and leaves every other speaker's events as they were", async () => {

@@ -15,8 +15,8 @@ import {
   SERVICES,
   SpeakerIdRequest,
 } from "@speakers/events";
+import { devFiles, devSpeakers } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devFiles, devSpeakers } from "./support/dev-audio.js";
 import { enrollFiles } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
 

@@ -6,14 +6,14 @@
  */
 import { Svcm } from "@nats-io/services";
 import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
-import { DeleteReply, SERVICES, SpeakerIdRequest } from "@speakers/events";
+import { REGISTRY_ENDPOINTS, SERVICES } from "@speakers/events";
+import { devFiles, devSpeakers } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRegistry, type Registry } from "../src/index.js";
-import { devFiles, devSpeakers } from "./support/dev-audio.js";
 import { enrollFiles, identifyFile } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
 
-const ep = SERVICES.registry.endpoints;
+const ep = REGISTRY_ENDPOINTS;
 const [A] = devSpeakers();
 const filesA = devFiles(A as string);
 // Each request picks a replica at random: after this many, the other one answered with odds 1 - 2^-24.
@@ -81,7 +81,7 @@ describe("registry replicas", () => {
     expect(writer).toBeDefined();
     expect(answered(start, enrolledStats, "identify").filter((id) => id !== writer)).toHaveLength(1);
 
-    const erased = await stack.call(ep.delete, SpeakerIdRequest, { speakerId: noraId }, DeleteReply);
+    const erased = await stack.ask(ep.delete, { speakerId: noraId });
     expect(erased.erased.voiceprints).toBe(1);
     for (const reply of await identifyRepeatedly()) {
       expect(reply.candidates.map((c) => c.speakerId)).not.toContain(noraId);

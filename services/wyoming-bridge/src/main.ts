@@ -1,20 +1,12 @@
-import {
-  connectBus,
-  installShutdown,
-  prepareTopology,
-  provisionModeFromEnv,
-  SERVICE_NEEDS,
-} from "@speakers/bus";
+import { SERVICE_NEEDS } from "@speakers/bus";
+import { runService } from "@speakers/runtime";
 import { createWyomingBridge } from "./bridge.js";
 import { bridgeConfigFromEnv } from "./config.js";
 
 // Reads config, connects, starts, drains on SIGTERM; everything else lives in createWyomingBridge.
 const config = bridgeConfigFromEnv();
-const bus = await connectBus({
-  servers: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-  name: "wyoming-bridge",
+await runService("wyoming-bridge", SERVICE_NEEDS.wyomingBridge, async (bus) => {
+  const bridge = createWyomingBridge({ bus, config });
+  await bridge.start();
+  return () => bridge.stop();
 });
-await prepareTopology(bus, SERVICE_NEEDS.wyomingBridge, { mode: provisionModeFromEnv() });
-const bridge = createWyomingBridge({ bus, config });
-await bridge.start();
-installShutdown(bus, [() => bridge.stop()]);

@@ -4,13 +4,18 @@
  * nats-server, the GE2E worker, the registry, Mosquitto and the real home-assistant plugin.
  */
 import { createLogger } from "@speakers/bus";
-import { eventually } from "@speakers/bus/testing";
-import { type DevClip, devClips } from "@speakers/nats-testing";
+import {
+  type DevClip,
+  devClips,
+  eventually,
+  runClient,
+  spawnPy,
+  startPocketSphinx,
+} from "@speakers/test-support";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "../src/index.js";
 import { type Chain, startChain } from "./support/chain.js";
-import { runClient, spawnPy, startPocketSphinx } from "./support/python.js";
 import { readStream } from "./support/streams.js";
 
 const bySpeaker = new Map<string, DevClip[]>();

@@ -5,12 +5,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { createLogger } from "@speakers/bus";
-import { eventually } from "@speakers/bus/testing";
-import { devClips } from "@speakers/nats-testing";
+import { devClips, eventually, runClient, startPocketSphinx } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "../src/index.js";
 import { type Chain, startChain } from "./support/chain.js";
-import { runClient, startPocketSphinx } from "./support/python.js";
 import { frame, rawExchange } from "./support/raw.js";
 
 const FORMAT = { rate: 16000, width: 2, channels: 1 };

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Bus, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import { type NatsServer, startNatsServer } from "@speakers/test-support";
 import { Bonjour, type Service } from "bonjour-service";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "../src/index.js";

@@ -5,10 +5,10 @@
 
 import { Kvm } from "@nats-io/kv";
 import { ensureWorker } from "@speakers/embedding-client";
-import { type CalibrationReply, KV_BUCKETS, type ModelRef, modelKey, resolveModel } from "@speakers/events";
+import { type CalibrationReply, KV_BUCKETS, modelKey, resolveModel } from "@speakers/events";
 import { registryClient } from "@speakers/registry-client";
 import { createReplay, parseSince, type ReplayReport, type ReplayRun } from "@speakers/replay";
-import { readLiveModel, switchLiveModel, workerCommandFor } from "@speakers/speaker-registry";
+import { readLiveModel, workerCommandFor } from "@speakers/speaker-registry";
 import { type Command, InvalidArgumentError } from "commander";
 import type { EmbeddedStack } from "../embedded-stack.js";
 import type { Output } from "../output.js";
@@ -138,19 +138,19 @@ export async function modelUseCommand(
   o: { json?: boolean },
   env: NodeJS.ProcessEnv = process.env,
 ) {
-  const model: ModelRef = resolveModel(name);
   // The embedded stack starts the live model's worker itself next time; here it proves the model loads.
   const worker = stack.embedded
     ? await ensureWorker({
         nc: stack.bus.nc,
-        model,
+        model: resolveModel(name),
         role: "replay",
         env,
         ...(stack.workerServers === undefined ? {} : { servers: stack.workerServers }),
       })
     : undefined;
   try {
-    const result = await switchLiveModel({ bus: stack.bus }, model);
+    // The registry makes the switch (it owns registry-state): it checks voiceprints and a worker of the model.
+    const result = await registryClient(stack.bus).useModel(name);
     if (o.json) {
       out.out(JSON.stringify({ from: result.from ?? null, to: result.to, voiceprints: result.voiceprints }));
       return;
@@ -159,7 +159,7 @@ export async function modelUseCommand(
       `Live model: ${modelKey(result.to)} (was ${result.from ? modelKey(result.from) : "none"}), ${result.voiceprints} voiceprint(s).`,
     );
     if (!stack.embedded) {
-      out.out(`The live worker must run this model (it embeds live audio): ${workerCommandFor(model)}`);
+      out.out(`The live worker must run this model (it embeds live audio): ${workerCommandFor(result.to)}`);
     }
   } finally {
     await worker?.stop();

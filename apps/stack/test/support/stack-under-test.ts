@@ -6,6 +6,7 @@ import { PassThrough } from "node:stream";
 import { promisify } from "node:util";
 import { createLogger, type Logger } from "@speakers/bus";
 import type { PartHealth } from "@speakers/runtime";
+import { afterAll, beforeAll } from "vitest";
 import { createStack, defaultPlugins, type Stack } from "../../src/index.js";
 
 const root = resolve(import.meta.dirname, "../../../..");
@@ -66,6 +67,32 @@ export async function startTestStack(
     async dispose() {
       await stack.stop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The boilerplate of a test file that runs the composed stack, as a fixture: built and started before the
+ * file's (or describe block's) tests, stopped after them; `log` holds what it logged.
+ */
+export function useTestStack(name: string): {
+  readonly log: ReturnType<typeof capturedLogger>;
+  readonly stack: Stack;
+} {
+  const log = capturedLogger(name);
+  let started: Awaited<ReturnType<typeof startTestStack>> | undefined;
+  beforeAll(async () => {
+    await buildStack();
+    started = await startTestStack(log.logger);
+  }, 600_000);
+  afterAll(async () => {
+    await started?.dispose();
+  });
+  return {
+    log,
+    get stack() {
+      if (started === undefined) throw new Error(`useTestStack("${name}") is read before its beforeAll ran`);
+      return started.stack;
     },
   };
 }

@@ -1,10 +1,10 @@
 import { type Bus, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
-import { freePort, type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { presence } from "@speakers/plugin-presence";
 import { type RunningPlugins, runPlugins } from "@speakers/plugin-sdk";
 import { unknownVoices } from "@speakers/plugin-unknown-voices";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
+import { freePort, type NatsServer, startNatsServer } from "@speakers/test-support";
 import { type Console, createConsole } from "../../src/index.js";
 
 /**

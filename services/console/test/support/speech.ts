@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { devClips } from "@speakers/nats-testing";
+import { devClips } from "@speakers/test-support";
 
 /** The dev recordings of each speaker, longest first (the microphone test wants long continuous speech). */
 export function speakers(): Map<string, string[]> {

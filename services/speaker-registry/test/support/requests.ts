@@ -1,19 +1,7 @@
 import { basename } from "node:path";
-import {
-  EnrollMeta,
-  EnrollReply,
-  IdentifyMeta,
-  IdentifyReply,
-  ListReply,
-  ListRequest,
-  SERVICES,
-  SpeakerDetail,
-  SpeakerIdRequest,
-} from "@speakers/events";
-import { read } from "./dev-audio.js";
+import { type EnrollMeta, REGISTRY_ENDPOINTS as ep } from "@speakers/events";
+import { readClip as read } from "@speakers/test-support";
 import type { Stack } from "./stack.js";
-
-const ep = SERVICES.registry.endpoints;
 
 /** Enrolls files as inline samples in one request, as `speakers enroll` does with small files. */
 export function enrollFiles(
@@ -34,17 +22,17 @@ export function enrollFiles(
     format: "flac" as const,
     label: basename(f),
   }));
-  return stack.call(ep.enroll, EnrollMeta, { name, items, ...extra }, EnrollReply, body);
+  return stack.ask(ep.enroll, { name, items, ...extra }, body);
 }
 
 export function identifyFile(stack: Stack, file: string, topK = 5) {
-  return stack.call(ep.identify, IdentifyMeta, { format: "flac", topK }, IdentifyReply, read(file));
+  return stack.ask(ep.identify, { format: "flac", topK }, read(file));
 }
 
 export function getSpeaker(stack: Stack, speakerId: string, includeEmbeddings = false) {
-  return stack.call(ep.get, SpeakerIdRequest, { speakerId, includeEmbeddings }, SpeakerDetail);
+  return stack.ask(ep.get, { speakerId, includeEmbeddings });
 }
 
 export function listSpeakers(stack: Stack, name?: string) {
-  return stack.call(ep.list, ListRequest, name === undefined ? {} : { name }, ListReply);
+  return stack.ask(ep.list, name === undefined ? {} : { name });
 }

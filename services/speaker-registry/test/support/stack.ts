@@ -1,8 +1,12 @@
 import { type Bus, call, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
-import type { MessageDefinition, PayloadOf } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
+import type { EndpointDefinition, MessageDefinition, PayloadOf } from "@speakers/events";
+import {
+  type NatsServer,
+  startNatsServer,
+  startWorkerProcess,
+  type WorkerProcess,
+} from "@speakers/test-support";
 import { createRegistry, type Registry } from "../../src/index.js";
-import { startWorkerProcess, type WorkerProcess } from "./worker-process.js";
 
 /** A real nats-server, the real GE2E worker and a registry, as the service runs them. */
 export interface Stack {
@@ -17,6 +21,12 @@ export interface Stack {
     request: Req,
     payload: PayloadOf<Req>,
     reply: Rep,
+    body?: Uint8Array,
+  ): Promise<PayloadOf<Rep>>;
+  /** Calls one endpoint of the contract's table (REGISTRY_ENDPOINTS) with its own request and reply. */
+  ask<Req extends MessageDefinition, Rep extends MessageDefinition>(
+    endpoint: EndpointDefinition<Req, Rep>,
+    payload: PayloadOf<Req>,
     body?: Uint8Array,
   ): Promise<PayloadOf<Rep>>;
   stop(): Promise<void>;
@@ -46,6 +56,8 @@ export async function startStack(
     },
     call: (subject, request, payload, reply, body) =>
       call(bus, subject, { request, payload, reply, timeoutMs: 120_000, ...(body ? { body } : {}) }),
+    ask: (endpoint, payload, body) =>
+      stack.call(endpoint.subject, endpoint.request, payload, endpoint.reply, body),
     async stop() {
       await registry.stop().catch(() => {});
       await worker.stop();

@@ -1,6 +1,6 @@
 import { publish } from "@speakers/bus";
 import { AudioCaptured, CONSUMERS } from "@speakers/events";
-import { read } from "./dev-audio.js";
+import { readClip as read } from "@speakers/test-support";
 import type { Stack } from "./stack.js";
 import { waitFor } from "./wait.js";
 

@@ -1,18 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import type { Bus } from "@speakers/bus";
+import { waitUntil } from "@speakers/test-support";
 
-/** Polls until `check` holds; fails with `what` after the timeout. */
-export async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs = 60_000,
-  what = "condition",
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls until `check` holds; fails with `what` after the timeout (test-support's one poll helper). */
+export function waitFor(check: () => Promise<boolean> | boolean, timeoutMs = 60_000, what = "condition") {
+  return waitUntil(check, { timeoutMs, what, intervalMs: 100 });
 }
 
 export interface Collected<T> {

@@ -3,12 +3,11 @@ import { basename } from "node:path";
 import { type Bus, call, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
 import { ensureWorker } from "@speakers/embedding-client";
 import { EnrollMeta, EnrollReply, SERVICES } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
 import { homeAssistantPlugin } from "@speakers/plugin-home-assistant";
 import { type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
+import { type Mosquitto, type NatsServer, startMosquitto, startNatsServer } from "@speakers/test-support";
 // The home-assistant plugin's broker harness (a real Mosquitto on a free port); reused rather than copied.
-import { type Mosquitto, startMosquitto } from "../../../../plugins/home-assistant/test/mosquitto.js";
 
 /** A real nats-server, the real GE2E worker, the registry and, when asked, Mosquitto with the real HA plugin. */
 export interface Chain {

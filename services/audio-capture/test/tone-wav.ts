@@ -1,16 +1,3 @@
-import { connectTestBus, type TestBus as TestBusOn } from "@speakers/bus/testing";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
-
-export { eventually, sleep } from "@speakers/bus/testing";
-export { DEV_AUDIO, type DevClip, devClips } from "@speakers/nats-testing";
-
-export type TestBus = TestBusOn<NatsServer>;
-
-/** A real nats-server with the system's topology provisioned, and a bus that reconnects quickly. */
-export async function startTestBus(name: string): Promise<TestBus> {
-  return connectTestBus(await startNatsServer(), name);
-}
-
 /** A PCM WAV of a tone: for header cases the dev set has no file for (it is all FLAC). */
 export function toneWav(seconds: number, sampleRate = 16_000, channels = 1): Buffer {
   const frames = Math.round(seconds * sampleRate);

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 const pkgDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = resolve(pkgDir, "../..");
-const dist = join(pkgDir, "dist/index.js");
+// The server module alone: the front door also holds vitest fixtures, which load only under the vitest runner.
+const dist = join(pkgDir, "dist/start-nats-server.js");
 
 function alive(pid: number): boolean {
   try {

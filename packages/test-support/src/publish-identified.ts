@@ -1,18 +1,5 @@
 import { type Bus, publish } from "@speakers/bus";
-import { connectTestBus, type TestBus as TestBusOn } from "@speakers/bus/testing";
-import type { SpeakerIdentified as SpeakerIdentifiedPayload } from "@speakers/events";
-import { SpeakerIdentified } from "@speakers/events";
-import { type NatsServer, startNatsServer } from "@speakers/nats-testing";
-
-export { eventually, sleep } from "@speakers/bus/testing";
-export { DEV_AUDIO, type DevClip, devClips } from "@speakers/nats-testing";
-
-export type TestBus = TestBusOn<NatsServer>;
-
-/** A real nats-server with the system's topology provisioned, and a bus that reconnects quickly. */
-export async function startTestBus(name: string): Promise<TestBus> {
-  return connectTestBus(await startNatsServer(), name);
-}
+import { SpeakerIdentified, type SpeakerIdentified as SpeakerIdentifiedPayload } from "@speakers/events";
 
 let identifiedNo = 0;
 

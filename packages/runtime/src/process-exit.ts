@@ -1,6 +1,7 @@
 /**
- * A worker this process started must not outlive it: every live one registers a synchronous cleanup that runs
- * on exit and on SIGINT/SIGTERM (after which the signal's default, exiting, still happens).
+ * What this process started must not outlive it (a worker, a test's nats-server and its temp dirs): each
+ * registers a synchronous cleanup that runs on process exit and on SIGINT/SIGTERM, after which the signal's
+ * default (exiting) still happens unless the program handles that signal itself.
  */
 const cleanups = new Set<() => void>();
 let installed = false;
@@ -16,6 +17,12 @@ function runAll(): void {
   cleanups.clear();
 }
 
+function onSignal(signal: NodeJS.Signals): void {
+  runAll();
+  // Keep the default behaviour (exit) unless the program installed its own handler for this signal.
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
 function install(): void {
   if (installed) return;
   installed = true;
@@ -23,9 +30,7 @@ function install(): void {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     const handler = (): void => {
       process.removeListener(signal, handler);
-      runAll();
-      // Keep the default behaviour (exit) unless the program installed its own handler for this signal.
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      onSignal(signal);
     };
     process.on(signal, handler);
   }

@@ -1,24 +1,18 @@
 import { existsSync } from "node:fs";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { type NatsServer, NatsTestingError, startNatsServer } from "@speakers/nats-testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NatsTestingError, startNatsServer, useNatsServer } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
 
 describe("startNatsServer", () => {
-  let server: NatsServer;
-  beforeAll(async () => {
-    server = await startNatsServer();
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
+  const nats = useNatsServer();
 
   it("listens on a free loopback port with JetStream and a monitoring endpoint", async () => {
-    expect(server.url).toBe(`nats://127.0.0.1:${server.port}`);
-    expect(server.port).not.toBe(4222);
-    const health = await fetch(`http://127.0.0.1:${server.monitorPort}/healthz`);
+    expect(nats.server.url).toBe(`nats://127.0.0.1:${nats.server.port}`);
+    expect(nats.server.port).not.toBe(4222);
+    const health = await fetch(`http://127.0.0.1:${nats.server.monitorPort}/healthz`);
     expect(health.status).toBe(200);
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: nats.server.url });
     try {
       const info = await (await jetstreamManager(nc)).getAccountInfo();
       expect(info.streams).toBe(0);
@@ -28,20 +22,20 @@ describe("startNatsServer", () => {
   });
 
   it("keeps JetStream data across restart on the same port and store dir", async () => {
-    const nc = await connect({ servers: server.url });
+    const nc = await connect({ servers: nats.server.url });
     try {
       const jsm = await jetstreamManager(nc);
       await jsm.streams.add({ name: "KEEP", subjects: ["keep.>"] });
       const js = jetstream(nc);
       await js.publish("keep.one", "before");
-      const port = server.port;
-      const pid = server.pid;
+      const port = nats.server.port;
+      const pid = nats.server.pid;
 
-      await server.restart();
+      await nats.server.restart();
 
-      expect(server.port).toBe(port);
-      expect(server.pid).not.toBe(pid);
-      const nc2 = await connect({ servers: server.url });
+      expect(nats.server.port).toBe(port);
+      expect(nats.server.pid).not.toBe(pid);
+      const nc2 = await connect({ servers: nats.server.url });
       try {
         const msg = await (await jetstreamManager(nc2)).streams.getMessage("KEEP", { seq: 1 });
         expect(msg?.string()).toBe("before");

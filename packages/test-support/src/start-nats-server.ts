@@ -1,20 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { onProcessExit, stopProcess } from "@speakers/runtime";
 import { NatsTestingError } from "./errors.js";
-import { onProcessExit } from "./exit-cleanup.js";
 import { requireNatsServer } from "./find-nats-server.js";
-import { freePort } from "./free-port.js";
 import { waitReady } from "./wait-ready.js";
 
 export interface StartNatsServerOptions {
   /** Binary to run; defaults to $NATS_SERVER_BIN, ~/.local/share/speakers/bin/nats-server, then PATH. */
   binary?: string;
-  /** Client port; a free one by default. */
+  /** Client port; by default the server binds a random one and reports it in its ports file. */
   port?: number;
-  /** Monitoring port (serves /healthz); a free one by default. */
+  /** Monitoring port (serves /healthz); random by default, as the client port. */
   monitorPort?: number;
   /** Bind address; 127.0.0.1 by default so tests never listen on the network. */
   host?: string;
@@ -55,12 +53,17 @@ export interface NatsServer {
 const LOG_TAIL_LINES = 200;
 const STOP_GRACE_MS = 5_000;
 
-/** Starts a real `nats-server -js` on free ports with a temporary store, and cleans up on stop or exit. */
+/**
+ * Starts a real `nats-server -js` with a temporary store, and cleans up on stop or exit. Ports not given are
+ * random (`-p -1 -m -1`): the server binds them itself and names them in its ports file (`--ports_file_dir`),
+ * so no other process can take a port between picking and binding it. A restart reuses the same ports.
+ */
 export async function startNatsServer(options: StartNatsServerOptions = {}): Promise<NatsServer> {
   const binary = options.binary ?? requireNatsServer();
   const host = options.host ?? "127.0.0.1";
   const tempDirs: string[] = [];
   const storeDir = options.storeDir ?? mkTemp("speakers-nats-store-", tempDirs);
+  const portsDir = mkTemp("speakers-nats-ports-", tempDirs);
   let configFile: string | undefined;
   if (options.configText !== undefined) {
     configFile = join(mkTemp("speakers-nats-conf-", tempDirs), "nats-server.conf");
@@ -70,8 +73,9 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   };
 
-  let port = options.port ?? 0;
-  let monitorPort = options.monitorPort ?? 0;
+  // -1: a random port, bound by the server (0 would mean the default 4222).
+  let port = options.port ?? -1;
+  let monitorPort = options.monitorPort ?? -1;
   let child: ChildProcess | undefined;
   let stopped = false;
   const tail: string[] = [];
@@ -86,6 +90,7 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     if (configFile) args.push("-c", configFile);
     if (options.jetstream ?? true) args.push("-js");
     args.push("-sd", storeDir, "-a", host, "-p", String(port), "-m", String(monitorPort));
+    args.push("--ports_file_dir", portsDir);
     return args.concat(options.args ?? []);
   };
 
@@ -115,15 +120,22 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     proc.stdout?.on("data", collect);
     proc.stderr?.on("data", collect);
     try {
+      const timeoutMs = options.startTimeoutMs ?? 20_000;
+      const abandoned = () => exitReason;
+      if (port === -1 || monitorPort === -1) {
+        const bound = await readPortsFile(portsDir, proc, timeoutMs, abandoned);
+        port = bound.port;
+        monitorPort = bound.monitorPort;
+      }
       await waitReady({
         host: host === "0.0.0.0" ? "127.0.0.1" : host,
         port,
         monitorPort,
-        timeoutMs: options.startTimeoutMs ?? 20_000,
-        abandoned: () => exitReason,
+        timeoutMs,
+        abandoned,
       });
     } catch (err) {
-      await killProcess(proc);
+      await stopProcess(proc, STOP_GRACE_MS);
       throw new NatsTestingError(
         "NATS_SERVER_START_FAILED",
         `${(err as Error).message}\n--- nats-server log tail ---\n${tail.slice(-30).join("\n")}`,
@@ -132,24 +144,8 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     }
   };
 
-  const pickPortsAndStart = async (): Promise<void> => {
-    // Another process can grab a "free" port before the server binds it; only auto-picked ports are retried.
-    const autoPick = options.port === undefined || options.monitorPort === undefined;
-    for (let attempt = 1; ; attempt++) {
-      if (options.port === undefined) port = await freePort(host);
-      if (options.monitorPort === undefined) monitorPort = await freePort(host);
-      try {
-        await spawnOnce();
-        return;
-      } catch (err) {
-        const portClash = tail.some((l) => l.includes("address already in use"));
-        if (!autoPick || !portClash || attempt >= 3) throw err;
-      }
-    }
-  };
-
   try {
-    await pickPortsAndStart();
+    await spawnOnce();
   } catch (err) {
     unregister();
     removeTemp();
@@ -175,14 +171,14 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (child) await killProcess(child);
+      if (child) await stopProcess(child, STOP_GRACE_MS);
       child = undefined;
       unregister();
       removeTemp();
     },
     async restart() {
       if (stopped) throw new NatsTestingError("NATS_SERVER_STOPPED", "restart() after stop()");
-      if (child) await killProcess(child);
+      if (child) await stopProcess(child, STOP_GRACE_MS);
       await spawnOnce();
     },
   };
@@ -195,16 +191,34 @@ function mkTemp(prefix: string, created: string[]): string {
   return dir;
 }
 
-/** SIGTERM lets JetStream flush its files; SIGKILL only if the server hangs. */
-async function killProcess(proc: ChildProcess): Promise<void> {
-  // No pid: the spawn itself failed, there is nothing to stop.
-  if (proc.pid === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = once(proc, "exit");
-  proc.kill("SIGTERM");
-  const timer = setTimeout(() => proc.kill("SIGKILL"), STOP_GRACE_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
+/** The ports the server bound, from the `<binary>_<pid>.ports` file it writes once it listens. */
+async function readPortsFile(
+  dir: string,
+  proc: ChildProcess,
+  timeoutMs: number,
+  abandoned: () => string | undefined,
+): Promise<{ port: number; monitorPort: number }> {
+  const deadline = Date.now() + timeoutMs;
+  const file = `_${proc.pid}.ports`;
+  while (Date.now() < deadline) {
+    const reason = abandoned();
+    if (reason) throw new Error(reason);
+    const name = readdirSync(dir).find((f) => f.endsWith(file));
+    if (name !== undefined) {
+      try {
+        const ports = JSON.parse(readFileSync(join(dir, name), "utf8")) as {
+          nats?: string[];
+          monitoring?: string[];
+        };
+        const client = ports.nats?.[0];
+        const monitor = ports.monitoring?.[0];
+        if (client && monitor)
+          return { port: Number(new URL(client).port), monitorPort: Number(new URL(monitor).port) };
+      } catch {
+        // written but not complete yet: read it again
+      }
+    }
+    await new Promise((r) => setTimeout(r, 25));
   }
+  throw new Error(`no ports file in ${dir} after ${timeoutMs} ms`);
 }

@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "@speakers/nats-testing";
+import { freePort, onProcessExit, stopProcess } from "@speakers/runtime";
 
 /** CI and developers install the broker from Debian; the harness names the command when it is missing. */
 export const MOSQUITTO_INSTALL = "apt-get update && apt-get install -y mosquitto";
@@ -16,7 +15,10 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Starts a real Mosquitto on 127.0.0.1 and a free port, anonymous, no persistence, in a temp dir. */
+/**
+ * Starts a real Mosquitto on 127.0.0.1, anonymous, no persistence, in a temp dir. Mosquitto cannot report a
+ * port it picked itself, so it gets one that was free a moment ago, and a new one if another process took it.
+ */
 export async function startMosquitto(
   binary = process.env.MOSQUITTO_BIN ?? "/usr/sbin/mosquitto",
 ): Promise<Mosquitto> {
@@ -37,6 +39,10 @@ export async function startMosquitto(
       ),
     );
     const child = spawn(binary, ["-c", conf], { stdio: ["ignore", "pipe", "pipe"] });
+    const unregister = onProcessExit(() => {
+      child.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    });
     const collect = (chunk: Buffer) => {
       tail.push(...chunk.toString("utf8").split("\n").filter(Boolean));
       if (tail.length > 100) tail.splice(0, tail.length - 100);
@@ -49,13 +55,14 @@ export async function startMosquitto(
         port,
         logTail: () => tail.join("\n"),
         stop: async () => {
-          await stopProcess(child);
+          unregister();
+          await stopProcess(child, 5_000);
           rmSync(dir, { recursive: true, force: true });
         },
       };
     }
-    await stopProcess(child);
-    // Another process may take the "free" port before the broker binds it: try a new one a few times.
+    unregister();
+    await stopProcess(child, 5_000);
     if (attempt >= 3) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`Mosquitto did not start:\n${tail.join("\n")}`);
@@ -81,13 +88,4 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once("error", () => resolve(false));
   });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, "exit");
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -7,7 +7,7 @@ import {
   NatsTestingError,
   requireNatsServer,
   useNats,
-} from "@speakers/nats-testing";
+} from "@speakers/test-support";
 import { afterAll, describe, expect, it } from "vitest";
 
 const emptyHome = mkdtempSync(join(tmpdir(), "speakers-empty-home-"));

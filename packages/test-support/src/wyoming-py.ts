@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { freePort } from "@speakers/nats-testing";
+import { freePort } from "@speakers/runtime";
 
 /** The uv project holding Home Assistant's side (the official `wyoming` library) and the PocketSphinx upstream. */
-export const PY_DIR = resolve(import.meta.dirname, "../../py");
+export const PY_DIR = resolve(import.meta.dirname, "../../../services/wyoming-bridge/py");
 const SETUP = "bash scripts/setup.sh (or: cd services/wyoming-bridge/py && uv sync --frozen)";
 
 export interface PyProcess {
