@@ -79,7 +79,8 @@ const APPS: Record<string, AppSpec> = {
     pings: SERVICES.registry.name,
   },
   capture: {
-    sources: ["services/audio-capture/src"],
+    // Its main runs through the runtime's runService, which reads NATS_URL.
+    sources: ["services/audio-capture/src", "packages/runtime/src/run-service.ts"],
     command: ["node", "services/audio-capture/dist/main.js"],
     user: "capture",
   },
@@ -101,7 +102,7 @@ const APPS: Record<string, AppSpec> = {
     user: "plugin",
   },
   "wyoming-bridge": {
-    sources: ["services/wyoming-bridge/src"],
+    sources: ["services/wyoming-bridge/src", "packages/runtime/src/run-service.ts"],
     command: ["node", "services/wyoming-bridge/dist/main.js"],
     user: "wyoming",
   },
@@ -124,7 +125,11 @@ function sourceText(dirs: string[]): string {
       else if (/\.(ts|py)$/.test(entry)) out.push(readFileSync(path, "utf8"));
     }
   };
-  for (const dir of dirs) walk(join(REPO_ROOT, dir));
+  for (const dir of dirs) {
+    const path = join(REPO_ROOT, dir);
+    if (statSync(path).isDirectory()) walk(path);
+    else out.push(readFileSync(path, "utf8"));
+  }
   return out.join("\n");
 }
 
