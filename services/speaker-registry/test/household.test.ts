@@ -66,25 +66,37 @@ describe("household calibration", () => {
   const speakers = devSpeakers().slice(0, 4);
 
   it("calibrates clean and household recordings to different thresholds", async () => {
-    const clean = await enrollHousehold(speakers, devFiles, "clean");
-    const onClean = await stack.call(ep.calibrationGet, CalibrationGetRequest, {}, CalibrationReply);
-    expect(onClean.calibration?.status).toBe("calibrated");
-    expect(onClean.calibration?.trigger).toBe("enrollment");
-    expect(onClean.calibration?.source.augmentedSamples).toBeGreaterThan(0);
-    await eraseAll(clean);
+    // On AS-norm's scale, where the two sets' thresholds lie far apart (ADR 0003: 4.7 against 4.1 on the dev
+    // sets); four voices are too few to centre on, and raw cosines of clean and household trials can land on
+    // the same threshold.
+    await calibrate({ normalisation: "as-norm" });
+    const enrolled: string[] = [];
+    try {
+      const clean = await enrollHousehold(speakers, devFiles, "clean");
+      enrolled.push(...clean);
+      const onClean = await stack.call(ep.calibrationGet, CalibrationGetRequest, {}, CalibrationReply);
+      expect(onClean.calibration?.status).toBe("calibrated");
+      expect(onClean.calibration?.trigger).toBe("enrollment");
+      expect(onClean.calibration?.source.augmentedSamples).toBeGreaterThan(0);
+      await eraseAll(clean);
+      enrolled.length = 0;
 
-    const home = await enrollHousehold(speakers, householdClips, "home");
-    const onHome = await calibrate({});
-    expect(onHome.calibration?.status).toBe("calibrated");
-    expect(onHome.calibration?.threshold).not.toBeCloseTo(onClean.calibration?.threshold ?? 0, 2);
+      const home = await enrollHousehold(speakers, householdClips, "home");
+      enrolled.push(...home);
+      const onHome = await calibrate({});
+      expect(onHome.calibration?.status).toBe("calibrated");
+      expect(onHome.calibration?.scale).toBe("as-norm");
+      expect(onHome.calibration?.threshold).not.toBeCloseTo(onClean.calibration?.threshold ?? 0, 1);
 
-    // The normalisation switch is per model and changes the scale the thresholds are on.
-    const normed = await calibrate({ normalisation: "as-norm", dryRun: true });
-    expect(normed.calibration?.scale).toBe("as-norm");
-    expect(onHome.calibration?.scale).toBe("cosine");
-    // Four voices are too few to centre on: the record says so.
-    expect(onHome.calibration?.normalisation.centring).toEqual({ method: "none", voices: 0 });
-    await eraseAll(home);
+      // The normalisation switch is per model and changes the scale the thresholds are on.
+      const plain = await calibrate({ normalisation: "none", dryRun: true });
+      expect(plain.calibration?.scale).toBe("cosine");
+      // Four voices are too few to centre on: the record says so.
+      expect(onHome.calibration?.normalisation.centring).toEqual({ method: "none", voices: 0 });
+    } finally {
+      await eraseAll(enrolled);
+      await calibrate({ normalisation: "none" });
+    }
   }, 900_000);
 
   it("centres on the household's voices and calibrates on that scale, switchable per model", async () => {
