@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEV_AUDIO } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EmbeddedStack, runCli, startEmbeddedStack } from "../src/index.js";
+import { type EmbeddedStack, startEmbeddedStack } from "../src/index.js";
+import { speakersOn } from "./support/run-speakers.js";
 
 const files = (speaker: string) =>
   readdirSync(join(DEV_AUDIO, speaker))
@@ -20,17 +21,7 @@ let stack: EmbeddedStack;
 const A = files("1688");
 const B = files("2414");
 
-/** Runs one command; the stack stays up between commands (it is what a fresh one would load from disk). */
-async function speakers(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, {
-    output: { out: (l) => out.push(l), err: (l) => err.push(l) },
-    openStack: async () => ({ ...stack, stop: async () => {} }),
-  });
-  process.exitCode = undefined;
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const speakers = speakersOn(() => stack);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "speakers-cli-"));

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createEmbeddingClient } from "@speakers/embedding-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EmbeddedStack, runCli, startEmbeddedStack } from "../src/index.js";
+import { type EmbeddedStack, startEmbeddedStack } from "../src/index.js";
+import { speakersOn } from "./support/run-speakers.js";
 
 const DEV_AUDIO =
   process.env.SPEAKERS_DEV_AUDIO ?? resolve(import.meta.dirname, "../../../../shared/audio/dev");
@@ -21,16 +22,7 @@ const clips = readdirSync(join(DEV_AUDIO, speaker))
 let dataDir: string;
 let stack: EmbeddedStack;
 
-async function speakers(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, {
-    output: { out: (l) => out.push(l), err: (l) => err.push(l) },
-    openStack: async () => ({ ...stack, stop: async () => {} }),
-  });
-  process.exitCode = undefined;
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+const speakers = speakersOn(() => stack);
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "speakers-sources-"));
