@@ -46,9 +46,15 @@ async function babbleFor(ctx: RegistryContext, speakerId: string, model: ModelRe
   return out;
 }
 
-/** A seed from the sample id: the same sample always gets the same copies. */
-function seedOf(sampleId: string): number {
-  return createHash("sha1").update(sampleId).digest().readUInt32BE(0);
+/**
+ * A seed from what the sample sounds like (its clean embedding, rounded so that a CPU's last bits do not
+ * move it): the same recording gets the same copies in every enrollment, replica and rebuild, so a
+ * household's calibration is reproducible. Sample ids are random and would make it differ run to run.
+ */
+export function seedOf(vector: readonly number[]): number {
+  const hash = createHash("sha1");
+  for (const x of vector) hash.update(`${Math.round(x * 1e4)},`);
+  return hash.digest().readUInt32BE(0);
 }
 
 /** Embeds and stores the augmented copies of one clean sample; returns how many were stored. */
@@ -60,7 +66,7 @@ export async function storeAugmentedCopies(
   if (ctx.augmentCopies <= 0) return 0;
   const source = sourceOf(audio);
   if (source === undefined) return 0;
-  const seed = seedOf(parent.sampleId);
+  const seed = seedOf(parent.vector);
   const babble = await babbleFor(ctx, parent.speakerId, parent.model, seed);
   const reply = await ctx
     .embedderFor(parent.model)

@@ -126,7 +126,13 @@ export async function handleEmbeddingComputed(
     },
   );
   delivery.logger.info(
-    { decision: result.decision, speakerId: result.speaker?.id, score: result.score },
+    {
+      decision: result.decision,
+      speakerId: result.speaker?.id,
+      score: result.score,
+      ...(result.scoring === undefined ? {} : { scoring: result.scoring }),
+      adaptation: verdict.reason,
+    },
     "speaker identified",
   );
   if (result.speaker !== undefined) {
