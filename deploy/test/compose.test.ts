@@ -4,6 +4,7 @@ import { splitServerCredentials } from "@speakers/bus";
 import { buildProgram } from "@speakers/cli";
 import { SERVICES } from "@speakers/events";
 import { pluginConfigEnv } from "@speakers/plugin-sdk";
+import { DEFAULT_NATS_MEMORY_LIMIT } from "@speakers/runtime";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { DEPLOY_DIR, REPO_ROOT } from "./helpers/deploy-files.js";
@@ -143,7 +144,10 @@ describe("docker-compose.yml", () => {
     expect(nats.volumes).toContain("nats-data:/data");
     expect(compose.volumes).toHaveProperty("nats-data");
     const conf = confText(["common.conf", "single.conf", "auth.conf"]);
-    expect(new Set(Object.keys(nats.environment ?? {}))).toEqual(varsRead(conf));
+    const { GOMEMLIMIT, ...passwords } = nats.environment ?? {};
+    expect(new Set(Object.keys(passwords))).toEqual(varsRead(conf));
+    // The embedded server's soft memory limit, with the same variable to change it.
+    expect(GOMEMLIMIT).toBe(`\${SPEAKERS_NATS_MEMORY_LIMIT:-${DEFAULT_NATS_MEMORY_LIMIT}}`);
     expect(nats.healthcheck?.test.join(" ")).toContain("http://127.0.0.1:8222/healthz");
     expect(conf).toMatch(/http_port:\s*8222/);
   });

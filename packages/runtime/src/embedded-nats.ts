@@ -5,6 +5,7 @@ import { SpeakersError } from "@speakers/events";
 import { type Child, type ChildExit, spawnChild } from "./child.js";
 import { AUTH_CONF, type Credentials, passwordEnv } from "./embedded-credentials.js";
 import { freePort, requireNatsServer } from "./nats-binary.js";
+import { natsMemoryLimit } from "./nats-memory.js";
 
 export interface EmbeddedNats {
   readonly url: string;
@@ -48,7 +49,7 @@ export async function startEmbeddedNats(opts: {
   const child = spawnChild({
     command: requireNatsServer(),
     // The passwords reach the server as the $VARs auth.conf names, never on its command line.
-    ...(opts.credentials ? { env: { ...process.env, ...passwordEnv(opts.credentials) } } : {}),
+    env: serverEnv(opts.credentials),
     args: [
       "-c",
       configFile,
@@ -100,6 +101,16 @@ export async function startEmbeddedNats(opts: {
     ended: child.ended,
     // SIGTERM lets JetStream flush its files; give it time before SIGKILL.
     stop: () => child.stop(10_000),
+  };
+}
+
+function serverEnv(credentials: Credentials | undefined): NodeJS.ProcessEnv {
+  const { GOMEMLIMIT: _unset, ...env } = process.env;
+  const limit = natsMemoryLimit();
+  return {
+    ...env,
+    ...(limit === undefined ? {} : { GOMEMLIMIT: limit }),
+    ...(credentials ? passwordEnv(credentials) : {}),
   };
 }
 

@@ -19,6 +19,7 @@ export {
   natsServerCandidates,
   requireNatsServer,
 } from "./nats-binary.js";
+export { DEFAULT_NATS_MEMORY_LIMIT, natsMemoryLimit } from "./nats-memory.js";
 export { onProcessExit } from "./process-exit.js";
 export { runService } from "./run-service.js";
 export { announceStack, type RunningStack, runningStack, STACK_FILE } from "./running-stack.js";
