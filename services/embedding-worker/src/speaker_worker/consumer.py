@@ -29,6 +29,7 @@ from .audio import AudioLimits, decode_audio
 from .config import WorkerConfig
 from .embedder import Embedder
 from .errors import WorkerError
+from .heap import HeapTrimmer
 from .quality import measure
 
 DURABLE = "embedding-worker"
@@ -84,6 +85,7 @@ class AudioConsumer:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
+        self._heap = HeapTrimmer()
         self.stats = ConsumerStats()
 
     async def start(self) -> None:
@@ -121,10 +123,16 @@ class AudioConsumer:
         in_hand: set[asyncio.Task[None]] = set()
         clips_in_hand = 0
 
+        loop = asyncio.get_running_loop()
+
         def done(task: asyncio.Task[None], size: int) -> None:
             nonlocal clips_in_hand
             in_hand.discard(task)
             clips_in_hand -= size
+            if clips_in_hand == 0 and not self._stopping.is_set():
+                # Queued behind any pass already submitted, so it never runs beside one.
+                with contextlib.suppress(RuntimeError):  # the executor shut down meanwhile
+                    loop.run_in_executor(self._executor, self._heap.trim)
 
         while not self._stopping.is_set():
             room = self._limit() - clips_in_hand
