@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Count, Id, Milliseconds, SourceSchema, Timestamp } from "./common.js";
+import { Count, Id, Milliseconds, SourceSchema, strictObject, Timestamp } from "./common.js";
 import { defineEvent } from "./define.js";
 import { AUDIO_LIMITS } from "./limits.js";
 import { subjectToken } from "./model.js";
@@ -85,46 +85,41 @@ export const SampleRate = Type.Integer({
 });
 export const Channels = Type.Integer({ minimum: 1, maximum: AUDIO_LIMITS.maxChannels });
 
-export const AudioFormatSchema = Type.Object(
-  { encoding: AudioEncodingSchema, sampleRate: SampleRate, channels: Channels },
-  { additionalProperties: false },
-);
+export const AudioFormatSchema = strictObject({
+  encoding: AudioEncodingSchema,
+  sampleRate: SampleRate,
+  channels: Channels,
+});
 export type AudioFormat = Static<typeof AudioFormatSchema>;
 
 /** Where the audio bytes are: the message body, or an Object Store entry for clips above the inline limit. */
 export const AudioRefSchema = Type.Union([
-  Type.Object({ kind: Type.Literal("inline") }, { additionalProperties: false }),
-  Type.Object(
-    {
-      kind: Type.Literal("object"),
-      bucket: Id,
-      name: Type.String({ minLength: 1, maxLength: 1024 }),
-      digest: Type.Optional(
-        Type.String({ minLength: 1, maxLength: 200, description: "e.g. SHA-256=<base64url>" }),
-      ),
-    },
-    { additionalProperties: false },
-  ),
+  strictObject({ kind: Type.Literal("inline") }),
+  strictObject({
+    kind: Type.Literal("object"),
+    bucket: Id,
+    name: Type.String({ minLength: 1, maxLength: 1024 }),
+    digest: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "e.g. SHA-256=<base64url>" }),
+    ),
+  }),
 ]);
 export type AudioRef = Static<typeof AudioRefSchema>;
 
 /** Headers cap metadata size, so transcripts are cut here (UTF-16 code units, as JS counts them). */
 export const TRANSCRIPT_MAX_LENGTH = 16_384;
 
-export const AudioCapturedSchema = Type.Object(
-  {
-    source: SourceSchema,
-    capturedAt: Timestamp,
-    format: AudioFormatSchema,
-    durationMs: Type.Optional(Milliseconds),
-    bytes: Count,
-    transcript: Type.Optional(Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH })),
-    transcriptTruncated: Type.Optional(Type.Boolean()),
-    audio: AudioRefSchema,
-    tags: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }))),
-  },
-  { additionalProperties: false },
-);
+export const AudioCapturedSchema = strictObject({
+  source: SourceSchema,
+  capturedAt: Timestamp,
+  format: AudioFormatSchema,
+  durationMs: Type.Optional(Milliseconds),
+  bytes: Count,
+  transcript: Type.Optional(Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH })),
+  transcriptTruncated: Type.Optional(Type.Boolean()),
+  audio: AudioRefSchema,
+  tags: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }))),
+});
 export type AudioCaptured = Static<typeof AudioCapturedSchema>;
 
 export const AudioCaptured = defineEvent({
@@ -150,19 +145,16 @@ export const AudioCaptured = defineEvent({
   },
 });
 
-export const AudioTranscribedSchema = Type.Object(
-  {
-    sourceEventId: Type.String({ ...Id, description: "ce-id of the `audio.captured` that was transcribed" }),
-    source: SourceSchema,
-    capturedAt: Timestamp,
-    transcript: Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH }),
-    transcriptTruncated: Type.Optional(Type.Boolean()),
-    language: Type.Optional(Type.String({ minLength: 1, maxLength: 35 })),
-    /** From `audio-stop` to the speech-to-text service's answer. */
-    latencyMs: Type.Optional(Milliseconds),
-  },
-  { additionalProperties: false },
-);
+export const AudioTranscribedSchema = strictObject({
+  sourceEventId: Type.String({ ...Id, description: "ce-id of the `audio.captured` that was transcribed" }),
+  source: SourceSchema,
+  capturedAt: Timestamp,
+  transcript: Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH }),
+  transcriptTruncated: Type.Optional(Type.Boolean()),
+  language: Type.Optional(Type.String({ minLength: 1, maxLength: 35 })),
+  /** From `audio-stop` to the speech-to-text service's answer. */
+  latencyMs: Type.Optional(Milliseconds),
+});
 export type AudioTranscribed = Static<typeof AudioTranscribedSchema>;
 
 export const AudioTranscribed = defineEvent({

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { type Static, Type } from "@sinclair/typebox";
 import { ProbeQualitySchema } from "./calibration.js";
-import { Id, Milliseconds, SourceSchema, Timestamp, Vector, vectorDim } from "./common.js";
+import { Id, Milliseconds, SourceSchema, strictObject, Timestamp, Vector, vectorDim } from "./common.js";
 import { defineEvent } from "./define.js";
 import { ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema, modelKey, modelToken } from "./model.js";
 
 type ModelLike = { readonly id: string; readonly revision: string };
 
-export const EmbeddingComputedSchema = Type.Object(
+export const EmbeddingComputedSchema = strictObject(
   {
     sourceEventId: Id,
     source: SourceSchema,
@@ -21,7 +21,7 @@ export const EmbeddingComputedSchema = Type.Object(
     /** Speech after voice activity detection, and an SNR estimate (ADR 0003). */
     quality: Type.Optional(ProbeQualitySchema),
   },
-  { additionalProperties: false, ...vectorDim("/vector", "/model/dim") },
+  vectorDim("/vector", "/model/dim"),
 );
 export type EmbeddingComputed = Static<typeof EmbeddingComputedSchema>;
 
@@ -53,10 +53,11 @@ export const EmbeddingComputed = defineEvent({
   },
 });
 
-export const EmbeddingFailedSchema = Type.Object(
-  { sourceEventId: Id, model: ModelRefSchema, error: ErrorPayloadSchema },
-  { additionalProperties: false },
-);
+export const EmbeddingFailedSchema = strictObject({
+  sourceEventId: Id,
+  model: ModelRefSchema,
+  error: ErrorPayloadSchema,
+});
 export type EmbeddingFailed = Static<typeof EmbeddingFailedSchema>;
 
 export const EmbeddingFailed = defineEvent({

@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioFormatSchema } from "./audio.js";
-import { Count, Milliseconds } from "./common.js";
+import { Count, Milliseconds, strictObject } from "./common.js";
 import { defineMessage } from "./define.js";
 import { EnrollReply, EnrollReplySchema } from "./registry-service.js";
 import { CandidateRefSchema } from "./speaker.js";
@@ -11,21 +11,17 @@ import { CandidateRefSchema } from "./speaker.js";
  * tests) calls them with these same declarations. Every object is closed, as everywhere in the
  * contract: a field a plugin starts sending is declared here first.
  */
-const strict = { additionalProperties: false } as const;
 const at = "2026-11-23T18:04:05.250Z";
 
-export const PresenceRecordSchema = Type.Object(
-  {
-    speakerId: Type.String(),
-    name: Type.String(),
-    room: Type.Optional(Type.String()),
-    deviceId: Type.Optional(Type.String()),
-    lastHeardAt: Type.String({ description: "RFC 3339" }),
-    score: Type.Number(),
-    eventId: Type.String({ description: "the speaker.identified event" }),
-  },
-  strict,
-);
+export const PresenceRecordSchema = strictObject({
+  speakerId: Type.String(),
+  name: Type.String(),
+  room: Type.Optional(Type.String()),
+  deviceId: Type.Optional(Type.String()),
+  lastHeardAt: Type.String({ description: "RFC 3339" }),
+  score: Type.Number(),
+  eventId: Type.String({ description: "the speaker.identified event" }),
+});
 export type PresenceRecord = Static<typeof PresenceRecordSchema>;
 
 const aliceHeard: PresenceRecord = {
@@ -46,12 +42,9 @@ export const PresenceRecord = defineMessage({
   fixture: aliceHeard,
 });
 
-export const WhoIsHomeRequestSchema = Type.Object(
-  {
-    windowMinutes: Type.Optional(Type.Number({ minimum: 0 })),
-  },
-  strict,
-);
+export const WhoIsHomeRequestSchema = strictObject({
+  windowMinutes: Type.Optional(Type.Number({ minimum: 0 })),
+});
 export type WhoIsHomeRequest = Static<typeof WhoIsHomeRequestSchema>;
 
 export const WhoIsHomeRequest = defineMessage({
@@ -62,14 +55,11 @@ export const WhoIsHomeRequest = defineMessage({
   fixture: { windowMinutes: 30 },
 });
 
-export const WhoIsHomeReplySchema = Type.Object(
-  {
-    at: Type.String({ description: "RFC 3339" }),
-    windowMinutes: Type.Number({ minimum: 0 }),
-    home: Type.Array(PresenceRecordSchema),
-  },
-  strict,
-);
+export const WhoIsHomeReplySchema = strictObject({
+  at: Type.String({ description: "RFC 3339" }),
+  windowMinutes: Type.Number({ minimum: 0 }),
+  home: Type.Array(PresenceRecordSchema),
+});
 export type WhoIsHomeReply = Static<typeof WhoIsHomeReplySchema>;
 
 export const WhoIsHomeReply = defineMessage({
@@ -80,13 +70,10 @@ export const WhoIsHomeReply = defineMessage({
   fixture: { at, windowMinutes: 30, home: [aliceHeard] },
 });
 
-export const LastHeardRequestSchema = Type.Object(
-  {
-    speakerId: Type.Optional(Type.String({ minLength: 1 })),
-    name: Type.Optional(Type.String({ minLength: 1 })),
-  },
-  strict,
-);
+export const LastHeardRequestSchema = strictObject({
+  speakerId: Type.Optional(Type.String({ minLength: 1 })),
+  name: Type.Optional(Type.String({ minLength: 1 })),
+});
 export type LastHeardRequest = Static<typeof LastHeardRequestSchema>;
 
 export const LastHeardRequest = defineMessage({
@@ -98,7 +85,7 @@ export const LastHeardRequest = defineMessage({
   fixture: { name: "Alice" },
 });
 
-export const LastHeardListSchema = Type.Object({ speakers: Type.Array(PresenceRecordSchema) }, strict);
+export const LastHeardListSchema = strictObject({ speakers: Type.Array(PresenceRecordSchema) });
 export type LastHeardList = Static<typeof LastHeardListSchema>;
 
 export const LastHeardList = defineMessage({
@@ -110,27 +97,24 @@ export const LastHeardList = defineMessage({
 });
 
 /** The index entry of one kept unknown clip (the audio is an object of the same name). */
-export const UnknownClipSchema = Type.Object(
-  {
-    clipId: Type.String({ minLength: 1 }),
-    sourceEventId: Type.String({ minLength: 1 }),
-    capturedAt: Type.String({ description: "RFC 3339" }),
-    storedAt: Type.String({ description: "RFC 3339" }),
-    room: Type.Optional(Type.String()),
-    deviceId: Type.Optional(Type.String()),
-    contentType: Type.String(),
-    format: AudioFormatSchema,
-    bytes: Count,
-    durationMs: Type.Optional(Milliseconds),
-    transcript: Type.Optional(Type.String()),
-    /** The closest enrolled voices, best first, by candidate ref (ADR 0004): who it might have been. */
-    candidates: Type.Array(CandidateRefSchema),
-  },
-  strict,
-);
+export const UnknownClipSchema = strictObject({
+  clipId: Type.String({ minLength: 1 }),
+  sourceEventId: Type.String({ minLength: 1 }),
+  capturedAt: Type.String({ description: "RFC 3339" }),
+  storedAt: Type.String({ description: "RFC 3339" }),
+  room: Type.Optional(Type.String()),
+  deviceId: Type.Optional(Type.String()),
+  contentType: Type.String(),
+  format: AudioFormatSchema,
+  bytes: Count,
+  durationMs: Type.Optional(Milliseconds),
+  transcript: Type.Optional(Type.String()),
+  /** The closest enrolled voices, best first, by candidate ref (ADR 0004): who it might have been. */
+  candidates: Type.Array(CandidateRefSchema),
+});
 export type UnknownClip = Static<typeof UnknownClipSchema>;
 
-export const UnknownClipListSchema = Type.Object({ clips: Type.Array(UnknownClipSchema) }, strict);
+export const UnknownClipListSchema = strictObject({ clips: Type.Array(UnknownClipSchema) });
 export type UnknownClipList = Static<typeof UnknownClipListSchema>;
 
 export const UnknownClipList = defineMessage({
@@ -157,7 +141,7 @@ export const UnknownClipList = defineMessage({
   },
 });
 
-export const ClipRequestSchema = Type.Object({ clipId: Type.String({ minLength: 1 }) }, strict);
+export const ClipRequestSchema = strictObject({ clipId: Type.String({ minLength: 1 }) });
 export type ClipRequest = Static<typeof ClipRequestSchema>;
 
 export const ClipRequest = defineMessage({
@@ -168,13 +152,10 @@ export const ClipRequest = defineMessage({
   fixture: { clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11" },
 });
 
-export const NameClipRequestSchema = Type.Object(
-  {
-    clipId: Type.String({ minLength: 1 }),
-    name: Type.String({ minLength: 1, maxLength: 200 }),
-  },
-  strict,
-);
+export const NameClipRequestSchema = strictObject({
+  clipId: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+});
 export type NameClipRequest = Static<typeof NameClipRequestSchema>;
 
 export const NameClipRequest = defineMessage({
@@ -186,15 +167,12 @@ export const NameClipRequest = defineMessage({
   fixture: { clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11", name: "Bob" },
 });
 
-export const NameClipReplySchema = Type.Object(
-  {
-    clipId: Type.String({ minLength: 1 }),
-    /** False when the registry refused the sample; the clip is kept for another try. */
-    enrolled: Type.Boolean(),
-    reply: EnrollReplySchema,
-  },
-  strict,
-);
+export const NameClipReplySchema = strictObject({
+  clipId: Type.String({ minLength: 1 }),
+  /** False when the registry refused the sample; the clip is kept for another try. */
+  enrolled: Type.Boolean(),
+  reply: EnrollReplySchema,
+});
 export type NameClipReply = Static<typeof NameClipReplySchema>;
 
 export const NameClipReply = defineMessage({
@@ -209,13 +187,10 @@ export const NameClipReply = defineMessage({
   },
 });
 
-export const ClipDeletedSchema = Type.Object(
-  {
-    clipId: Type.String({ minLength: 1 }),
-    deleted: Type.Boolean(),
-  },
-  strict,
-);
+export const ClipDeletedSchema = strictObject({
+  clipId: Type.String({ minLength: 1 }),
+  deleted: Type.Boolean(),
+});
 export type ClipDeleted = Static<typeof ClipDeletedSchema>;
 
 export const ClipDeleted = defineMessage({

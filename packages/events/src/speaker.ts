@@ -1,16 +1,14 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
-import { Count, Id, Milliseconds, Name, Score, SourceSchema, Timestamp } from "./common.js";
+import { Count, Id, Milliseconds, Name, Score, SourceSchema, strictObject, Timestamp } from "./common.js";
 import { defineEvent } from "./define.js";
 import { ErrorCodeSchema, ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 
-const strict = { additionalProperties: false } as const;
-
-export const SpeakerRefSchema = Type.Object({ id: Id, name: Name }, strict);
+export const SpeakerRefSchema = strictObject({ id: Id, name: Name });
 export type SpeakerRef = Static<typeof SpeakerRefSchema>;
 
-export const CandidateSchema = Type.Object({ speakerId: Id, name: Name, score: Score }, strict);
+export const CandidateSchema = strictObject({ speakerId: Id, name: Name, score: Score });
 export type Candidate = Static<typeof CandidateSchema>;
 
 /**
@@ -18,41 +16,38 @@ export type Candidate = Static<typeof CandidateSchema>;
  * registry alone maps a ref to a speaker, and erasure destroys that mapping, so another voice's stored
  * identification that ranked an erased speaker keeps its scores but names nobody.
  */
-export const CandidateRefSchema = Type.Object(
-  { ref: Type.String({ pattern: "^ref_[a-f0-9]{20}$" }), score: Score },
-  strict,
-);
+export const CandidateRefSchema = strictObject({
+  ref: Type.String({ pattern: "^ref_[a-f0-9]{20}$" }),
+  score: Score,
+});
 export type CandidateRef = Static<typeof CandidateRefSchema>;
 
 export const DecisionSchema = Type.Union([Type.Literal("known"), Type.Literal("unknown")]);
 export type Decision = Static<typeof DecisionSchema>;
 
-export const SpeakerIdentifiedSchema = Type.Object(
-  {
-    sourceEventId: Id,
-    embeddingEventId: Id,
-    decision: DecisionSchema,
-    /** Present when the decision is `known`. */
-    speaker: Type.Optional(SpeakerRefSchema),
-    score: Score,
-    margin: Type.Number({ minimum: 0, maximum: 2, description: "best score minus the runner-up's" }),
-    threshold: Score,
-    marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
-    candidates: Type.Array(CandidateRefSchema, {
-      maxItems: 5,
-      description: "best first, by candidate ref (a speaker's `ref` in the registry while they exist)",
-    }),
-    model: ModelRefSchema,
-    source: Type.Optional(SourceSchema),
-    capturedAt: Type.Optional(Timestamp),
-    /** The calibrated decision rule that produced `decision` (ADR 0003). */
-    scoring: Type.Optional(CalibratedScoringSchema),
-    quality: Type.Optional(ProbeQualitySchema),
-    /** The clip was added to the speaker's samples by opt-in adaptation. */
-    adapted: Type.Optional(Type.Boolean()),
-  },
-  strict,
-);
+export const SpeakerIdentifiedSchema = strictObject({
+  sourceEventId: Id,
+  embeddingEventId: Id,
+  decision: DecisionSchema,
+  /** Present when the decision is `known`. */
+  speaker: Type.Optional(SpeakerRefSchema),
+  score: Score,
+  margin: Type.Number({ minimum: 0, maximum: 2, description: "best score minus the runner-up's" }),
+  threshold: Score,
+  marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
+  candidates: Type.Array(CandidateRefSchema, {
+    maxItems: 5,
+    description: "best first, by candidate ref (a speaker's `ref` in the registry while they exist)",
+  }),
+  model: ModelRefSchema,
+  source: Type.Optional(SourceSchema),
+  capturedAt: Type.Optional(Timestamp),
+  /** The calibrated decision rule that produced `decision` (ADR 0003). */
+  scoring: Type.Optional(CalibratedScoringSchema),
+  quality: Type.Optional(ProbeQualitySchema),
+  /** The clip was added to the speaker's samples by opt-in adaptation. */
+  adapted: Type.Optional(Type.Boolean()),
+});
 export type SpeakerIdentified = Static<typeof SpeakerIdentifiedSchema>;
 
 export const SpeakerIdentified = defineEvent({
@@ -95,28 +90,25 @@ export const SpeakerIdentified = defineEvent({
   },
 });
 
-export const SpeakerProvisionalSchema = Type.Object(
-  {
-    sourceEventId: Type.String({
-      ...Id,
-      description: "ce-id of the `audio.captured` the whole utterance is published as when it ends",
-    }),
-    decision: DecisionSchema,
-    speaker: Type.Optional(SpeakerRefSchema),
-    score: Score,
-    margin: Type.Number({ minimum: 0, maximum: 2 }),
-    threshold: Score,
-    marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
-    candidates: Type.Array(CandidateSchema, { maxItems: 5, description: "best first" }),
-    model: ModelRefSchema,
-    /** How much audio (and of it, speech) the guess is based on; the final one uses the whole utterance. */
-    audioMs: Milliseconds,
-    speechMs: Milliseconds,
-    source: Type.Optional(SourceSchema),
-    capturedAt: Type.Optional(Timestamp),
-  },
-  strict,
-);
+export const SpeakerProvisionalSchema = strictObject({
+  sourceEventId: Type.String({
+    ...Id,
+    description: "ce-id of the `audio.captured` the whole utterance is published as when it ends",
+  }),
+  decision: DecisionSchema,
+  speaker: Type.Optional(SpeakerRefSchema),
+  score: Score,
+  margin: Type.Number({ minimum: 0, maximum: 2 }),
+  threshold: Score,
+  marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
+  candidates: Type.Array(CandidateSchema, { maxItems: 5, description: "best first" }),
+  model: ModelRefSchema,
+  /** How much audio (and of it, speech) the guess is based on; the final one uses the whole utterance. */
+  audioMs: Milliseconds,
+  speechMs: Milliseconds,
+  source: Type.Optional(SourceSchema),
+  capturedAt: Type.Optional(Timestamp),
+});
 export type SpeakerProvisional = Static<typeof SpeakerProvisionalSchema>;
 
 export const SpeakerProvisional = defineEvent({
@@ -150,16 +142,13 @@ export const SpeakerProvisional = defineEvent({
   },
 });
 
-export const SpeakerEnrolledSchema = Type.Object(
-  {
-    speakerId: Id,
-    name: Name,
-    model: ModelRefSchema,
-    samples: Type.Integer({ minimum: 1, description: "samples in the new voiceprint" }),
-    enrollmentId: Type.Optional(Id),
-  },
-  strict,
-);
+export const SpeakerEnrolledSchema = strictObject({
+  speakerId: Id,
+  name: Name,
+  model: ModelRefSchema,
+  samples: Type.Integer({ minimum: 1, description: "samples in the new voiceprint" }),
+  enrollmentId: Type.Optional(Id),
+});
 export type SpeakerEnrolled = Static<typeof SpeakerEnrolledSchema>;
 
 export const SpeakerEnrolled = defineEvent({
@@ -183,24 +172,23 @@ export const SpeakerEnrolled = defineEvent({
 
 /** What an update changed; one event per change so plugins can react to exactly what they care about. */
 export const SpeakerChangeSchema = Type.Union([
-  Type.Object({ kind: Type.Literal("renamed"), from: Name, to: Name }, strict),
-  Type.Object({ kind: Type.Literal("sample-added"), sampleId: Id }, strict),
-  Type.Object({ kind: Type.Literal("sample-removed"), sampleId: Id }, strict),
-  Type.Object(
-    {
-      kind: Type.Literal("voiceprint-rebuilt"),
-      model: ModelRefSchema,
-      samples: Type.Integer({ minimum: 1 }),
-    },
-    strict,
-  ),
+  strictObject({ kind: Type.Literal("renamed"), from: Name, to: Name }),
+  strictObject({ kind: Type.Literal("sample-added"), sampleId: Id }),
+  strictObject({ kind: Type.Literal("sample-removed"), sampleId: Id }),
+  strictObject({
+    kind: Type.Literal("voiceprint-rebuilt"),
+    model: ModelRefSchema,
+    samples: Type.Integer({ minimum: 1 }),
+  }),
 ]);
 export type SpeakerChange = Static<typeof SpeakerChangeSchema>;
 
-export const SpeakerUpdatedSchema = Type.Object(
-  { speakerId: Id, name: Name, change: SpeakerChangeSchema, samples: Type.Optional(Count) },
-  strict,
-);
+export const SpeakerUpdatedSchema = strictObject({
+  speakerId: Id,
+  name: Name,
+  change: SpeakerChangeSchema,
+  samples: Type.Optional(Count),
+});
 export type SpeakerUpdated = Static<typeof SpeakerUpdatedSchema>;
 
 export const SpeakerUpdated = defineEvent({
@@ -221,10 +209,10 @@ export const SpeakerUpdated = defineEvent({
   },
 });
 
-export const ErasedSchema = Type.Object({ samples: Count, voiceprints: Count, clips: Count }, strict);
+export const ErasedSchema = strictObject({ samples: Count, voiceprints: Count, clips: Count });
 
 /** No name: the event outlives the speaker, and erasure leaves nothing that names them (ADR 0004). */
-export const SpeakerDeletedSchema = Type.Object({ speakerId: Id, erased: ErasedSchema }, strict);
+export const SpeakerDeletedSchema = strictObject({ speakerId: Id, erased: ErasedSchema });
 export type SpeakerDeleted = Static<typeof SpeakerDeletedSchema>;
 
 export const SpeakerDeleted = defineEvent({
@@ -255,43 +243,34 @@ export const EnrollmentStageSchema = Type.Union([
 export type EnrollmentStage = Static<typeof EnrollmentStageSchema>;
 
 /** Feedback on one enrollment sample; `code` says why it was rejected (an `ENROLL_*` or `AUDIO_*` code). */
-export const SampleFeedbackSchema = Type.Object(
-  {
-    index: Count,
-    sampleId: Type.Optional(Id),
-    accepted: Type.Boolean(),
-    code: Type.Optional(ErrorCodeSchema),
-    durationMs: Type.Optional(Milliseconds),
-    speechMs: Type.Optional(Milliseconds),
-    similarity: Type.Optional(Score),
-  },
-  strict,
-);
+export const SampleFeedbackSchema = strictObject({
+  index: Count,
+  sampleId: Type.Optional(Id),
+  accepted: Type.Boolean(),
+  code: Type.Optional(ErrorCodeSchema),
+  durationMs: Type.Optional(Milliseconds),
+  speechMs: Type.Optional(Milliseconds),
+  similarity: Type.Optional(Score),
+});
 export type SampleFeedback = Static<typeof SampleFeedbackSchema>;
 
-export const EnrollmentResultSchema = Type.Object(
-  {
-    outcome: Type.Union([Type.Literal("enrolled"), Type.Literal("failed")]),
-    samplesAccepted: Count,
-    samplesRejected: Count,
-    error: Type.Optional(ErrorPayloadSchema),
-  },
-  strict,
-);
+export const EnrollmentResultSchema = strictObject({
+  outcome: Type.Union([Type.Literal("enrolled"), Type.Literal("failed")]),
+  samplesAccepted: Count,
+  samplesRejected: Count,
+  error: Type.Optional(ErrorPayloadSchema),
+});
 export type EnrollmentResult = Static<typeof EnrollmentResultSchema>;
 
-export const EnrollmentProgressSchema = Type.Object(
-  {
-    enrollmentId: Id,
-    speakerId: Id,
-    done: Count,
-    total: Count,
-    stage: EnrollmentStageSchema,
-    quality: Type.Array(SampleFeedbackSchema, { maxItems: 100 }),
-    final: Type.Optional(EnrollmentResultSchema),
-  },
-  strict,
-);
+export const EnrollmentProgressSchema = strictObject({
+  enrollmentId: Id,
+  speakerId: Id,
+  done: Count,
+  total: Count,
+  stage: EnrollmentStageSchema,
+  quality: Type.Array(SampleFeedbackSchema, { maxItems: 100 }),
+  final: Type.Optional(EnrollmentResultSchema),
+});
 export type EnrollmentProgress = Static<typeof EnrollmentProgressSchema>;
 
 export const EnrollmentProgress = defineEvent({
