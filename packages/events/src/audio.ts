@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Count, Id, Milliseconds, SourceSchema, strictObject, Timestamp } from "./common.js";
-import { defineEvent } from "./define.js";
+import { eventsOf } from "./define.js";
 import { AUDIO_LIMITS } from "./limits.js";
 import { subjectToken } from "./model.js";
 
@@ -109,6 +109,18 @@ export type AudioRef = Static<typeof AudioRefSchema>;
 /** Headers cap metadata size, so transcripts are cut here (UTF-16 code units, as JS counts them). */
 export const TRANSCRIPT_MAX_LENGTH = 16_384;
 
+const audioEvent = eventsOf("audio", "AUDIO");
+
+/** The subject fields of an event published on `<prefix>.<device token>`, the device of its `source`. */
+function perDevice(prefix: string) {
+  return {
+    filter: `${prefix}.>`,
+    subject: (source: string) => `${prefix}.${subjectToken(source)}`,
+    subjectFor: (event: { source: { deviceId: string } }) =>
+      `${prefix}.${subjectToken(event.source.deviceId)}`,
+  };
+}
+
 export const AudioCapturedSchema = strictObject({
   source: SourceSchema,
   capturedAt: Timestamp,
@@ -122,17 +134,12 @@ export const AudioCapturedSchema = strictObject({
 });
 export type AudioCaptured = Static<typeof AudioCapturedSchema>;
 
-export const AudioCaptured = defineEvent({
-  name: "AudioCaptured",
-  typeId: "speakers.audio.captured.v1",
+export const AudioCaptured = audioEvent("AudioCaptured", "captured", {
   description:
     "A clip was recorded. The audio is the message body (or an Object Store entry); this is its metadata.",
-  stream: "AUDIO",
-  filter: "audio.captured.>",
+  ...perDevice("audio.captured"),
   body: "audio",
   schema: AudioCapturedSchema,
-  subject: (source: string) => `audio.captured.${subjectToken(source)}`,
-  subjectFor: (event) => `audio.captured.${subjectToken(event.source.deviceId)}`,
   fixture: {
     source: { service: "audio-capture", deviceId: "kitchen-satellite", room: "kitchen" },
     capturedAt: "2026-11-23T18:04:05.250Z",
@@ -157,17 +164,11 @@ export const AudioTranscribedSchema = strictObject({
 });
 export type AudioTranscribed = Static<typeof AudioTranscribedSchema>;
 
-export const AudioTranscribed = defineEvent({
-  name: "AudioTranscribed",
-  typeId: "speakers.audio.transcribed.v1",
+export const AudioTranscribed = audioEvent("AudioTranscribed", "transcribed", {
   description:
     "The transcript of a captured clip, when it arrives after the clip was published (the Wyoming bridge publishes the audio at once, so identification runs while speech-to-text still works).",
-  stream: "AUDIO",
-  filter: "audio.transcribed.>",
-  body: "json",
+  ...perDevice("audio.transcribed"),
   schema: AudioTranscribedSchema,
-  subject: (source: string) => `audio.transcribed.${subjectToken(source)}`,
-  subjectFor: (event) => `audio.transcribed.${subjectToken(event.source.deviceId)}`,
   fixture: {
     sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
     source: { service: "wyoming-bridge", deviceId: "wyoming-kitchen", room: "kitchen" },

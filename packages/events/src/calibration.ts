@@ -1,7 +1,9 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Count, Id, strictObject, Timestamp } from "./common.js";
-import { defineMessage } from "./define.js";
+import { messagesOf } from "./define.js";
 import { MODELS, ModelRefSchema } from "./model.js";
+
+const registryMessage = messagesOf("registry");
 
 /**
  * The decision rule a household works out for itself (ADR 0003): score normalisation against a cohort of the
@@ -209,9 +211,7 @@ const calibrationFixture: CalibrationRecord = {
 export const CalibrationGetRequestSchema = strictObject({ model: Type.Optional(ModelRefSchema) });
 export type CalibrationGetRequest = Static<typeof CalibrationGetRequestSchema>;
 
-export const CalibrationGetRequest = defineMessage({
-  name: "CalibrationGetRequest",
-  typeId: "speakers.registry.calibration-get-request.v1",
+export const CalibrationGetRequest = registryMessage("CalibrationGetRequest", "calibration-get-request", {
   description: "`calibration.get` request: the stored calibration of this model (default: the live model).",
   schema: CalibrationGetRequestSchema,
   fixture: { model: { ...MODELS.ge2e } },
@@ -231,9 +231,7 @@ export const CalibrationReplySchema = strictObject({
 });
 export type CalibrationReply = Static<typeof CalibrationReplySchema>;
 
-export const CalibrationReply = defineMessage({
-  name: "CalibrationReply",
-  typeId: "speakers.registry.calibration-reply.v1",
+export const CalibrationReply = registryMessage("CalibrationReply", "calibration-reply", {
   description: "`calibration.get` and `calibrate` reply: the calibration record and the rule in use.",
   schema: CalibrationReplySchema,
   fixture: {
@@ -259,9 +257,7 @@ export const CalibrateRequestSchema = strictObject({
 });
 export type CalibrateRequest = Static<typeof CalibrateRequestSchema>;
 
-export const CalibrateRequest = defineMessage({
-  name: "CalibrateRequest",
-  typeId: "speakers.registry.calibrate-request.v1",
+export const CalibrateRequest = registryMessage("CalibrateRequest", "calibrate-request", {
   description:
     "`calibrate` request: recompute the decision rule of a model from the household's own samples.",
   schema: CalibrateRequestSchema,

@@ -2,9 +2,11 @@ import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
 import { ProbeQualitySchema } from "./calibration.js";
 import { Count, Milliseconds, strictObject, Vector, vectorDim } from "./common.js";
-import { defineMessage } from "./define.js";
+import { messagesOf } from "./define.js";
 import { ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
+
+const embeddingServiceMessage = messagesOf("embedding-service");
 
 /** Request and reply payloads of the Python `embedding` micro service (`speakers.embedding.*`). */
 
@@ -24,9 +26,7 @@ const audioMetaProperties = {
 export const ExtractMetaSchema = strictObject(audioMetaProperties);
 export type ExtractMeta = Static<typeof ExtractMetaSchema>;
 
-export const ExtractMeta = defineMessage({
-  name: "ExtractMeta",
-  typeId: "speakers.embedding-service.extract-meta.v1",
+export const ExtractMeta = embeddingServiceMessage("ExtractMeta", "extract-meta", {
   description: "`extract` request: audio bytes as the body, this in Speakers-Meta.",
   body: "audio",
   schema: ExtractMetaSchema,
@@ -44,9 +44,7 @@ export const ExtractBatchMetaSchema = strictObject({
 });
 export type ExtractBatchMeta = Static<typeof ExtractBatchMetaSchema>;
 
-export const ExtractBatchMeta = defineMessage({
-  name: "ExtractBatchMeta",
-  typeId: "speakers.embedding-service.extract-batch-meta.v1",
+export const ExtractBatchMeta = embeddingServiceMessage("ExtractBatchMeta", "extract-batch-meta", {
   description: "`extract-batch` request: clips concatenated in the body, their lengths in Speakers-Meta.",
   body: "audio",
   schema: ExtractBatchMetaSchema,
@@ -83,9 +81,7 @@ const embeddingResultFixture: EmbeddingResult = {
   computeMs: 57.25,
 };
 
-export const EmbeddingResult = defineMessage({
-  name: "EmbeddingResult",
-  typeId: "speakers.embedding-service.embedding-result.v1",
+export const EmbeddingResult = embeddingServiceMessage("EmbeddingResult", "embedding-result", {
   description: "`extract` reply.",
   schema: EmbeddingResultSchema,
   fixture: embeddingResultFixture,
@@ -105,9 +101,7 @@ export const BatchResultSchema = strictObject({
 });
 export type BatchResult = Static<typeof BatchResultSchema>;
 
-export const BatchResult = defineMessage({
-  name: "BatchResult",
-  typeId: "speakers.embedding-service.batch-result.v1",
+export const BatchResult = embeddingServiceMessage("BatchResult", "batch-result", {
   description:
     "`extract-batch` reply: one item per clip, in request order; a bad clip does not fail the batch.",
   schema: BatchResultSchema,
@@ -132,9 +126,7 @@ export const BatchResult = defineMessage({
 export const SimilarityRequestSchema = strictObject({ a: Vector, b: Vector });
 export type SimilarityRequest = Static<typeof SimilarityRequestSchema>;
 
-export const SimilarityRequest = defineMessage({
-  name: "SimilarityRequest",
-  typeId: "speakers.embedding-service.similarity-request.v1",
+export const SimilarityRequest = embeddingServiceMessage("SimilarityRequest", "similarity-request", {
   description: "`similarity` request: two vectors of the same model.",
   schema: SimilarityRequestSchema,
   fixture: { a: [0.1, 0.2, 0.3], b: [0.1, 0.25, 0.28] },
@@ -143,9 +135,7 @@ export const SimilarityRequest = defineMessage({
 export const SimilarityReplySchema = strictObject({ similarity: Type.Number({ minimum: -1, maximum: 1 }) });
 export type SimilarityReply = Static<typeof SimilarityReplySchema>;
 
-export const SimilarityReply = defineMessage({
-  name: "SimilarityReply",
-  typeId: "speakers.embedding-service.similarity-reply.v1",
+export const SimilarityReply = embeddingServiceMessage("SimilarityReply", "similarity-reply", {
   description: "`similarity` reply: cosine similarity.",
   schema: SimilarityReplySchema,
   fixture: { similarity: 0.9947 },
@@ -156,9 +146,7 @@ export const CentroidRequestSchema = strictObject({
 });
 export type CentroidRequest = Static<typeof CentroidRequestSchema>;
 
-export const CentroidRequest = defineMessage({
-  name: "CentroidRequest",
-  typeId: "speakers.embedding-service.centroid-request.v1",
+export const CentroidRequest = embeddingServiceMessage("CentroidRequest", "centroid-request", {
   description: "`centroid` request: vectors of one speaker and one model.",
   schema: CentroidRequestSchema,
   fixture: {
@@ -175,9 +163,7 @@ export const CentroidReplySchema = strictObject(
 );
 export type CentroidReply = Static<typeof CentroidReplySchema>;
 
-export const CentroidReply = defineMessage({
-  name: "CentroidReply",
-  typeId: "speakers.embedding-service.centroid-reply.v1",
+export const CentroidReply = embeddingServiceMessage("CentroidReply", "centroid-reply", {
   description: "`centroid` reply: the L2-normalised mean.",
   schema: CentroidReplySchema,
   fixture: { centroid: [0.7071067811865475, 0.7071067811865475, 0], dim: 3, count: 2 },
@@ -191,9 +177,7 @@ export const ModelsReplySchema = strictObject({
 });
 export type ModelsReply = Static<typeof ModelsReplySchema>;
 
-export const ModelsReply = defineMessage({
-  name: "ModelsReply",
-  typeId: "speakers.embedding-service.models-reply.v1",
+export const ModelsReply = embeddingServiceMessage("ModelsReply", "models-reply", {
   description: "`models` reply: the loaded model and the ones this worker can load.",
   schema: ModelsReplySchema,
   fixture: {
@@ -254,9 +238,7 @@ export const AugmentMetaSchema = strictObject({
 });
 export type AugmentMeta = Static<typeof AugmentMetaSchema>;
 
-export const AugmentMeta = defineMessage({
-  name: "AugmentMeta",
-  typeId: "speakers.embedding-service.augment-meta.v1",
+export const AugmentMeta = embeddingServiceMessage("AugmentMeta", "augment-meta", {
   description:
     "`augment` request: embed seeded copies of one sample through simulated rooms, noise, gain and band-limits. Audio as the body, this in Speakers-Meta.",
   body: "audio",
@@ -286,9 +268,7 @@ export const AugmentReplySchema = strictObject({
 });
 export type AugmentReply = Static<typeof AugmentReplySchema>;
 
-export const AugmentReply = defineMessage({
-  name: "AugmentReply",
-  typeId: "speakers.embedding-service.augment-reply.v1",
+export const AugmentReply = embeddingServiceMessage("AugmentReply", "augment-reply", {
   description: "`augment` reply: the clean embedding and one embedding per augmented copy.",
   schema: AugmentReplySchema,
   fixture: {

@@ -1,7 +1,9 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Count, strictObject, Timestamp, Vector } from "./common.js";
-import { defineMessage } from "./define.js";
+import { messagesOf } from "./define.js";
 import { MODELS, ModelRefSchema } from "./model.js";
+
+const registryMessage = messagesOf("registry");
 
 /**
  * What a household's decision rule learns from besides enrollment (ADR 0003): opt-in voiceprint adaptation
@@ -18,9 +20,7 @@ export const AdaptationRequestSchema = strictObject({
 });
 export type AdaptationRequest = Static<typeof AdaptationRequestSchema>;
 
-export const AdaptationRequest = defineMessage({
-  name: "AdaptationRequest",
-  typeId: "speakers.registry.adaptation-request.v1",
+export const AdaptationRequest = registryMessage("AdaptationRequest", "adaptation-request", {
   description: "`adaptation` request: report, or switch, opt-in voiceprint adaptation for a model.",
   schema: AdaptationRequestSchema,
   fixture: { enabled: true },
@@ -38,9 +38,7 @@ export const AdaptationReplySchema = strictObject({
 });
 export type AdaptationReply = Static<typeof AdaptationReplySchema>;
 
-export const AdaptationReply = defineMessage({
-  name: "AdaptationReply",
-  typeId: "speakers.registry.adaptation-reply.v1",
+export const AdaptationReply = registryMessage("AdaptationReply", "adaptation-reply", {
   description: "`adaptation` reply: whether a model adapts its voiceprints, and how many samples it adapted.",
   schema: AdaptationReplySchema,
   fixture: {
@@ -64,9 +62,7 @@ export const CohortImportRequestSchema = strictObject({
 });
 export type CohortImportRequest = Static<typeof CohortImportRequestSchema>;
 
-export const CohortImportRequest = defineMessage({
-  name: "CohortImportRequest",
-  typeId: "speakers.registry.cohort-import-request.v1",
+export const CohortImportRequest = registryMessage("CohortImportRequest", "cohort-import-request", {
   description: "`cohort.import` request: one chunk (up to 64 vectors) of an imported AS-norm cohort bank.",
   schema: CohortImportRequestSchema,
   fixture: { vectors: [[0.6, 0.8]], replace: true, label: "bank.npy" },
@@ -75,9 +71,7 @@ export const CohortImportRequest = defineMessage({
 export const CohortRequestSchema = strictObject({ model: Type.Optional(ModelRefSchema) });
 export type CohortRequest = Static<typeof CohortRequestSchema>;
 
-export const CohortRequest = defineMessage({
-  name: "CohortRequest",
-  typeId: "speakers.registry.cohort-request.v1",
+export const CohortRequest = registryMessage("CohortRequest", "cohort-request", {
   description: "`cohort.get` and `cohort.clear` request: a model's cohort sources (default: the live model).",
   schema: CohortRequestSchema,
   fixture: { model: { ...MODELS.ge2e } },
@@ -95,9 +89,7 @@ export const CohortReplySchema = strictObject({
 });
 export type CohortReply = Static<typeof CohortReplySchema>;
 
-export const CohortReply = defineMessage({
-  name: "CohortReply",
-  typeId: "speakers.registry.cohort-reply.v1",
+export const CohortReply = registryMessage("CohortReply", "cohort-reply", {
   description: "`cohort.*` reply: what a model's AS-norm cohort holds beside the enrolled speakers' samples.",
   schema: CohortReplySchema,
   fixture: {

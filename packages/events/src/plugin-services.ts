@@ -1,9 +1,12 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioFormatSchema } from "./audio.js";
 import { Count, Milliseconds, strictObject } from "./common.js";
-import { defineMessage } from "./define.js";
+import { messagesOf } from "./define.js";
 import { EnrollReply, EnrollReplySchema } from "./registry-service.js";
 import { CandidateRefSchema } from "./speaker.js";
+
+const presenceMessage = messagesOf("presence");
+const unknownVoicesMessage = messagesOf("unknown-voices");
 
 /**
  * Request and reply payloads of the plugins' micro services: `speakers.presence.*` and
@@ -34,9 +37,7 @@ const aliceHeard: PresenceRecord = {
   eventId: "spk-3c5e6f7a8b",
 };
 
-export const PresenceRecord = defineMessage({
-  name: "PresenceRecord",
-  typeId: "speakers.presence.record.v1",
+export const PresenceRecord = presenceMessage("PresenceRecord", "record", {
   description: "Where and when one speaker was last heard; the `last-heard` reply for one speaker.",
   schema: PresenceRecordSchema,
   fixture: aliceHeard,
@@ -47,9 +48,7 @@ export const WhoIsHomeRequestSchema = strictObject({
 });
 export type WhoIsHomeRequest = Static<typeof WhoIsHomeRequestSchema>;
 
-export const WhoIsHomeRequest = defineMessage({
-  name: "WhoIsHomeRequest",
-  typeId: "speakers.presence.who-is-home-request.v1",
+export const WhoIsHomeRequest = presenceMessage("WhoIsHomeRequest", "who-is-home-request", {
   description: "`who-is-home` request; the window defaults to the plugin's `homeWindowMinutes`.",
   schema: WhoIsHomeRequestSchema,
   fixture: { windowMinutes: 30 },
@@ -62,9 +61,7 @@ export const WhoIsHomeReplySchema = strictObject({
 });
 export type WhoIsHomeReply = Static<typeof WhoIsHomeReplySchema>;
 
-export const WhoIsHomeReply = defineMessage({
-  name: "WhoIsHomeReply",
-  typeId: "speakers.presence.who-is-home-reply.v1",
+export const WhoIsHomeReply = presenceMessage("WhoIsHomeReply", "who-is-home-reply", {
   description: "`who-is-home` reply: speakers heard within the window, most recent first.",
   schema: WhoIsHomeReplySchema,
   fixture: { at, windowMinutes: 30, home: [aliceHeard] },
@@ -76,9 +73,7 @@ export const LastHeardRequestSchema = strictObject({
 });
 export type LastHeardRequest = Static<typeof LastHeardRequestSchema>;
 
-export const LastHeardRequest = defineMessage({
-  name: "LastHeardRequest",
-  typeId: "speakers.presence.last-heard-request.v1",
+export const LastHeardRequest = presenceMessage("LastHeardRequest", "last-heard-request", {
   description:
     "`last-heard` request: one speaker by id or name (the reply is a PresenceRecord), or neither for everyone (a LastHeardList).",
   schema: LastHeardRequestSchema,
@@ -88,9 +83,7 @@ export const LastHeardRequest = defineMessage({
 export const LastHeardListSchema = strictObject({ speakers: Type.Array(PresenceRecordSchema) });
 export type LastHeardList = Static<typeof LastHeardListSchema>;
 
-export const LastHeardList = defineMessage({
-  name: "LastHeardList",
-  typeId: "speakers.presence.last-heard-list.v1",
+export const LastHeardList = presenceMessage("LastHeardList", "last-heard-list", {
   description: "`last-heard` reply to an empty request: every speaker heard, most recent first.",
   schema: LastHeardListSchema,
   fixture: { speakers: [aliceHeard] },
@@ -117,9 +110,7 @@ export type UnknownClip = Static<typeof UnknownClipSchema>;
 export const UnknownClipListSchema = strictObject({ clips: Type.Array(UnknownClipSchema) });
 export type UnknownClipList = Static<typeof UnknownClipListSchema>;
 
-export const UnknownClipList = defineMessage({
-  name: "UnknownClipList",
-  typeId: "speakers.unknown-voices.clip-list.v1",
+export const UnknownClipList = unknownVoicesMessage("UnknownClipList", "clip-list", {
   description: "`list` reply (the request is empty): the kept clips of unrecognised voices, newest first.",
   schema: UnknownClipListSchema,
   fixture: {
@@ -144,9 +135,7 @@ export const UnknownClipList = defineMessage({
 export const ClipRequestSchema = strictObject({ clipId: Type.String({ minLength: 1 }) });
 export type ClipRequest = Static<typeof ClipRequestSchema>;
 
-export const ClipRequest = defineMessage({
-  name: "ClipRequest",
-  typeId: "speakers.unknown-voices.clip-request.v1",
+export const ClipRequest = unknownVoicesMessage("ClipRequest", "clip-request", {
   description: "`audio` request (the reply is the clip's bytes) and `delete` request.",
   schema: ClipRequestSchema,
   fixture: { clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11" },
@@ -158,9 +147,7 @@ export const NameClipRequestSchema = strictObject({
 });
 export type NameClipRequest = Static<typeof NameClipRequestSchema>;
 
-export const NameClipRequest = defineMessage({
-  name: "NameClipRequest",
-  typeId: "speakers.unknown-voices.name-request.v1",
+export const NameClipRequest = unknownVoicesMessage("NameClipRequest", "name-request", {
   description:
     "`name` request: enroll the clip's voice under this name (a new speaker, or a sample of the speaker already so named).",
   schema: NameClipRequestSchema,
@@ -175,9 +162,7 @@ export const NameClipReplySchema = strictObject({
 });
 export type NameClipReply = Static<typeof NameClipReplySchema>;
 
-export const NameClipReply = defineMessage({
-  name: "NameClipReply",
-  typeId: "speakers.unknown-voices.name-reply.v1",
+export const NameClipReply = unknownVoicesMessage("NameClipReply", "name-reply", {
   description: "`name` reply: whether the clip enrolled, with the registry's enroll reply and its feedback.",
   schema: NameClipReplySchema,
   fixture: {
@@ -193,9 +178,7 @@ export const ClipDeletedSchema = strictObject({
 });
 export type ClipDeleted = Static<typeof ClipDeletedSchema>;
 
-export const ClipDeleted = defineMessage({
-  name: "ClipDeleted",
-  typeId: "speakers.unknown-voices.clip-deleted.v1",
+export const ClipDeleted = unknownVoicesMessage("ClipDeleted", "clip-deleted", {
   description: "`delete` reply.",
   schema: ClipDeletedSchema,
   fixture: { clipId: "clip-0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11", deleted: true },

@@ -12,7 +12,7 @@ import {
   Vector,
   vectorDim,
 } from "./common.js";
-import { defineMessage } from "./define.js";
+import { messagesOf } from "./define.js";
 import { ErrorCodeSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 import {
@@ -23,6 +23,8 @@ import {
   SampleFeedbackSchema,
   SpeakerRefSchema,
 } from "./speaker.js";
+
+const registryMessage = messagesOf("registry");
 
 /**
  * Request and reply payloads of the TS `registry` micro service (`speakers.registry.*`). Requests with
@@ -69,9 +71,7 @@ const aliceSummary: SpeakerSummary = {
   updatedAt: at,
 };
 
-export const SpeakerSummary = defineMessage({
-  name: "SpeakerSummary",
-  typeId: "speakers.registry.speaker-summary.v1",
+export const SpeakerSummary = registryMessage("SpeakerSummary", "speaker-summary", {
   description: "One speaker, as `rename` and `samples.remove` reply and as listed by `list`.",
   schema: SpeakerSummarySchema,
   fixture: aliceSummary,
@@ -88,9 +88,7 @@ export const IdentifyMetaSchema = strictObject({
 });
 export type IdentifyMeta = Static<typeof IdentifyMetaSchema>;
 
-export const IdentifyMeta = defineMessage({
-  name: "IdentifyMeta",
-  typeId: "speakers.registry.identify-meta.v1",
+export const IdentifyMeta = registryMessage("IdentifyMeta", "identify-meta", {
   description: "`identify` request: audio as the body, this in Speakers-Meta.",
   body: "audio",
   schema: IdentifyMetaSchema,
@@ -122,9 +120,7 @@ export const IdentifyReplySchema = strictObject({
 });
 export type IdentifyReply = Static<typeof IdentifyReplySchema>;
 
-export const IdentifyReply = defineMessage({
-  name: "IdentifyReply",
-  typeId: "speakers.registry.identify-reply.v1",
+export const IdentifyReply = registryMessage("IdentifyReply", "identify-reply", {
   description: "`identify` reply.",
   schema: IdentifyReplySchema,
   fixture: {
@@ -150,9 +146,7 @@ export const VerifyMetaSchema = strictObject({
 });
 export type VerifyMeta = Static<typeof VerifyMetaSchema>;
 
-export const VerifyMeta = defineMessage({
-  name: "VerifyMeta",
-  typeId: "speakers.registry.verify-meta.v1",
+export const VerifyMeta = registryMessage("VerifyMeta", "verify-meta", {
   description: "`verify` request: is this audio the given speaker? Audio as the body, this in Speakers-Meta.",
   body: "audio",
   schema: VerifyMetaSchema,
@@ -169,9 +163,7 @@ export const VerifyReplySchema = strictObject({
 });
 export type VerifyReply = Static<typeof VerifyReplySchema>;
 
-export const VerifyReply = defineMessage({
-  name: "VerifyReply",
-  typeId: "speakers.registry.verify-reply.v1",
+export const VerifyReply = registryMessage("VerifyReply", "verify-reply", {
   description: "`verify` reply.",
   schema: VerifyReplySchema,
   fixture: {
@@ -218,9 +210,7 @@ export const EnrollMetaSchema = strictObject({
 });
 export type EnrollMeta = Static<typeof EnrollMetaSchema>;
 
-export const EnrollMeta = defineMessage({
-  name: "EnrollMeta",
-  typeId: "speakers.registry.enroll-meta.v1",
+export const EnrollMeta = registryMessage("EnrollMeta", "enroll-meta", {
   description:
     "`enroll` request (creates the speaker, or adds to the one with this name): inline samples concatenated in the body, every sample described here in Speakers-Meta.",
   body: "audio",
@@ -262,9 +252,7 @@ export const EnrollReplySchema = strictObject({
 });
 export type EnrollReply = Static<typeof EnrollReplySchema>;
 
-export const EnrollReply = defineMessage({
-  name: "EnrollReply",
-  typeId: "speakers.registry.enroll-reply.v1",
+export const EnrollReply = registryMessage("EnrollReply", "enroll-reply", {
   description: "`enroll` reply: the new speaker (when enrolled) and feedback per sample.",
   schema: EnrollReplySchema,
   fixture: {
@@ -300,9 +288,7 @@ export const ListRequestSchema = strictObject({
 });
 export type ListRequest = Static<typeof ListRequestSchema>;
 
-export const ListRequest = defineMessage({
-  name: "ListRequest",
-  typeId: "speakers.registry.list-request.v1",
+export const ListRequest = registryMessage("ListRequest", "list-request", {
   description: "`list` request; an empty object lists the first page.",
   schema: ListRequestSchema,
   fixture: { limit: 50, offset: 0 },
@@ -311,9 +297,7 @@ export const ListRequest = defineMessage({
 export const ListReplySchema = strictObject({ speakers: Type.Array(SpeakerSummarySchema), total: Count });
 export type ListReply = Static<typeof ListReplySchema>;
 
-export const ListReply = defineMessage({
-  name: "ListReply",
-  typeId: "speakers.registry.list-reply.v1",
+export const ListReply = registryMessage("ListReply", "list-reply", {
   description: "`list` reply, sorted by name.",
   schema: ListReplySchema,
   fixture: { speakers: [aliceSummary], total: 1 },
@@ -326,9 +310,7 @@ export const SpeakerIdRequestSchema = strictObject({
 });
 export type SpeakerIdRequest = Static<typeof SpeakerIdRequestSchema>;
 
-export const SpeakerIdRequest = defineMessage({
-  name: "SpeakerIdRequest",
-  typeId: "speakers.registry.speaker-id-request.v1",
+export const SpeakerIdRequest = registryMessage("SpeakerIdRequest", "speaker-id-request", {
   description: "`get` and `delete` request.",
   schema: SpeakerIdRequestSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", includeEmbeddings: false },
@@ -377,9 +359,7 @@ export const SpeakerDetailSchema = strictObject({
 });
 export type SpeakerDetail = Static<typeof SpeakerDetailSchema>;
 
-export const SpeakerDetail = defineMessage({
-  name: "SpeakerDetail",
-  typeId: "speakers.registry.speaker-detail.v1",
+export const SpeakerDetail = registryMessage("SpeakerDetail", "speaker-detail", {
   description: "`get` reply.",
   schema: SpeakerDetailSchema,
   fixture: {
@@ -400,9 +380,7 @@ export const SpeakerDetail = defineMessage({
 export const RenameRequestSchema = strictObject({ speakerId: Id, name: Name });
 export type RenameRequest = Static<typeof RenameRequestSchema>;
 
-export const RenameRequest = defineMessage({
-  name: "RenameRequest",
-  typeId: "speakers.registry.rename-request.v1",
+export const RenameRequest = registryMessage("RenameRequest", "rename-request", {
   description: "`rename` request; the reply is a SpeakerSummary.",
   schema: RenameRequestSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", name: "Alice Smith" },
@@ -411,9 +389,7 @@ export const RenameRequest = defineMessage({
 export const DeleteReplySchema = strictObject({ speakerId: Id, name: Name, erased: ErasedSchema });
 export type DeleteReply = Static<typeof DeleteReplySchema>;
 
-export const DeleteReply = defineMessage({
-  name: "DeleteReply",
-  typeId: "speakers.registry.delete-reply.v1",
+export const DeleteReply = registryMessage("DeleteReply", "delete-reply", {
   description: "`delete` reply: what was erased.",
   schema: DeleteReplySchema,
   fixture: { speakerId: "spk_01HZX3M1B7", name: "Bob", erased: { samples: 4, voiceprints: 2, clips: 4 } },
@@ -422,9 +398,7 @@ export const DeleteReply = defineMessage({
 export const SamplesAddMetaSchema = strictObject({ speakerId: Id, ...enrollProperties });
 export type SamplesAddMeta = Static<typeof SamplesAddMetaSchema>;
 
-export const SamplesAddMeta = defineMessage({
-  name: "SamplesAddMeta",
-  typeId: "speakers.registry.samples-add-meta.v1",
+export const SamplesAddMeta = registryMessage("SamplesAddMeta", "samples-add-meta", {
   description: "`samples.add` request: like `enroll`, for an existing speaker id.",
   body: "audio",
   schema: SamplesAddMetaSchema,
@@ -438,9 +412,7 @@ export const SamplesAddReplySchema = strictObject({
 });
 export type SamplesAddReply = Static<typeof SamplesAddReplySchema>;
 
-export const SamplesAddReply = defineMessage({
-  name: "SamplesAddReply",
-  typeId: "speakers.registry.samples-add-reply.v1",
+export const SamplesAddReply = registryMessage("SamplesAddReply", "samples-add-reply", {
   description: "`samples.add` reply: the updated speaker and feedback per sample.",
   schema: SamplesAddReplySchema,
   fixture: {
@@ -456,9 +428,7 @@ export const SamplesAddReply = defineMessage({
 export const SamplesRemoveRequestSchema = strictObject({ speakerId: Id, sampleId: Id });
 export type SamplesRemoveRequest = Static<typeof SamplesRemoveRequestSchema>;
 
-export const SamplesRemoveRequest = defineMessage({
-  name: "SamplesRemoveRequest",
-  typeId: "speakers.registry.samples-remove-request.v1",
+export const SamplesRemoveRequest = registryMessage("SamplesRemoveRequest", "samples-remove-request", {
   description: "`samples.remove` request; the reply is a SpeakerSummary.",
   schema: SamplesRemoveRequestSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", sampleId: "smp_2" },
@@ -471,14 +441,16 @@ export const RebuildVoiceprintsRequestSchema = strictObject({
 });
 export type RebuildVoiceprintsRequest = Static<typeof RebuildVoiceprintsRequestSchema>;
 
-export const RebuildVoiceprintsRequest = defineMessage({
-  name: "RebuildVoiceprintsRequest",
-  typeId: "speakers.registry.rebuild-voiceprints-request.v1",
-  description:
-    "`voiceprints.rebuild` request: embed every speaker's stored enrollment audio with this model (not the live one) and rebuild that model's voiceprints.",
-  schema: RebuildVoiceprintsRequestSchema,
-  fixture: { model: { ...MODELS.ecapa } },
-});
+export const RebuildVoiceprintsRequest = registryMessage(
+  "RebuildVoiceprintsRequest",
+  "rebuild-voiceprints-request",
+  {
+    description:
+      "`voiceprints.rebuild` request: embed every speaker's stored enrollment audio with this model (not the live one) and rebuild that model's voiceprints.",
+    schema: RebuildVoiceprintsRequestSchema,
+    fixture: { model: { ...MODELS.ecapa } },
+  },
+);
 
 export const RebuiltSpeakerSchema = strictObject({
   speakerId: Id,
@@ -502,28 +474,31 @@ export const RebuildVoiceprintsReplySchema = strictObject({
 });
 export type RebuildVoiceprintsReply = Static<typeof RebuildVoiceprintsReplySchema>;
 
-export const RebuildVoiceprintsReply = defineMessage({
-  name: "RebuildVoiceprintsReply",
-  typeId: "speakers.registry.rebuild-voiceprints-reply.v1",
-  description: "`voiceprints.rebuild` reply: per speaker, what was embedded and whether a voiceprint exists.",
-  schema: RebuildVoiceprintsReplySchema,
-  fixture: {
-    model: { ...MODELS.ecapa },
-    speakers: [
-      { speakerId: "spk_01HZX3K9Q2", name: "Alice", samples: 3, embedded: 3, failed: 0, voiceprint: true },
-      {
-        speakerId: "spk_01HZX3M1B7",
-        name: "Bob",
-        samples: 2,
-        embedded: 1,
-        failed: 1,
-        errors: ["AUDIO_OBJECT_NOT_FOUND"],
-        voiceprint: true,
-      },
-    ],
-    durationMs: 5320,
+export const RebuildVoiceprintsReply = registryMessage(
+  "RebuildVoiceprintsReply",
+  "rebuild-voiceprints-reply",
+  {
+    description:
+      "`voiceprints.rebuild` reply: per speaker, what was embedded and whether a voiceprint exists.",
+    schema: RebuildVoiceprintsReplySchema,
+    fixture: {
+      model: { ...MODELS.ecapa },
+      speakers: [
+        { speakerId: "spk_01HZX3K9Q2", name: "Alice", samples: 3, embedded: 3, failed: 0, voiceprint: true },
+        {
+          speakerId: "spk_01HZX3M1B7",
+          name: "Bob",
+          samples: 2,
+          embedded: 1,
+          failed: 1,
+          errors: ["AUDIO_OBJECT_NOT_FOUND"],
+          voiceprint: true,
+        },
+      ],
+      durationMs: 5320,
+    },
   },
-});
+);
 
 export const ModelUseRequestSchema = strictObject({
   model: Type.String({
@@ -534,9 +509,7 @@ export const ModelUseRequestSchema = strictObject({
 });
 export type ModelUseRequest = Static<typeof ModelUseRequestSchema>;
 
-export const ModelUseRequest = defineMessage({
-  name: "ModelUseRequest",
-  typeId: "speakers.registry.model-use-request.v1",
+export const ModelUseRequest = registryMessage("ModelUseRequest", "model-use-request", {
   description:
     "`model.use` request: make this model the live one. Errors: INVALID_REQUEST (not a model this system knows), NO_VOICEPRINT (no voiceprints of it yet: replay first), WORKER_UNAVAILABLE (no worker of it answers).",
   schema: ModelUseRequestSchema,
@@ -552,9 +525,7 @@ export const ModelUseReplySchema = strictObject({
 });
 export type ModelUseReply = Static<typeof ModelUseReplySchema>;
 
-export const ModelUseReply = defineMessage({
-  name: "ModelUseReply",
-  typeId: "speakers.registry.model-use-reply.v1",
+export const ModelUseReply = registryMessage("ModelUseReply", "model-use-reply", {
   description: "`model.use` reply: the live model before and after, and how many voiceprints it has.",
   schema: ModelUseReplySchema,
   fixture: { from: { ...MODELS.ge2e }, to: { ...MODELS.ecapa }, voiceprints: 3 },

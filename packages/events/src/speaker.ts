@@ -1,9 +1,11 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
 import { Count, Id, Milliseconds, Name, Score, SourceSchema, strictObject, Timestamp } from "./common.js";
-import { defineEvent } from "./define.js";
+import { eventsOf, onSubject } from "./define.js";
 import { ErrorCodeSchema, ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
+
+const speakerEvent = eventsOf("speaker", "SPEAKERS");
 
 export const SpeakerRefSchema = strictObject({ id: Id, name: Name });
 export type SpeakerRef = Static<typeof SpeakerRefSchema>;
@@ -50,16 +52,10 @@ export const SpeakerIdentifiedSchema = strictObject({
 });
 export type SpeakerIdentified = Static<typeof SpeakerIdentifiedSchema>;
 
-export const SpeakerIdentified = defineEvent({
-  name: "SpeakerIdentified",
-  typeId: "speakers.speaker.identified.v1",
+export const SpeakerIdentified = speakerEvent("SpeakerIdentified", "identified", {
   description: "The registry matched an embedding against the voiceprints of the live model.",
-  stream: "SPEAKERS",
-  filter: "speaker.identified",
-  body: "json",
+  ...onSubject("speaker.identified"),
   schema: SpeakerIdentifiedSchema,
-  subject: () => "speaker.identified",
-  subjectFor: () => "speaker.identified",
   fixture: {
     sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
     embeddingEventId: "emb-2f1c7c5d0b0f4bde8c8e1f6b9b2a4d3c5e6f7a8b",
@@ -111,17 +107,11 @@ export const SpeakerProvisionalSchema = strictObject({
 });
 export type SpeakerProvisional = Static<typeof SpeakerProvisionalSchema>;
 
-export const SpeakerProvisional = defineEvent({
-  name: "SpeakerProvisional",
-  typeId: "speakers.speaker.provisional.v1",
+export const SpeakerProvisional = speakerEvent("SpeakerProvisional", "provisional", {
   description:
     "An early guess at who is speaking, from the first second or two of an utterance still streaming in. The final `speaker.identified` for the same `sourceEventId` follows and wins; this one changes no state.",
-  stream: "SPEAKERS",
-  filter: "speaker.provisional",
-  body: "json",
+  ...onSubject("speaker.provisional"),
   schema: SpeakerProvisionalSchema,
-  subject: () => "speaker.provisional",
-  subjectFor: () => "speaker.provisional",
   fixture: {
     sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
     decision: "known",
@@ -151,16 +141,10 @@ export const SpeakerEnrolledSchema = strictObject({
 });
 export type SpeakerEnrolled = Static<typeof SpeakerEnrolledSchema>;
 
-export const SpeakerEnrolled = defineEvent({
-  name: "SpeakerEnrolled",
-  typeId: "speakers.speaker.enrolled.v1",
+export const SpeakerEnrolled = speakerEvent("SpeakerEnrolled", "enrolled", {
   description: "A new speaker has a voiceprint and can be identified.",
-  stream: "SPEAKERS",
-  filter: "speaker.enrolled",
-  body: "json",
+  ...onSubject("speaker.enrolled"),
   schema: SpeakerEnrolledSchema,
-  subject: () => "speaker.enrolled",
-  subjectFor: () => "speaker.enrolled",
   fixture: {
     speakerId: "spk_01HZX3K9Q2",
     name: "Alice",
@@ -191,16 +175,10 @@ export const SpeakerUpdatedSchema = strictObject({
 });
 export type SpeakerUpdated = Static<typeof SpeakerUpdatedSchema>;
 
-export const SpeakerUpdated = defineEvent({
-  name: "SpeakerUpdated",
-  typeId: "speakers.speaker.updated.v1",
+export const SpeakerUpdated = speakerEvent("SpeakerUpdated", "updated", {
   description: "A speaker was renamed, gained or lost a sample, or had a voiceprint rebuilt.",
-  stream: "SPEAKERS",
-  filter: "speaker.updated",
-  body: "json",
+  ...onSubject("speaker.updated"),
   schema: SpeakerUpdatedSchema,
-  subject: () => "speaker.updated",
-  subjectFor: () => "speaker.updated",
   fixture: {
     speakerId: "spk_01HZX3K9Q2",
     name: "Alice Smith",
@@ -215,17 +193,11 @@ export const ErasedSchema = strictObject({ samples: Count, voiceprints: Count, c
 export const SpeakerDeletedSchema = strictObject({ speakerId: Id, erased: ErasedSchema });
 export type SpeakerDeleted = Static<typeof SpeakerDeletedSchema>;
 
-export const SpeakerDeleted = defineEvent({
-  name: "SpeakerDeleted",
-  typeId: "speakers.speaker.deleted.v1",
+export const SpeakerDeleted = speakerEvent("SpeakerDeleted", "deleted", {
   description:
     "A speaker was erased: samples, voiceprints, clips, and every event and record that named them.",
-  stream: "SPEAKERS",
-  filter: "speaker.deleted",
-  body: "json",
+  ...onSubject("speaker.deleted"),
   schema: SpeakerDeletedSchema,
-  subject: () => "speaker.deleted",
-  subjectFor: () => "speaker.deleted",
   fixture: {
     speakerId: "spk_01HZX3M1B7",
     erased: { samples: 4, voiceprints: 2, clips: 4 },
@@ -273,16 +245,10 @@ export const EnrollmentProgressSchema = strictObject({
 });
 export type EnrollmentProgress = Static<typeof EnrollmentProgressSchema>;
 
-export const EnrollmentProgress = defineEvent({
-  name: "EnrollmentProgress",
-  typeId: "speakers.speaker.enrollment-progress.v1",
+export const EnrollmentProgress = speakerEvent("EnrollmentProgress", "enrollment-progress", {
   description: "Progress of an enrollment, with feedback on each sample so far and the result when done.",
-  stream: "SPEAKERS",
-  filter: "speaker.enrollment.progress",
-  body: "json",
+  ...onSubject("speaker.enrollment.progress"),
   schema: EnrollmentProgressSchema,
-  subject: () => "speaker.enrollment.progress",
-  subjectFor: () => "speaker.enrollment.progress",
   fixture: {
     enrollmentId: "enr_01HZX3JZ0P",
     speakerId: "spk_01HZX3K9Q2",
