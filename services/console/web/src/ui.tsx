@@ -1,4 +1,5 @@
 /** Small shared pieces: an error box that shows the catalogue code and hint, times, and scores. */
+import type { ComponentChildren } from "preact";
 import type { ErrorPayload } from "./api.js";
 
 export function ErrorBox({ error }: { error: ErrorPayload | undefined }) {
@@ -7,6 +8,36 @@ export function ErrorBox({ error }: { error: ErrorPayload | undefined }) {
     <div class="error" role="alert">
       <strong>{error.message}</strong> <code>{error.code}</code>
       {error.hint ? <p>{error.hint}</p> : null}
+    </div>
+  );
+}
+
+/** What the last action came to: its error, or a notice that it worked. */
+export function Outcome({ error, notice }: { error: ErrorPayload | undefined; notice: string | undefined }) {
+  return (
+    <>
+      <ErrorBox error={error} />
+      {notice ? <output class="notice">{notice}</output> : null}
+    </>
+  );
+}
+
+/** A scrolling table with one header row of column titles. */
+export function Table({ columns, children }: { columns: string[]; children: ComponentChildren }) {
+  return (
+    <div class="table">
+      <table>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </div>
   );
 }

@@ -1,7 +1,7 @@
 import type { SpeakerSummary } from "@speakers/events";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type ErrorPayload, errorOf } from "../api.js";
-import { count, ErrorBox, when } from "../ui.js";
+import { count, ErrorBox, Outcome, when } from "../ui.js";
 
 type Listed = SpeakerSummary & { lastHeard?: { at: string; room?: string; deviceId?: string } };
 interface Erases {
@@ -28,8 +28,7 @@ export function SpeakersPage() {
 
   return (
     <section>
-      <ErrorBox error={error} />
-      {notice ? <output class="notice">{notice}</output> : null}
+      <Outcome error={error} notice={notice} />
       {list === undefined ? (
         <p class="loading">Loading…</p>
       ) : list.speakers.length === 0 ? (

@@ -1,7 +1,7 @@
 import type { EnrollReply, SpeakerSummary, UnknownClip } from "@speakers/events";
 import { useEffect, useState } from "preact/hooks";
 import { api, type ErrorPayload, errorOf } from "../api.js";
-import { ErrorBox, score, seconds, when } from "../ui.js";
+import { ErrorBox, Outcome, score, seconds, when } from "../ui.js";
 
 const NEW = "__new__";
 
@@ -28,8 +28,7 @@ export function UnknownPage() {
   }, []);
   return (
     <section>
-      <ErrorBox error={error} />
-      {notice ? <output class="notice">{notice}</output> : null}
+      <Outcome error={error} notice={notice} />
       <button type="button" class="secondary" onClick={load}>
         Refresh
       </button>
