@@ -1,34 +1,24 @@
 /** Typed calls to the registry, presence and unknown-voices services: the console's whole NATS vocabulary. */
 import { randomBytes } from "node:crypto";
-import { type Bus, call, putClip, request } from "@speakers/bus";
+import { type Bus, call, callEndpoint, putClip, request } from "@speakers/bus";
 import {
   type AudioEncoding,
   ClipDeleted,
   ClipRequest,
-  DeleteReply,
   decodeJson,
   type EnrollItem,
-  EnrollMeta,
-  EnrollReply,
   INLINE_AUDIO_LIMIT_BYTES,
   LastHeardList,
   LastHeardRequest,
-  ListReply,
-  ListRequest,
   NameClipReply,
   NameClipRequest,
-  RenameRequest,
-  SamplesAddMeta,
-  SamplesAddReply,
+  REGISTRY_ENDPOINTS,
   SERVICES,
-  SpeakerDetail,
-  SpeakerIdRequest,
-  SpeakerSummary,
   SpeakersError,
   UnknownClipList,
 } from "@speakers/events";
 
-const registry = SERVICES.registry.endpoints;
+const endpoints = REGISTRY_ENDPOINTS;
 const presence = SERVICES.presence.endpoints;
 const unknown = SERVICES.unknownVoices.endpoints;
 /** Embedding a sample on a small CPU while the house is busy takes a while: minutes, not seconds. */
@@ -93,52 +83,40 @@ function rawClient(bus: Bus) {
 
   return {
     listSpeakers: () =>
-      call(bus, registry.list, {
-        request: ListRequest,
+      callEndpoint(bus, endpoints.list, {
         payload: { limit: 1000 },
-        reply: ListReply,
         timeoutMs: SHORT_MS,
       }),
     getSpeaker: (speakerId: string, includeEmbeddings = false) =>
-      call(bus, registry.get, {
-        request: SpeakerIdRequest,
+      callEndpoint(bus, endpoints.get, {
         payload: { speakerId, includeEmbeddings },
-        reply: SpeakerDetail,
         timeoutMs: SHORT_MS,
       }),
     rename: (speakerId: string, name: string) =>
-      call(bus, registry.rename, {
-        request: RenameRequest,
+      callEndpoint(bus, endpoints.rename, {
         payload: { speakerId, name },
-        reply: SpeakerSummary,
         timeoutMs: SHORT_MS,
       }),
     erase: (speakerId: string) =>
-      call(bus, registry.delete, {
-        request: SpeakerIdRequest,
+      callEndpoint(bus, endpoints.delete, {
         payload: { speakerId },
-        reply: DeleteReply,
         timeoutMs: ENROLL_MS,
       }),
     async enroll(name: string, sample: SampleUpload) {
       const enrollmentId = newEnrollmentId();
       const { item, body } = await enrollItem(sample, enrollmentId);
-      return call(bus, registry.enroll, {
-        request: EnrollMeta,
+      return callEndpoint(bus, endpoints.enroll, {
         payload: { name, items: [item], enrollmentId },
         body,
-        reply: EnrollReply,
         timeoutMs: ENROLL_MS,
       });
     },
     async addSample(speakerId: string, sample: SampleUpload) {
       const enrollmentId = newEnrollmentId();
       const { item, body } = await enrollItem(sample, enrollmentId);
-      return call(bus, registry.samplesAdd, {
-        request: SamplesAddMeta,
+      return callEndpoint(bus, endpoints.samplesAdd, {
         payload: { speakerId, items: [item], enrollmentId },
         body,
-        reply: SamplesAddReply,
         timeoutMs: ENROLL_MS,
       });
     },
