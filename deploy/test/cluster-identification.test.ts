@@ -1,21 +1,13 @@
 import { basename } from "node:path";
 import { publishAudio } from "@speakers/audio-capture";
-import {
-  type Bus,
-  call,
-  closeBus,
-  defaultTopology,
-  prepareTopology,
-  provision,
-  SERVICE_NEEDS,
-} from "@speakers/bus";
+import { type Bus, call, defaultTopology, prepareTopology, provision, SERVICE_NEEDS } from "@speakers/bus";
 import { EnrollMeta, EnrollReply, SERVICES, STREAMS } from "@speakers/events";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
 import { devFiles, devSpeakers, readClip, waitUntil } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCluster, nodeByName, startLocalCluster } from "./helpers/cluster.js";
 import { newPasswords, type Passwords } from "./helpers/nats-users.js";
-import { busAs, natsUrl, retried } from "./helpers/speakers.js";
+import { busAs, natsUrl, retried, stopAll } from "./helpers/speakers.js";
 import { eventIds, storedIdentifications } from "./helpers/streams.js";
 import { startClusterWorker, type WorkerProcess } from "./helpers/worker.js";
 
@@ -82,12 +74,13 @@ beforeAll(async () => {
   }
 }, 180_000);
 
-afterAll(async () => {
-  await registry?.stop().catch(() => {});
-  await worker?.stop();
-  await Promise.all([admin, capture, registryBus].filter(Boolean).map((b) => closeBus(b).catch(() => {})));
-  await cluster?.stop();
-});
+afterAll(() =>
+  stopAll(
+    [() => registry?.stop().catch(() => {}), () => worker?.stop()],
+    [admin, capture, registryBus],
+    cluster,
+  ),
+);
 
 describe("the 3-node cluster from deploy/nats/cluster", () => {
   it("identifies every clip exactly once while the AUDIO leader is SIGKILLed mid-traffic", async () => {
