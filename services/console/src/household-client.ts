@@ -6,12 +6,15 @@ import {
   ClipDeleted,
   ClipRequest,
   decodeJson,
+  type EndpointDefinition,
   type EnrollItem,
   INLINE_AUDIO_LIMIT_BYTES,
   LastHeardList,
   LastHeardRequest,
+  type MessageDefinition,
   NameClipReply,
   NameClipRequest,
+  type PayloadOf,
   REGISTRY_ENDPOINTS,
   SERVICES,
   SpeakersError,
@@ -81,45 +84,32 @@ function rawClient(bus: Bus) {
     };
   };
 
+  const ask = <Req extends MessageDefinition, Rep extends MessageDefinition>(
+    e: EndpointDefinition<Req, Rep>,
+    payload: PayloadOf<Req>,
+    timeoutMs = SHORT_MS,
+  ) => callEndpoint(bus, e, { payload, timeoutMs });
+  /** `enroll` or `samples.add` with one uploaded sample (inline, or through the Object Store when large). */
+  const sendSample = async <Req extends MessageDefinition, Rep extends MessageDefinition>(
+    e: EndpointDefinition<Req, Rep>,
+    sample: SampleUpload,
+    payload: (items: EnrollItem[], enrollmentId: string) => PayloadOf<Req>,
+  ) => {
+    const enrollmentId = newEnrollmentId();
+    const { item, body } = await enrollItem(sample, enrollmentId);
+    return callEndpoint(bus, e, { payload: payload([item], enrollmentId), body, timeoutMs: ENROLL_MS });
+  };
+
   return {
-    listSpeakers: () =>
-      callEndpoint(bus, endpoints.list, {
-        payload: { limit: 1000 },
-        timeoutMs: SHORT_MS,
-      }),
+    listSpeakers: () => ask(endpoints.list, { limit: 1000 }),
     getSpeaker: (speakerId: string, includeEmbeddings = false) =>
-      callEndpoint(bus, endpoints.get, {
-        payload: { speakerId, includeEmbeddings },
-        timeoutMs: SHORT_MS,
-      }),
-    rename: (speakerId: string, name: string) =>
-      callEndpoint(bus, endpoints.rename, {
-        payload: { speakerId, name },
-        timeoutMs: SHORT_MS,
-      }),
-    erase: (speakerId: string) =>
-      callEndpoint(bus, endpoints.delete, {
-        payload: { speakerId },
-        timeoutMs: ENROLL_MS,
-      }),
-    async enroll(name: string, sample: SampleUpload) {
-      const enrollmentId = newEnrollmentId();
-      const { item, body } = await enrollItem(sample, enrollmentId);
-      return callEndpoint(bus, endpoints.enroll, {
-        payload: { name, items: [item], enrollmentId },
-        body,
-        timeoutMs: ENROLL_MS,
-      });
-    },
-    async addSample(speakerId: string, sample: SampleUpload) {
-      const enrollmentId = newEnrollmentId();
-      const { item, body } = await enrollItem(sample, enrollmentId);
-      return callEndpoint(bus, endpoints.samplesAdd, {
-        payload: { speakerId, items: [item], enrollmentId },
-        body,
-        timeoutMs: ENROLL_MS,
-      });
-    },
+      ask(endpoints.get, { speakerId, includeEmbeddings }),
+    rename: (speakerId: string, name: string) => ask(endpoints.rename, { speakerId, name }),
+    erase: (speakerId: string) => ask(endpoints.delete, { speakerId }, ENROLL_MS),
+    enroll: (name: string, sample: SampleUpload) =>
+      sendSample(endpoints.enroll, sample, (items, enrollmentId) => ({ name, items, enrollmentId })),
+    addSample: (speakerId: string, sample: SampleUpload) =>
+      sendSample(endpoints.samplesAdd, sample, (items, enrollmentId) => ({ speakerId, items, enrollmentId })),
     lastHeard: () =>
       call(bus, presence.lastHeard, {
         request: LastHeardRequest,
