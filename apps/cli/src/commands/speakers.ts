@@ -8,6 +8,12 @@ interface JsonOption {
   json?: boolean;
 }
 
+/** The registry client and the speaker a command names (SPEAKER_NOT_FOUND when nobody has that name). */
+async function named(stack: EmbeddedStack, name: string) {
+  const client = registryClient(stack.bus);
+  return { client, speaker: await client.byName(name) };
+}
+
 export async function identifyCommand(stack: EmbeddedStack, out: Output, file: string, o: JsonOption) {
   const r = await registryClient(stack.bus).identifyFile(file);
   if (o.json) return out.out(JSON.stringify(r, null, 2));
@@ -28,8 +34,7 @@ export async function verifyCommand(
   file: string,
   o: JsonOption,
 ) {
-  const client = registryClient(stack.bus);
-  const speaker = await client.byName(name);
+  const { client, speaker } = await named(stack, name);
   const r = await client.verifyFile(speaker.id, file);
   if (o.json) return out.out(JSON.stringify(r, null, 2));
   out.out(
@@ -57,16 +62,14 @@ export async function renameCommand(
   newName: string,
   o: JsonOption,
 ) {
-  const client = registryClient(stack.bus);
-  const speaker = await client.byName(name);
+  const { client, speaker } = await named(stack, name);
   const r = await client.rename(speaker.id, newName);
   if (o.json) return out.out(JSON.stringify(r, null, 2));
   out.out(`Renamed ${speaker.name} to ${r.name} (${r.id}).`);
 }
 
 export async function deleteCommand(stack: EmbeddedStack, out: Output, name: string, o: JsonOption) {
-  const client = registryClient(stack.bus);
-  const speaker = await client.byName(name);
+  const { client, speaker } = await named(stack, name);
   const r = await client.remove(speaker.id);
   if (o.json) return out.out(JSON.stringify(r, null, 2));
   out.out(
