@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createLogger } from "@speakers/bus";
 import { devClips, eventually, runClient, startPocketSphinx } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "../src/index.js";
+import type { WyomingBridge } from "../src/index.js";
 import { type Chain, startChain } from "./support/chain.js";
 import { frame, rawExchange } from "./support/raw.js";
 
@@ -29,14 +29,10 @@ describe("bad input to the Wyoming bridge", () => {
     chain = await startChain({ worker: false });
     upstream = await startPocketSphinx();
     const env = { SPEAKERS_WYOMING_URI: "tcp://127.0.0.1:0", SPEAKERS_WYOMING_WAIT_MS: "200" };
-    bridge = createWyomingBridge({ bus: chain.bus, config: bridgeConfigFromEnv(env), logger });
+    bridge = chain.bridge(env, logger);
     await bridge.start();
     port = bridge.listeners[0]?.boundPort ?? 0;
-    proxied = createWyomingBridge({
-      bus: chain.bus,
-      config: bridgeConfigFromEnv({ ...env, SPEAKERS_WYOMING_UPSTREAM: upstream.uri }),
-      logger,
-    });
+    proxied = chain.bridge({ ...env, SPEAKERS_WYOMING_UPSTREAM: upstream.uri }, logger);
     await proxied.start();
   });
   afterAll(async () => {
@@ -136,14 +132,13 @@ describe("bad input to the Wyoming bridge", () => {
   });
 
   it("turns away connections past SPEAKERS_WYOMING_MAX_SESSIONS with a BACKPRESSURE error", async () => {
-    const small = createWyomingBridge({
-      bus: chain.bus,
-      config: bridgeConfigFromEnv({
+    const small = chain.bridge(
+      {
         SPEAKERS_WYOMING_URI: "tcp://127.0.0.1:0",
         SPEAKERS_WYOMING_MAX_SESSIONS: "1",
-      }),
+      },
       logger,
-    });
+    );
     await small.start();
     try {
       const smallPort = small.listeners[0]?.boundPort ?? 0;
