@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Count, Id, strictObject, Timestamp } from "./common.js";
+import { Count, Id, oneOf, strictObject, Timestamp } from "./common.js";
 import { messagesOf } from "./define.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 
@@ -17,17 +17,13 @@ const registryMessage = messagesOf("registry");
 const Rate = Type.Number({ minimum: 0, maximum: 1 });
 
 /** The scale a threshold applies to: raw cosine, or AS-norm (a z-score-like value, unbounded). */
-export const ScoreScaleSchema = Type.Union([Type.Literal("cosine"), Type.Literal("as-norm")], {
+export const ScoreScaleSchema = oneOf(["cosine", "as-norm"], {
   description: "cosine: raw cosine similarity; as-norm: adaptive symmetric score normalisation",
 });
 export type ScoreScale = Static<typeof ScoreScaleSchema>;
 
 /** How much speech a probe holds, after voice activity detection. */
-export const DurationBinNameSchema = Type.Union([
-  Type.Literal("short"),
-  Type.Literal("medium"),
-  Type.Literal("long"),
-]);
+export const DurationBinNameSchema = oneOf(["short", "medium", "long"]);
 export type DurationBinName = Static<typeof DurationBinNameSchema>;
 
 export const DurationBinSchema = strictObject({
@@ -57,14 +53,14 @@ export const ScoreHistogramSchema = strictObject({
 });
 export type ScoreHistogram = Static<typeof ScoreHistogramSchema>;
 
-export const CentringSchema = Type.Union([Type.Literal("household"), Type.Literal("none")], {
+export const CentringSchema = oneOf(["household", "none"], {
   description: "household: subtract the household's mean voice before scoring; none: raw cosines",
 });
 export type CentringMethod = Static<typeof CentringSchema>;
 
 export const NormalisationSchema = strictObject({
   /** `none` when switched off for this model or when the cohort is too small (see `cohort`). */
-  method: Type.Union([Type.Literal("as-norm"), Type.Literal("none")]),
+  method: oneOf(["as-norm", "none"]),
   /** Top-k cohort scores each side's statistics are taken over. */
   topK: Type.Integer({ minimum: 1 }),
   /**
@@ -132,13 +128,7 @@ export const CalibrationRecordSchema = strictObject({
     excludedSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
   }),
   computedAt: Timestamp,
-  trigger: Type.Union([
-    Type.Literal("enrollment"),
-    Type.Literal("samples-removed"),
-    Type.Literal("speaker-deleted"),
-    Type.Literal("adaptation"),
-    Type.Literal("request"),
-  ]),
+  trigger: oneOf(["enrollment", "samples-removed", "speaker-deleted", "adaptation", "request"]),
 });
 export type CalibrationRecord = Static<typeof CalibrationRecordSchema>;
 
@@ -226,7 +216,7 @@ export const CalibrationReplySchema = strictObject({
     scale: ScoreScaleSchema,
     threshold: Type.Number(),
     margin: Type.Number({ minimum: 0 }),
-    source: Type.Union([Type.Literal("calibration"), Type.Literal("defaults")]),
+    source: oneOf(["calibration", "defaults"]),
   }),
 });
 export type CalibrationReply = Static<typeof CalibrationReplySchema>;
@@ -247,7 +237,7 @@ export const CalibrateRequestSchema = strictObject({
   /** Default: the stored setting, else 0.01. */
   targetFar: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
   /** Switch AS-norm on or off for this model (kept for later calibrations). */
-  normalisation: Type.Optional(Type.Union([Type.Literal("as-norm"), Type.Literal("none")])),
+  normalisation: Type.Optional(oneOf(["as-norm", "none"])),
   /** Switch household centring on or off for this model (kept for later calibrations). */
   centring: Type.Optional(CentringSchema),
   /** Leave these speakers out of trials and cohort; with `dryRun` only (an eval's held-out stranger). */
@@ -286,7 +276,7 @@ export const CalibratedScoringSchema = strictObject({
   /** The duration bin whose threshold was used; absent when the speech duration was unknown. */
   bin: Type.Optional(DurationBinNameSchema),
   /** `calibration`: this household's calibration; `defaults`: the model's built-in rule. */
-  source: Type.Union([Type.Literal("calibration"), Type.Literal("defaults")]),
+  source: oneOf(["calibration", "defaults"]),
   /** Probability that the best candidate is speaking, from the calibration's logistic fit. */
   confidence: Rate,
 });

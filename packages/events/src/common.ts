@@ -1,4 +1,12 @@
-import { type ObjectOptions, type TObject, type TProperties, Type } from "@sinclair/typebox";
+import {
+  type ObjectOptions,
+  type SchemaOptions,
+  type TLiteral,
+  type TObject,
+  type TProperties,
+  type TUnion,
+  Type,
+} from "@sinclair/typebox";
 
 /**
  * Schema keyword (kept by JSON Schema tools, ignored by plain validators) saying that the array at
@@ -14,6 +22,17 @@ export function vectorDim(vector: string, dim: string): Record<string, { vector:
 /** An object schema that admits no properties besides its own (every contract object is one). */
 export function strictObject<T extends TProperties>(properties: T, options?: ObjectOptions): TObject<T> {
   return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+/** One of these strings: a union of their literals, in this order. */
+export function oneOf<const T extends readonly string[]>(
+  values: T,
+  options?: SchemaOptions,
+): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(
+    values.map((value) => Type.Literal(value)),
+    options,
+  ) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
 }
 
 /** RFC 3339 timestamp in UTC or with an offset; a pattern, not `format`, so both languages enforce it. */

@@ -1,7 +1,7 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
 import { ProbeQualitySchema } from "./calibration.js";
-import { Count, Milliseconds, strictObject, Vector, vectorDim } from "./common.js";
+import { Count, Milliseconds, oneOf, strictObject, Vector, vectorDim } from "./common.js";
 import { messagesOf } from "./define.js";
 import { ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
@@ -201,13 +201,7 @@ export const AugmentConditionSchema = strictObject({
       sizeM: Type.Array(Type.Number({ minimum: 0 }), { minItems: 3, maxItems: 3 }),
     }),
   ),
-  noise: Type.Union([
-    Type.Literal("none"),
-    Type.Literal("white"),
-    Type.Literal("pink"),
-    Type.Literal("brown"),
-    Type.Literal("babble"),
-  ]),
+  noise: oneOf(["none", "white", "pink", "brown", "babble"]),
   snrDb: Type.Optional(Type.Number()),
   gainDb: Type.Number(),
   /** Band-limit (e.g. a cheap microphone or a phone line); absent when full band. */

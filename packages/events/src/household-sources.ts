@@ -1,5 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Count, strictObject, Timestamp, Vector } from "./common.js";
+import { Count, oneOf, strictObject, Timestamp, Vector } from "./common.js";
 import { messagesOf } from "./define.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 
@@ -30,7 +30,7 @@ export const AdaptationReplySchema = strictObject({
   model: ModelRefSchema,
   enabled: Type.Boolean(),
   /** `setting`: switched for this model; `environment`: SPEAKERS_ADAPTATION, no setting stored. */
-  source: Type.Union([Type.Literal("setting"), Type.Literal("environment")]),
+  source: oneOf(["setting", "environment"]),
   /** Adapted samples kept per speaker at most; the oldest is replaced first. */
   capPerSpeaker: Count,
   /** Adapted samples the model's speakers hold now. */

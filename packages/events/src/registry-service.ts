@@ -6,6 +6,7 @@ import {
   Id,
   Milliseconds,
   Name,
+  oneOf,
   Score,
   strictObject,
   Timestamp,
@@ -95,11 +96,7 @@ export const IdentifyMeta = registryMessage("IdentifyMeta", "identify-meta", {
   fixture: { format: "wav", topK: 3 },
 });
 
-export const UnknownReasonSchema = Type.Union([
-  Type.Literal("no-voiceprints"),
-  Type.Literal("below-threshold"),
-  Type.Literal("ambiguous"),
-]);
+export const UnknownReasonSchema = oneOf(["no-voiceprints", "below-threshold", "ambiguous"]);
 export type UnknownReason = Static<typeof UnknownReasonSchema>;
 
 export const IdentifyReplySchema = strictObject({

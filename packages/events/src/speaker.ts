@@ -1,6 +1,16 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
-import { Count, Id, Milliseconds, Name, Score, SourceSchema, strictObject, Timestamp } from "./common.js";
+import {
+  Count,
+  Id,
+  Milliseconds,
+  Name,
+  oneOf,
+  Score,
+  SourceSchema,
+  strictObject,
+  Timestamp,
+} from "./common.js";
 import { eventsOf, onSubject } from "./define.js";
 import { ErrorCodeSchema, ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
@@ -24,7 +34,7 @@ export const CandidateRefSchema = strictObject({
 });
 export type CandidateRef = Static<typeof CandidateRefSchema>;
 
-export const DecisionSchema = Type.Union([Type.Literal("known"), Type.Literal("unknown")]);
+export const DecisionSchema = oneOf(["known", "unknown"]);
 export type Decision = Static<typeof DecisionSchema>;
 
 export const SpeakerIdentifiedSchema = strictObject({
@@ -204,13 +214,13 @@ export const SpeakerDeleted = speakerEvent("SpeakerDeleted", "deleted", {
   },
 });
 
-export const EnrollmentStageSchema = Type.Union([
-  Type.Literal("receiving"),
-  Type.Literal("embedding"),
-  Type.Literal("checking"),
-  Type.Literal("saving"),
-  Type.Literal("done"),
-  Type.Literal("failed"),
+export const EnrollmentStageSchema = oneOf([
+  "receiving",
+  "embedding",
+  "checking",
+  "saving",
+  "done",
+  "failed",
 ]);
 export type EnrollmentStage = Static<typeof EnrollmentStageSchema>;
 
@@ -227,7 +237,7 @@ export const SampleFeedbackSchema = strictObject({
 export type SampleFeedback = Static<typeof SampleFeedbackSchema>;
 
 export const EnrollmentResultSchema = strictObject({
-  outcome: Type.Union([Type.Literal("enrolled"), Type.Literal("failed")]),
+  outcome: oneOf(["enrolled", "failed"]),
   samplesAccepted: Count,
   samplesRejected: Count,
   error: Type.Optional(ErrorPayloadSchema),
