@@ -42,6 +42,10 @@ describe("bad input to the Wyoming bridge", () => {
     await chain?.stop();
   });
 
+  /** The Wyoming client transcribes the dev clip through `via`'s first listener, with these flags. */
+  const transcribe = (via: WyomingBridge, flags: Record<string, string>) =>
+    runClient(via.listeners[0]?.uri ?? "", ["transcribe", clip, ...Object.entries(flags).flat()]);
+
   const start = frame("audio-start", FORMAT);
   const cases: Array<{ kind: string; writes: Array<Uint8Array | string>; code: string }> = [
     { kind: "binary garbage", writes: [randomBytes(4096), "\n"], code: "WYOMING_BAD_FRAME" },
@@ -119,12 +123,7 @@ describe("bad input to the Wyoming bridge", () => {
   });
 
   it("drops an utterance whose client disconnects mid-way, upstream included", async () => {
-    const lines = await runClient(proxied.listeners[0]?.uri ?? "", [
-      "transcribe",
-      clip,
-      "--disconnect-after-ms",
-      "1500",
-    ]);
+    const lines = await transcribe(proxied, { "--disconnect-after-ms": "1500" });
     expect(lines).toEqual([expect.objectContaining({ disconnected: true })]);
     await eventually(() =>
       proxied.stats().connections === 0 && proxied.stats().upstreams === 0 ? true : undefined,
@@ -155,16 +154,7 @@ describe("bad input to the Wyoming bridge", () => {
   });
 
   it("serves 50 sessions at once, each to its transcript", async () => {
-    const lines = await runClient(bridge.listeners[0]?.uri ?? "", [
-      "transcribe",
-      clip,
-      "--max-seconds",
-      "1",
-      "--repeat",
-      "50",
-      "--concurrency",
-      "50",
-    ]);
+    const lines = await transcribe(bridge, { "--max-seconds": "1", "--repeat": "50", "--concurrency": "50" });
     expect(lines).toHaveLength(50);
     expect(lines.filter((l) => l.text === "")).toHaveLength(50);
   });
