@@ -42,6 +42,26 @@ export function Table({ columns, children }: { columns: string[]; children: Comp
   );
 }
 
+/** A labelled text field for a speaker's name (required, at most 200 characters, as the registry takes it). */
+export function NameField({
+  id,
+  label,
+  value,
+  onValue,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+}) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <input id={id} value={value} onInput={(e) => onValue(e.currentTarget.value)} required maxLength={200} />
+    </>
+  );
+}
+
 export function when(iso: string | undefined): string {
   if (!iso) return "never";
   const d = new Date(iso);
