@@ -1,4 +1,4 @@
-export { CLIP_BUCKET, type ClipRef, getClip, putClip } from "./clips.js";
+export { audioOf, CLIP_BUCKET, type ClipRef, getClip, putClip } from "./clips.js";
 export { type Bus, type ConnectBusOptions, closeBus, connectBus } from "./connect.js";
 export {
   type ConsumeHandle,
