@@ -8,6 +8,11 @@ interface JsonOption {
   json?: boolean;
 }
 
+/** The reply as indented JSON with --json, else as `text` words it. */
+function printReply<R>(out: Output, o: JsonOption, reply: R, text: (reply: R) => string): void {
+  out.out(o.json ? JSON.stringify(reply, null, 2) : text(reply));
+}
+
 /** The registry client and the speaker a command names (SPEAKER_NOT_FOUND when nobody has that name). */
 async function named(stack: EmbeddedStack, name: string) {
   const client = registryClient(stack.bus);
@@ -63,16 +68,21 @@ export async function renameCommand(
   o: JsonOption,
 ) {
   const { client, speaker } = await named(stack, name);
-  const r = await client.rename(speaker.id, newName);
-  if (o.json) return out.out(JSON.stringify(r, null, 2));
-  out.out(`Renamed ${speaker.name} to ${r.name} (${r.id}).`);
+  printReply(
+    out,
+    o,
+    await client.rename(speaker.id, newName),
+    (r) => `Renamed ${speaker.name} to ${r.name} (${r.id}).`,
+  );
 }
 
 export async function deleteCommand(stack: EmbeddedStack, out: Output, name: string, o: JsonOption) {
   const { client, speaker } = await named(stack, name);
-  const r = await client.remove(speaker.id);
-  if (o.json) return out.out(JSON.stringify(r, null, 2));
-  out.out(
-    `Erased ${r.name} (${r.speakerId}): ${r.erased.samples} sample(s), ${r.erased.voiceprints} voiceprint(s), ${r.erased.clips} audio clip(s).`,
+  printReply(
+    out,
+    o,
+    await client.remove(speaker.id),
+    (r) =>
+      `Erased ${r.name} (${r.speakerId}): ${r.erased.samples} sample(s), ${r.erased.voiceprints} voiceprint(s), ${r.erased.clips} audio clip(s).`,
   );
 }
