@@ -67,7 +67,7 @@ beforeAll(async () => {
         })),
       },
       reply: EnrollReply,
-      body: concat(clips),
+      body: Buffer.concat(clips),
       timeoutMs: 60_000,
     });
     speakerIds.set(name, reply.speaker?.id as string);
@@ -134,13 +134,3 @@ describe("the 3-node cluster from deploy/nats/cluster", () => {
     expect((await admin.jsm.streams.info(STREAMS.AUDIO.name)).cluster?.leader).not.toBe(killed);
   }, 120_000);
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
