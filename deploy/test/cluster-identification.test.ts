@@ -1,21 +1,13 @@
 import { basename } from "node:path";
 import { publishAudio } from "@speakers/audio-capture";
-import {
-  type Bus,
-  call,
-  closeBus,
-  defaultTopology,
-  prepareTopology,
-  provision,
-  SERVICE_NEEDS,
-} from "@speakers/bus";
+import { type Bus, call, defaultTopology, prepareTopology, provision, SERVICE_NEEDS } from "@speakers/bus";
 import { EnrollMeta, EnrollReply, SERVICES, STREAMS } from "@speakers/events";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
 import { devFiles, devSpeakers, readClip, waitUntil } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalCluster, nodeByName, startLocalCluster } from "./helpers/cluster.js";
 import { newPasswords, type Passwords } from "./helpers/nats-users.js";
-import { busAs, natsUrl, retried } from "./helpers/speakers.js";
+import { busAs, natsUrl, retried, stopAll } from "./helpers/speakers.js";
 import { eventIds, storedIdentifications } from "./helpers/streams.js";
 import { startClusterWorker, type WorkerProcess } from "./helpers/worker.js";
 
@@ -75,19 +67,20 @@ beforeAll(async () => {
         })),
       },
       reply: EnrollReply,
-      body: concat(clips),
+      body: Buffer.concat(clips),
       timeoutMs: 60_000,
     });
     speakerIds.set(name, reply.speaker?.id as string);
   }
 }, 180_000);
 
-afterAll(async () => {
-  await registry?.stop().catch(() => {});
-  await worker?.stop();
-  await Promise.all([admin, capture, registryBus].filter(Boolean).map((b) => closeBus(b).catch(() => {})));
-  await cluster?.stop();
-});
+afterAll(() =>
+  stopAll(
+    [() => registry?.stop().catch(() => {}), () => worker?.stop()],
+    [admin, capture, registryBus],
+    cluster,
+  ),
+);
 
 describe("the 3-node cluster from deploy/nats/cluster", () => {
   it("identifies every clip exactly once while the AUDIO leader is SIGKILLed mid-traffic", async () => {
@@ -141,13 +134,3 @@ describe("the 3-node cluster from deploy/nats/cluster", () => {
     expect((await admin.jsm.streams.info(STREAMS.AUDIO.name)).cluster?.leader).not.toBe(killed);
   }, 120_000);
 });
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}

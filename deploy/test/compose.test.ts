@@ -59,6 +59,12 @@ const pluginName = (dir: string): string => {
   return match[1];
 };
 
+/** A plugin's sources (its own and the SDK's) and the command its container runs. */
+const plugin = (dir: string): Pick<AppSpec, "sources" | "command"> => ({
+  sources: [`plugins/${dir}/src`, "packages/plugin-sdk/src"],
+  command: ["node", `plugins/${dir}/dist/main.js`],
+});
+
 const WORKER: AppSpec = {
   sources: ["services/embedding-worker/src/speaker_worker"],
   command: ["python", "-m", "speaker_worker"],
@@ -85,23 +91,13 @@ const APPS: Record<string, AppSpec> = {
     command: ["node", "services/audio-capture/dist/main.js"],
     user: "capture",
   },
-  "plugin-presence": {
-    sources: ["plugins/presence/src", "packages/plugin-sdk/src"],
-    command: ["node", "plugins/presence/dist/main.js"],
-    user: "presence",
-    pings: pluginName("plugins/presence"),
-  },
+  "plugin-presence": { ...plugin("presence"), user: "presence", pings: pluginName("plugins/presence") },
   "plugin-unknown-voices": {
-    sources: ["plugins/unknown-voices/src", "packages/plugin-sdk/src"],
-    command: ["node", "plugins/unknown-voices/dist/main.js"],
+    ...plugin("unknown-voices"),
     user: "unknown-voices",
     pings: pluginName("plugins/unknown-voices"),
   },
-  "plugin-home-assistant": {
-    sources: ["plugins/home-assistant/src", "packages/plugin-sdk/src"],
-    command: ["node", "plugins/home-assistant/dist/main.js"],
-    user: "plugin",
-  },
+  "plugin-home-assistant": { ...plugin("home-assistant"), user: "plugin" },
   "wyoming-bridge": {
     sources: ["services/wyoming-bridge/src", "packages/runtime/src/run-service.ts"],
     command: ["node", "services/wyoming-bridge/dist/main.js"],

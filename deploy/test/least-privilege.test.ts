@@ -10,28 +10,14 @@ import {
   type TopologyNeeds,
 } from "@speakers/bus";
 import { provisionCommand } from "@speakers/cli";
-import { freePort, type NatsServer, startNatsServer } from "@speakers/test-support";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startNatsServer } from "@speakers/test-support";
+import { describe, expect, it } from "vitest";
 
-import { type Passwords, startSingleNode, type User } from "./helpers/nats-users.js";
+import { singleNodeForFile, type User } from "./helpers/nats-users.js";
 
 // The TS services' own start-up path (connectBus from NATS_URL, then prepareTopology) under the users of
 // deploy/nats/auth.conf, on a server from deploy/nats/single.conf, before and after `speakers provision`.
-let server: NatsServer;
-let passwords: Passwords;
-const opened: Bus[] = [];
-
-beforeAll(async () => {
-  ({ server, passwords } = await startSingleNode());
-});
-
-afterAll(async () => {
-  await Promise.all(opened.map((b) => closeBus(b).catch(() => {})));
-  await server?.stop();
-});
-
-/** NATS_URL as docker-compose.yml writes it. */
-const natsUrl = (user: User, pass = passwords[user]) => `nats://${user}:${pass}@127.0.0.1:${server.port}`;
+const node = singleNodeForFile((b: Bus) => closeBus(b).catch(() => {}));
 
 function logs() {
   const stream = new PassThrough();
@@ -44,7 +30,7 @@ function logs() {
 
 async function busAs(user: User, extra: { inboxPrefix?: string; log?: ReturnType<typeof logs> } = {}) {
   const bus = await connectBus({
-    servers: natsUrl(user),
+    servers: node.natsUrl(user),
     name: `lp-${user}`,
     logger: (extra.log ?? logs()).logger,
     connection: {
@@ -52,7 +38,7 @@ async function busAs(user: User, extra: { inboxPrefix?: string; log?: ReturnType
       ...(extra.inboxPrefix === undefined ? {} : { inboxPrefix: extra.inboxPrefix }),
     },
   });
-  opened.push(bus);
+  node.opened.push(bus);
   return bus;
 }
 
@@ -72,26 +58,26 @@ describe("connectBus with NATS_URL credentials", () => {
     expect(bus.user).toBe("capture");
     // the server's view: the connection is authenticated as capture
     const connz = (await (
-      await fetch(`http://127.0.0.1:${server.monitorPort}/connz?auth=true&name=lp-capture`)
+      await fetch(`http://127.0.0.1:${node.server.monitorPort}/connz?auth=true&name=lp-capture`)
     ).json()) as { connections: { name: string; authorized_user?: string }[] };
     expect(connz.connections.find((c) => c.name === "lp-capture")?.authorized_user).toBe("capture");
     await bus.nc.flush();
     expect(log.text()).toContain('"user":"capture"');
-    expect(log.text()).not.toContain(passwords.capture);
+    expect(log.text()).not.toContain(node.passwords.capture);
   });
 
   it("percent-decodes the password, and reports a refused login without printing it", async () => {
-    const encoded = [...passwords.plugin].map((c) => `%${c.charCodeAt(0).toString(16)}`).join("");
+    const encoded = [...node.passwords.plugin].map((c) => `%${c.charCodeAt(0).toString(16)}`).join("");
     const bus = await connectBus({
-      servers: natsUrl("plugin", encoded),
+      servers: node.natsUrl("plugin", encoded),
       name: "lp-encoded",
       logger: logs().logger,
     });
-    opened.push(bus);
+    node.opened.push(bus);
     expect(bus.user).toBe("plugin");
-    const wrong = `${passwords.capture}x`;
+    const wrong = `${node.passwords.capture}x`;
     const err = await connectBus({
-      servers: natsUrl("capture", wrong),
+      servers: node.natsUrl("capture", wrong),
       name: "lp-wrong",
       connection: { reconnect: false },
     }).catch((e: unknown) => e);
@@ -101,15 +87,15 @@ describe("connectBus with NATS_URL credentials", () => {
   });
 
   it("uses every server of a comma-separated NATS_URL with one set of credentials", async () => {
-    const dead = `nats://registry:${passwords.registry}@127.0.0.1:${await freePort()}`;
+    const dead = `nats://registry:${node.passwords.registry}@127.0.0.1:${await freePort()}`;
     const bus = await connectBus({
-      servers: `${dead},${natsUrl("registry")}`,
+      servers: `${dead},${node.natsUrl("registry")}`,
       name: "lp-list",
       logger: logs().logger,
       connection: { noRandomize: true },
     });
-    opened.push(bus);
-    expect(bus.nc.getServer()).toBe(`127.0.0.1:${server.port}`);
+    node.opened.push(bus);
+    expect(bus.nc.getServer()).toBe(`127.0.0.1:${node.server.port}`);
   });
 
   it("gives a restricted user its own inbox, so its requests get replies; an explicit prefix wins", async () => {
@@ -146,7 +132,7 @@ describe("provisioning as an admin step", () => {
     const lines: string[] = [];
     const out = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
     await expect(
-      provisionCommand(out, { env: { NATS_URL: natsUrl("registry"), LOG_LEVEL: "silent" } }),
+      provisionCommand(out, { env: { NATS_URL: node.natsUrl("registry"), LOG_LEVEL: "silent" } }),
     ).rejects.toMatchObject({ code: "INVALID_REQUEST", message: /registry may not provision/ });
   });
 
@@ -154,7 +140,7 @@ describe("provisioning as an admin step", () => {
     const lines: string[] = [];
     const out = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
     const report = await provisionCommand(out, {
-      env: { NATS_URL: natsUrl("admin"), LOG_LEVEL: "silent" },
+      env: { NATS_URL: node.natsUrl("admin"), LOG_LEVEL: "silent" },
     });
     // capture, told to provision above, created AUDIO before the server refused it EMBEDDINGS (auth.conf lets a
     // service create what it uses); the admin updates it and creates the rest
@@ -164,8 +150,8 @@ describe("provisioning as an admin step", () => {
       SPEAKERS: "created",
       DEADLETTER: "created",
     });
-    expect(lines.join("\n")).not.toContain(passwords.admin);
-    expect(lines[0]).toBe(`Provisioned nats://127.0.0.1:${server.port} with 1 replica(s)`);
+    expect(lines.join("\n")).not.toContain(node.passwords.admin);
+    expect(lines[0]).toBe(`Provisioned nats://127.0.0.1:${node.server.port} with 1 replica(s)`);
 
     for (const [user, needs] of NEEDS) {
       const log = logs();

@@ -15,6 +15,7 @@ import {
   type Varz,
 } from "./helpers/cluster.js";
 import { connectAs, newPasswords, type Passwords } from "./helpers/nats-users.js";
+import { retried } from "./helpers/speakers.js";
 
 // The 3-node cluster from deploy/nats/cluster/node-*.conf as local processes, provisioned with 3 replicas the
 // way an operator does it, then real traffic under the services' users while the AUDIO leader is SIGKILLed.
@@ -185,18 +186,6 @@ describe("deploy/nats cluster", () => {
 /** Publishes with a fixed Nats-Msg-Id until the stream acks: a retry across a leader change is stored once. */
 async function publishUntilStored(js: JetStreamClient, subject: string, id: string): Promise<void> {
   await retried(() => js.publish(subject, id, { msgID: id, timeout: 2_000 }));
-}
-
-/** What every service does around a write (the bus retries publishes): try again for up to ~10 s. */
-async function retried<T>(write: () => Promise<T>, attempts = 40, pauseMs = 250): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write();
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, pauseMs));
-    }
-  }
 }
 
 /** Messages of `stream` in this node's own replica, from its monitoring endpoint. */

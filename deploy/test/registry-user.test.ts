@@ -1,7 +1,7 @@
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
 import { DEFAULT_LIMITS, publishAudio } from "@speakers/audio-capture";
-import { type Bus, call, closeBus, prepareTopology, SERVICE_NEEDS } from "@speakers/bus";
+import { type Bus, call, prepareTopology, SERVICE_NEEDS } from "@speakers/bus";
 
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import {
@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { expectRefused, Violations } from "./helpers/denied.js";
 
 import { type Passwords, startSingleNode } from "./helpers/nats-users.js";
-import { busAs, natsUrl, provisionAsAdmin, watchIdentified } from "./helpers/speakers.js";
+import { busAs, natsUrl, provisionAsAdmin, stopAll, watchIdentified } from "./helpers/speakers.js";
 import { eventIds, scan } from "./helpers/streams.js";
 
 // The real registry, logged in as `registry` on a server from deploy/nats/single.conf, doing its whole job
@@ -65,12 +65,13 @@ beforeAll(async () => {
   await registry.start();
 }, 180_000);
 
-afterAll(async () => {
-  await registry?.stop().catch(() => {});
-  await worker?.stop();
-  await Promise.all([admin, capture, registryBus].filter(Boolean).map((b) => closeBus(b).catch(() => {})));
-  await server?.stop();
-});
+afterAll(() =>
+  stopAll(
+    [() => registry?.stop().catch(() => {}), () => worker?.stop()],
+    [admin, capture, registryBus],
+    server,
+  ),
+);
 
 /** Capture's own publish path; a small inline limit sends the first clip through the Object Store. */
 async function captured(file: string, inlineLimitBytes = DEFAULT_LIMITS.inlineLimitBytes) {

@@ -1,5 +1,5 @@
 import { AckPolicy } from "@nats-io/jetstream";
-import { type Bus, call, closeBus, prepareTopology, SERVICE_NEEDS } from "@speakers/bus";
+import { type Bus, call, prepareTopology, SERVICE_NEEDS } from "@speakers/bus";
 
 import { ensureWorker, type WorkerHandle } from "@speakers/embedding-client";
 import { EnrollMeta, EnrollReply, SERVICES, STREAMS } from "@speakers/events";
@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Violations } from "./helpers/denied.js";
 
 import { type Passwords, startSingleNode } from "./helpers/nats-users.js";
-import { busAs, natsUrl, provisionAsAdmin } from "./helpers/speakers.js";
+import { busAs, natsUrl, provisionAsAdmin, stopAll } from "./helpers/speakers.js";
 import { scan } from "./helpers/streams.js";
 
 // The Wyoming bridge logged in as `wyoming` on deploy/nats/single.conf, doing its whole job beside the real
@@ -69,13 +69,13 @@ beforeAll(async () => {
   await bridge.start();
 }, 300_000);
 
-afterAll(async () => {
-  await bridge?.stop();
-  await registry?.stop().catch(() => {});
-  await worker?.stop();
-  await Promise.all([admin, registryBus, wyomingBus].filter(Boolean).map((b) => closeBus(b).catch(() => {})));
-  await server?.stop();
-});
+afterAll(() =>
+  stopAll(
+    [() => bridge?.stop(), () => registry?.stop().catch(() => {}), () => worker?.stop()],
+    [admin, registryBus, wyomingBus],
+    server,
+  ),
+);
 
 describe("the wyoming user", () => {
   it("publishes an utterance, gets its identification and early guess, and is refused nothing", async () => {

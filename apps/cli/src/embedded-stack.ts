@@ -110,12 +110,13 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
     // A free port: the command talks to it in-process, and a `pnpm start` may hold 4222.
     const server = await startEmbeddedNats({ dataDir: dir, port: 0, logger, credentials });
     stops.push(() => server.stop());
-    const bus = await connectBus({
-      servers: urlAs(server.url, "admin", credentials),
-      name: "speakers-cli",
-      logger,
-    });
-    stops.push(() => closeBus(bus));
+    /** A connection as one of the stack's users, closed when the stack stops. */
+    const connectAs = async (user: "admin" | "registry", name: string) => {
+      const connected = await connectBus({ servers: urlAs(server.url, user, credentials), name, logger });
+      stops.push(() => closeBus(connected));
+      return connected;
+    };
+    const bus = await connectAs("admin", "speakers-cli");
     // SPEAKERS_AUDIO_MAX_AGE / _MAX_BYTES: how much history is kept, and so how far a replay reaches.
     await provision(bus, defaultTopology(audioRetentionFromEnv(env)));
     // The live worker must run the live model (`speakers model use` may have switched it in this data folder).
@@ -133,12 +134,7 @@ export async function startEmbeddedStack(options: EmbeddedStackOptions = {}): Pr
       onLog: (line) => logWorkerLine(workerLog, line, stopping !== undefined),
     });
     stops.push(() => worker.stop());
-    const registryBus = await connectBus({
-      servers: urlAs(server.url, "registry", credentials),
-      name: "speakers-cli-registry",
-      logger,
-    });
-    stops.push(() => closeBus(registryBus));
+    const registryBus = await connectAs("registry", "speakers-cli-registry");
     const registry: Registry = createRegistry({
       bus: registryBus,
       logger,

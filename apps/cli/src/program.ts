@@ -59,45 +59,34 @@ export function buildProgram(deps: ProgramDeps = {}): Command {
         enrollCommand(stack, out, name, files, o),
       ),
     );
-  program
-    .command("identify")
-    .description("who is speaking in this file?")
-    .argument("<file>")
-    .option("--json", "print the reply as JSON")
-    .action(withStack((stack, file: string, o: { json?: boolean }) => identifyCommand(stack, out, file, o)));
-  program
-    .command("verify")
-    .description("is this file the named speaker? (exit code 3 when not)")
-    .argument("<name>")
-    .argument("<file>")
-    .option("--json", "print the reply as JSON")
-    .action(
-      withStack((stack, name: string, file: string, o: { json?: boolean }) =>
-        verifyCommand(stack, out, name, file, o),
-      ),
-    );
-  program
-    .command("list")
-    .description("list enrolled speakers")
-    .option("--json", "print the reply as JSON")
-    .action(withStack((stack, o: { json?: boolean }) => listCommand(stack, out, o)));
-  program
-    .command("rename")
-    .description("rename a speaker")
-    .argument("<name>")
-    .argument("<new-name>")
-    .option("--json", "print the reply as JSON")
-    .action(
-      withStack((stack, name: string, newName: string, o: { json?: boolean }) =>
-        renameCommand(stack, out, name, newName, o),
-      ),
-    );
-  program
-    .command("delete")
-    .description("erase a speaker: samples, voiceprints, their stored audio and history")
-    .argument("<name>")
-    .option("--json", "print the reply as JSON")
-    .action(withStack((stack, name: string, o: { json?: boolean }) => deleteCommand(stack, out, name, o)));
+  /** A registry command: its arguments, then --json, go to `run` as commander gives them. */
+  const registryCommand = <A extends unknown[]>(
+    name: string,
+    description: string,
+    args: string[],
+    run: (stack: EmbeddedStack, out: Output, ...args: A) => Promise<unknown>,
+  ) => {
+    const command = program.command(name).description(description);
+    for (const arg of args) command.argument(arg);
+    command
+      .option("--json", "print the reply as JSON")
+      .action(withStack((stack, ...given: A) => run(stack, out, ...given)));
+  };
+  registryCommand("identify", "who is speaking in this file?", ["<file>"], identifyCommand);
+  registryCommand(
+    "verify",
+    "is this file the named speaker? (exit code 3 when not)",
+    ["<name>", "<file>"],
+    verifyCommand,
+  );
+  registryCommand("list", "list enrolled speakers", [], listCommand);
+  registryCommand("rename", "rename a speaker", ["<name>", "<new-name>"], renameCommand);
+  registryCommand(
+    "delete",
+    "erase a speaker: samples, voiceprints, their stored audio and history",
+    ["<name>"],
+    deleteCommand,
+  );
   program
     .command("publish")
     .description("publish audio files as captured audio, as if a microphone had heard them")

@@ -22,3 +22,23 @@ export function progressBar(label: string): { update(done: number, total: number
     },
   };
 }
+
+/** One bar per phase, the earlier phases' bars stopped when a new phase starts. */
+export function phasedProgress(): { update(phase: string, done: number, total: number): void; stop(): void } {
+  const bars = new Map<string, ReturnType<typeof progressBar>>();
+  const stop = () => {
+    for (const b of bars.values()) b.stop();
+  };
+  return {
+    update(phase, done, total) {
+      let bar = bars.get(phase);
+      if (bar === undefined) {
+        stop();
+        bar = progressBar(phase);
+        bars.set(phase, bar);
+      }
+      bar.update(done, total);
+    },
+    stop,
+  };
+}

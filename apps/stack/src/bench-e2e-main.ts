@@ -17,7 +17,7 @@ import { type BenchClip, createBench, keepsUp, type PhaseResult } from "./bench-
 import { createStackLogger } from "./logging.js";
 import { mediaTypeOf } from "./post-clip.js";
 import { ms, round } from "./stats.js";
-import { throwawayStack } from "./throwaway.js";
+import { reportFailure, throwawayStack } from "./throwaway.js";
 
 /** Bus + registry overhead over model time at low load that the product aims for (issue 13). */
 const OVERHEAD_GOAL_MS = 5;
@@ -128,8 +128,7 @@ try {
     await bench.stop();
   }
 } catch (err) {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  code = 1;
+  code = reportFailure("bench", err);
 } finally {
   await dispose();
 }

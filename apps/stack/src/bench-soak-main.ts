@@ -31,6 +31,7 @@ import {
   stackProcesses,
   streamSizes,
 } from "./soak.js";
+import { reportFailure } from "./throwaway.js";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const ENROLL = 3;
@@ -223,8 +224,7 @@ try {
   say(`  clips ${posted.length}, refused ${refused}, lost ${lost}, duplicates ${duplicates}`);
   if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
 } catch (err) {
-  process.stderr.write(`soak failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  code = 1;
+  code = reportFailure("soak", err);
 } finally {
   if (bus) await closeBus(bus).catch(() => {});
   if (child) await stopProcess(child, 30_000);

@@ -23,7 +23,7 @@ import {
 import { defaultAudioDir, speakerFolders } from "./audio-folders.js";
 import { createStackLogger } from "./logging.js";
 import { percentiles, round } from "./stats.js";
-import { throwawayStack } from "./throwaway.js";
+import { reportFailure, throwawayStack } from "./throwaway.js";
 
 const REPO = resolve(import.meta.dirname, "../../..");
 const PY_DIR = resolve(REPO, "services/wyoming-bridge/py");
@@ -178,8 +178,7 @@ try {
     await bridge.stop();
   }
 } catch (err) {
-  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  code = 1;
+  code = reportFailure("bench", err);
 } finally {
   stopPy(upstream);
   await dispose();

@@ -9,7 +9,7 @@ import { defaultAudioDir, speakerFolders } from "./audio-folders.js";
 import { type DemoResult, type DemoSummary, runDemo } from "./demo.js";
 import { createStackLogger } from "./logging.js";
 import { ms } from "./stats.js";
-import { throwawayStack } from "./throwaway.js";
+import { reportFailure, throwawayStack } from "./throwaway.js";
 
 const { values } = parseArgs({
   options: {
@@ -74,8 +74,7 @@ try {
   printSummary(summary);
   if (values.json) out(JSON.stringify(summary));
 } catch (err) {
-  process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  code = 1;
+  code = reportFailure("demo", err);
 } finally {
   await dispose();
 }

@@ -30,3 +30,9 @@ export function throwawayStack(logger: Logger): { stack: Stack; dataDir: string;
     },
   };
 }
+
+/** Writes why a demo or bench run failed (with its stack) to stderr; returns the exit code to end with. */
+export function reportFailure(run: string, err: unknown): number {
+  process.stderr.write(`${run} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}

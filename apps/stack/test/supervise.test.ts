@@ -30,18 +30,27 @@ afterEach(async () => {
   current = undefined;
 });
 
+/** Supervises a sleeper process under `name`, counting in `sup.starts` how often it was started. */
+function superviseSleeper(
+  name: string,
+  backoff: { initialMs: number; maxMs?: number },
+  sup: { starts: number },
+) {
+  return supervise({
+    name,
+    logger: log.logger,
+    backoff,
+    start: async () => {
+      sup.starts += 1;
+      return sleeper();
+    },
+  });
+}
+
 describe("supervise", () => {
   it("restarts a process that was SIGKILLed and logs how it ended", async () => {
-    let starts = 0;
-    current = await supervise({
-      name: "sleeper",
-      logger: log.logger,
-      backoff: { initialMs: 50 },
-      start: async () => {
-        starts += 1;
-        return sleeper();
-      },
-    });
+    const sup = { starts: 0 };
+    current = await superviseSleeper("sleeper", { initialMs: 50 }, sup);
     const first = current.health.pid;
     expect(current.health).toMatchObject({ name: "sleeper", up: true, restarts: 0 });
     process.kill(first as number, "SIGKILL");
@@ -49,7 +58,7 @@ describe("supervise", () => {
     expect(current.health).toMatchObject({ up: true, lastExit: { signal: "SIGKILL", code: null } });
     expect(current.health.pid).not.toBe(first);
     expect(alive(current.health.pid)).toBe(true);
-    expect(starts).toBe(2);
+    expect(sup.starts).toBe(2);
     const entry = log.entries().find((e) => e.part === "sleeper" && e.signal === "SIGKILL");
     expect(entry?.msg).toBe("sleeper exited unexpectedly (signal SIGKILL); restarting");
     expect(entry?.pid).toBe(first);
@@ -80,22 +89,14 @@ describe("supervise", () => {
   });
 
   it("stops the running process and never restarts after stop(), even mid back-off", async () => {
-    let starts = 0;
-    current = await supervise({
-      name: "stopped",
-      logger: log.logger,
-      backoff: { initialMs: 60_000 },
-      start: async () => {
-        starts += 1;
-        return sleeper();
-      },
-    });
+    const sup = { starts: 0 };
+    current = await superviseSleeper("stopped", { initialMs: 60_000 }, sup);
     const pid = current.health.pid;
     process.kill(pid as number, "SIGKILL");
     await vi.waitFor(() => expect(current?.health.up).toBe(false), { timeout: 20_000 });
     // A minute of back-off is under way; stop() must not wait for it.
     await current.stop();
-    expect(starts).toBe(1);
+    expect(sup.starts).toBe(1);
     const again = await supervise({ name: "stopped-2", logger: log.logger, start: async () => sleeper() });
     const second = again.health.pid;
     await again.stop();

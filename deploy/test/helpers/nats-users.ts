@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection, type NodeConnectionOptions } from "@nats-io/transport-node";
 import { EMBEDDED_USERS, type EmbeddedUser } from "@speakers/runtime";
 import { type NatsServer, startNatsServer } from "@speakers/test-support";
+import { afterAll, beforeAll } from "vitest";
 import { NATS_CONFIGS } from "./deploy-files.js";
 
 /** The users of deploy/nats/auth.conf (the runtime's list: the embedded stack logs in as the same users). */
@@ -59,4 +60,36 @@ export async function startSingleNode(): Promise<{ server: NatsServer; passwords
   const passwords = newPasswords();
   const server = await startNatsServer({ args: ["-c", NATS_CONFIGS.single], env: passwordEnv(passwords) });
   return { server, passwords };
+}
+
+/**
+ * A single node (startSingleNode) for the tests of one file: started before them; after them `close` runs on
+ * every connection the tests pushed to `opened`, then the server stops.
+ */
+export function singleNodeForFile<C>(close: (connection: C) => Promise<unknown>) {
+  const opened: C[] = [];
+  let node: { server: NatsServer; passwords: Passwords } | undefined;
+  beforeAll(async () => {
+    node = await startSingleNode();
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map(close));
+    await node?.server.stop();
+  });
+  const started = () => {
+    if (node === undefined) throw new Error("the node starts in beforeAll");
+    return node;
+  };
+  return {
+    opened,
+    get server(): NatsServer {
+      return started().server;
+    },
+    get passwords(): Passwords {
+      return started().passwords;
+    },
+    /** NATS_URL with credentials, the form docker-compose.yml gives every service. */
+    natsUrl: (user: User, pass = started().passwords[user]) =>
+      `nats://${user}:${pass}@127.0.0.1:${started().server.port}`,
+  };
 }

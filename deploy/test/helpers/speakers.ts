@@ -1,4 +1,4 @@
-import { type Bus, connectBus, createLogger } from "@speakers/bus";
+import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
 import { provisionCommand } from "@speakers/cli";
 import type { SpeakerIdentified } from "@speakers/events";
 import type { Passwords, User } from "./nats-users.js";
@@ -61,4 +61,15 @@ export async function retried<T>(write: () => Promise<T>, attempts = 40, pauseMs
       await new Promise((r) => setTimeout(r, pauseMs));
     }
   }
+}
+
+/** A test file's teardown: each stop in turn (services before the worker they need), then the buses, then the server. */
+export async function stopAll(
+  stops: (() => Promise<unknown> | undefined)[],
+  buses: (Bus | undefined)[],
+  server: { stop(): Promise<unknown> } | undefined,
+): Promise<void> {
+  for (const stop of stops) await stop();
+  await Promise.all(buses.filter(Boolean).map((b) => closeBus(b as Bus).catch(() => {})));
+  await server?.stop();
 }

@@ -1,5 +1,5 @@
 import { type ObjectStore, Objm } from "@nats-io/obj";
-import { OBJECT_STORES, SpeakersError } from "@speakers/events";
+import { type AudioRef, OBJECT_STORES, SpeakersError } from "@speakers/events";
 import type { Bus } from "./connect.js";
 
 export const CLIP_BUCKET = OBJECT_STORES.audioClips.name;
@@ -51,4 +51,9 @@ export async function getClip(
     });
   }
   return bytes;
+}
+
+/** The audio an `audio.captured` event refers to: its Object Store clip, or else the message's own body. */
+export async function audioOf(bus: Bus, audio: AudioRef, body: Uint8Array): Promise<Uint8Array> {
+  return audio.kind === "object" ? getClip(bus, audio.name, { bucket: audio.bucket }) : body;
 }

@@ -1,4 +1,4 @@
-export { CLIP_BUCKET, type ClipRef, getClip, putClip } from "./clips.js";
+export { audioOf, CLIP_BUCKET, type ClipRef, getClip, putClip } from "./clips.js";
 export { type Bus, type ConnectBusOptions, closeBus, connectBus } from "./connect.js";
 export {
   type ConsumeHandle,
@@ -36,7 +36,14 @@ export {
   type TopologyOverrides,
 } from "./provision.js";
 export { type PublishOptions, type PublishResult, publish } from "./publish.js";
-export { type CallOptions, call, type RequestOptions, request, serviceError } from "./request.js";
+export {
+  type CallOptions,
+  call,
+  callEndpoint,
+  type RequestOptions,
+  request,
+  serviceError,
+} from "./request.js";
 export { addService, type EndpointRequest, type EndpointSpec, serveEndpoint } from "./serve-endpoint.js";
 export { inboxPrefixFor, type SplitServers, splitServerCredentials } from "./server-credentials.js";
 export { SERVICE_NEEDS } from "./service-needs.js";

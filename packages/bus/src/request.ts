@@ -1,6 +1,7 @@
 import { errors, type Msg, type MsgHdrs, headers as natsHeaders, RequestError } from "@nats-io/nats-core";
 import {
   decodeJson,
+  type EndpointDefinition,
   ERRORS,
   type ErrorCode,
   ErrorPayloadMessage,
@@ -55,6 +56,15 @@ export interface CallOptions<Req extends MessageDefinition, Rep extends MessageD
   /** Audio bytes when the request definition's body is audio (its payload then travels in Speakers-Meta). */
   body?: Uint8Array;
   reply: Rep;
+}
+
+/** `call` to an endpoint of the contract's tables, with the subject, request and reply it declares. */
+export function callEndpoint<Req extends MessageDefinition, Rep extends MessageDefinition>(
+  bus: Pick<Bus, "nc">,
+  endpoint: EndpointDefinition<Req, Rep>,
+  options: Omit<CallOptions<Req, Rep>, "request" | "reply">,
+): Promise<PayloadOf<Rep>> {
+  return call(bus, endpoint.subject, { ...options, request: endpoint.request, reply: endpoint.reply });
 }
 
 /** A typed request: the payload is validated and encoded by its definition, the reply decoded and validated. */

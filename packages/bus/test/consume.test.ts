@@ -1,6 +1,7 @@
 import { headers as natsHeaders } from "@nats-io/nats-core";
 import {
   type ConsumeHandle,
+  type ConsumeOptions,
   consume,
   DEAD_LETTER_HEADERS,
   type Delivery,
@@ -11,6 +12,7 @@ import {
 import {
   AudioCaptured,
   audioContentType,
+  type EventDefinition,
   HEADERS,
   SpeakerEnrolled,
   SpeakerIdentified,
@@ -30,19 +32,23 @@ describe("consume", () => {
     await t.bus.jsm.streams.purge("SPEAKERS");
   });
 
-  /** Each test gets its own durable so deliveries never leak between tests. */
-  async function freshConsumer(filter: string): Promise<string> {
+  /**
+   * Consumes SPEAKERS through a durable of its own on `filter` (so deliveries never leak between tests), kept
+   * in `handle` for afterEach; returns the durable's name.
+   */
+  async function consumeFresh<D extends EventDefinition>(
+    filter: string,
+    options: Omit<ConsumeOptions<D>, "stream" | "durable">,
+  ): Promise<string> {
     const durable = `test-${++consumerNo}`;
     await ensureConsumer(t.bus, { stream: "SPEAKERS", durable, filterSubjects: [filter], deliver: "new" });
+    handle = await consume(t.bus, { stream: "SPEAKERS", durable, ...options });
     return durable;
   }
 
   it("redelivers after a handler failure and acks once after success", async () => {
-    const durable = await freshConsumer("speaker.identified");
     const seen: Delivery[] = [];
-    handle = await consume(t.bus, {
-      stream: "SPEAKERS",
-      durable,
+    const durable = await consumeFresh("speaker.identified", {
       defs: [SpeakerIdentified],
       backoffMs: 50,
       handler: (d) => {
@@ -80,11 +86,8 @@ describe("consume", () => {
   });
 
   it("dead-letters an invalid payload with its reason and never hands it to the handler", async () => {
-    const durable = await freshConsumer("speaker.enrolled");
     const handled: Delivery[] = [];
-    handle = await consume(t.bus, {
-      stream: "SPEAKERS",
-      durable,
+    const durable = await consumeFresh("speaker.enrolled", {
       defs: [SpeakerEnrolled],
       handler: (d) => {
         handled.push(d);
@@ -119,10 +122,7 @@ describe("consume", () => {
   });
 
   it("dead-letters an unknown event type and a message without ce-type", async () => {
-    const durable = await freshConsumer("speaker.deleted");
-    handle = await consume(t.bus, {
-      stream: "SPEAKERS",
-      durable,
+    await consumeFresh("speaker.deleted", {
       defs: [SpeakerIdentified],
       handler: () => {},
     });
@@ -138,11 +138,8 @@ describe("consume", () => {
   });
 
   it("dead-letters a permanent failure at once, and a transient one when deliveries run out", async () => {
-    const durable = await freshConsumer("speaker.identified");
     const attempts = new Map<string, number>();
-    handle = await consume(t.bus, {
-      stream: "SPEAKERS",
-      durable,
+    const durable = await consumeFresh("speaker.identified", {
       defs: [SpeakerIdentified],
       maxDeliver: 3,
       backoffMs: 20,

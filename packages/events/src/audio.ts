@@ -1,6 +1,6 @@
 import { type Static, Type } from "@sinclair/typebox";
-import { Count, Id, Milliseconds, SourceSchema, Timestamp } from "./common.js";
-import { defineEvent } from "./define.js";
+import { Count, Id, Milliseconds, SourceSchema, strictObject, Timestamp } from "./common.js";
+import { eventsOf } from "./define.js";
 import { AUDIO_LIMITS } from "./limits.js";
 import { subjectToken } from "./model.js";
 
@@ -85,59 +85,61 @@ export const SampleRate = Type.Integer({
 });
 export const Channels = Type.Integer({ minimum: 1, maximum: AUDIO_LIMITS.maxChannels });
 
-export const AudioFormatSchema = Type.Object(
-  { encoding: AudioEncodingSchema, sampleRate: SampleRate, channels: Channels },
-  { additionalProperties: false },
-);
+export const AudioFormatSchema = strictObject({
+  encoding: AudioEncodingSchema,
+  sampleRate: SampleRate,
+  channels: Channels,
+});
 export type AudioFormat = Static<typeof AudioFormatSchema>;
 
 /** Where the audio bytes are: the message body, or an Object Store entry for clips above the inline limit. */
 export const AudioRefSchema = Type.Union([
-  Type.Object({ kind: Type.Literal("inline") }, { additionalProperties: false }),
-  Type.Object(
-    {
-      kind: Type.Literal("object"),
-      bucket: Id,
-      name: Type.String({ minLength: 1, maxLength: 1024 }),
-      digest: Type.Optional(
-        Type.String({ minLength: 1, maxLength: 200, description: "e.g. SHA-256=<base64url>" }),
-      ),
-    },
-    { additionalProperties: false },
-  ),
+  strictObject({ kind: Type.Literal("inline") }),
+  strictObject({
+    kind: Type.Literal("object"),
+    bucket: Id,
+    name: Type.String({ minLength: 1, maxLength: 1024 }),
+    digest: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: "e.g. SHA-256=<base64url>" }),
+    ),
+  }),
 ]);
 export type AudioRef = Static<typeof AudioRefSchema>;
 
 /** Headers cap metadata size, so transcripts are cut here (UTF-16 code units, as JS counts them). */
 export const TRANSCRIPT_MAX_LENGTH = 16_384;
 
-export const AudioCapturedSchema = Type.Object(
-  {
-    source: SourceSchema,
-    capturedAt: Timestamp,
-    format: AudioFormatSchema,
-    durationMs: Type.Optional(Milliseconds),
-    bytes: Count,
-    transcript: Type.Optional(Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH })),
-    transcriptTruncated: Type.Optional(Type.Boolean()),
-    audio: AudioRefSchema,
-    tags: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }))),
-  },
-  { additionalProperties: false },
-);
+const audioEvent = eventsOf("audio", "AUDIO");
+
+/** The subject fields of an event published on `<prefix>.<device token>`, the device of its `source`. */
+function perDevice(prefix: string) {
+  return {
+    filter: `${prefix}.>`,
+    subject: (source: string) => `${prefix}.${subjectToken(source)}`,
+    subjectFor: (event: { source: { deviceId: string } }) =>
+      `${prefix}.${subjectToken(event.source.deviceId)}`,
+  };
+}
+
+export const AudioCapturedSchema = strictObject({
+  source: SourceSchema,
+  capturedAt: Timestamp,
+  format: AudioFormatSchema,
+  durationMs: Type.Optional(Milliseconds),
+  bytes: Count,
+  transcript: Type.Optional(Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH })),
+  transcriptTruncated: Type.Optional(Type.Boolean()),
+  audio: AudioRefSchema,
+  tags: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }))),
+});
 export type AudioCaptured = Static<typeof AudioCapturedSchema>;
 
-export const AudioCaptured = defineEvent({
-  name: "AudioCaptured",
-  typeId: "speakers.audio.captured.v1",
+export const AudioCaptured = audioEvent("AudioCaptured", "captured", {
   description:
     "A clip was recorded. The audio is the message body (or an Object Store entry); this is its metadata.",
-  stream: "AUDIO",
-  filter: "audio.captured.>",
+  ...perDevice("audio.captured"),
   body: "audio",
   schema: AudioCapturedSchema,
-  subject: (source: string) => `audio.captured.${subjectToken(source)}`,
-  subjectFor: (event) => `audio.captured.${subjectToken(event.source.deviceId)}`,
   fixture: {
     source: { service: "audio-capture", deviceId: "kitchen-satellite", room: "kitchen" },
     capturedAt: "2026-11-23T18:04:05.250Z",
@@ -150,32 +152,23 @@ export const AudioCaptured = defineEvent({
   },
 });
 
-export const AudioTranscribedSchema = Type.Object(
-  {
-    sourceEventId: Type.String({ ...Id, description: "ce-id of the `audio.captured` that was transcribed" }),
-    source: SourceSchema,
-    capturedAt: Timestamp,
-    transcript: Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH }),
-    transcriptTruncated: Type.Optional(Type.Boolean()),
-    language: Type.Optional(Type.String({ minLength: 1, maxLength: 35 })),
-    /** From `audio-stop` to the speech-to-text service's answer. */
-    latencyMs: Type.Optional(Milliseconds),
-  },
-  { additionalProperties: false },
-);
+export const AudioTranscribedSchema = strictObject({
+  sourceEventId: Type.String({ ...Id, description: "ce-id of the `audio.captured` that was transcribed" }),
+  source: SourceSchema,
+  capturedAt: Timestamp,
+  transcript: Type.String({ maxLength: TRANSCRIPT_MAX_LENGTH }),
+  transcriptTruncated: Type.Optional(Type.Boolean()),
+  language: Type.Optional(Type.String({ minLength: 1, maxLength: 35 })),
+  /** From `audio-stop` to the speech-to-text service's answer. */
+  latencyMs: Type.Optional(Milliseconds),
+});
 export type AudioTranscribed = Static<typeof AudioTranscribedSchema>;
 
-export const AudioTranscribed = defineEvent({
-  name: "AudioTranscribed",
-  typeId: "speakers.audio.transcribed.v1",
+export const AudioTranscribed = audioEvent("AudioTranscribed", "transcribed", {
   description:
     "The transcript of a captured clip, when it arrives after the clip was published (the Wyoming bridge publishes the audio at once, so identification runs while speech-to-text still works).",
-  stream: "AUDIO",
-  filter: "audio.transcribed.>",
-  body: "json",
+  ...perDevice("audio.transcribed"),
   schema: AudioTranscribedSchema,
-  subject: (source: string) => `audio.transcribed.${subjectToken(source)}`,
-  subjectFor: (event) => `audio.transcribed.${subjectToken(event.source.deviceId)}`,
   fixture: {
     sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
     source: { service: "wyoming-bridge", deviceId: "wyoming-kitchen", room: "kitchen" },

@@ -1,4 +1,12 @@
-import { Type } from "@sinclair/typebox";
+import {
+  type ObjectOptions,
+  type SchemaOptions,
+  type TLiteral,
+  type TObject,
+  type TProperties,
+  type TUnion,
+  Type,
+} from "@sinclair/typebox";
 
 /**
  * Schema keyword (kept by JSON Schema tools, ignored by plain validators) saying that the array at
@@ -9,6 +17,22 @@ export const VECTOR_DIM_KEYWORD = "x-speakers-vector-dim";
 
 export function vectorDim(vector: string, dim: string): Record<string, { vector: string; dim: string }> {
   return { [VECTOR_DIM_KEYWORD]: { vector, dim } };
+}
+
+/** An object schema that admits no properties besides its own (every contract object is one). */
+export function strictObject<T extends TProperties>(properties: T, options?: ObjectOptions): TObject<T> {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+/** One of these strings: a union of their literals, in this order. */
+export function oneOf<const T extends readonly string[]>(
+  values: T,
+  options?: SchemaOptions,
+): TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }> {
+  return Type.Union(
+    values.map((value) => Type.Literal(value)),
+    options,
+  ) as unknown as TUnion<{ -readonly [K in keyof T]: TLiteral<T[K]> }>;
 }
 
 /** RFC 3339 timestamp in UTC or with an offset; a pattern, not `format`, so both languages enforce it. */
@@ -31,15 +55,12 @@ export const Count = Type.Integer({ minimum: 0 });
 export const Milliseconds = Type.Number({ minimum: 0 });
 
 /** Where audio came from. */
-export const SourceSchema = Type.Object(
-  {
-    service: Type.String({
-      minLength: 1,
-      maxLength: 100,
-      description: "publishing service, e.g. audio-capture",
-    }),
-    deviceId: Type.String({ minLength: 1, maxLength: 200, description: "microphone, satellite or folder" }),
-    room: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
-  },
-  { additionalProperties: false },
-);
+export const SourceSchema = strictObject({
+  service: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description: "publishing service, e.g. audio-capture",
+  }),
+  deviceId: Type.String({ minLength: 1, maxLength: 200, description: "microphone, satellite or folder" }),
+  room: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+});

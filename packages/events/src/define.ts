@@ -45,6 +45,33 @@ export function defineEvent<S extends TSchema, A extends unknown[]>(
   return Object.freeze({ kind: "event", ...spec });
 }
 
+/** What a domain's definitions leave out: their name and `typeId` are given apart, a JSON body is the default. */
+type DomainSpec<D> = Omit<D, "kind" | "name" | "typeId" | "body" | "stream"> & { body?: BodyKind };
+
+/** Events of one domain, published to `stream`: `event(name, type, spec)` has the `typeId` `speakers.<domain>.<type>.v1`. */
+export function eventsOf(domain: string, stream: StreamName) {
+  return <S extends TSchema, A extends unknown[]>(
+    name: string,
+    type: string,
+    spec: DomainSpec<EventDefinition<S, A>>,
+  ): EventDefinition<S, A> =>
+    defineEvent({ name, typeId: `speakers.${domain}.${type}.v1`, stream, body: "json", ...spec });
+}
+
+/** Request and reply payloads of one domain: `message(name, type, spec)` has the `typeId` `speakers.<domain>.<type>.v1`. */
+export function messagesOf(domain: string) {
+  return <S extends TSchema>(
+    name: string,
+    type: string,
+    spec: DomainSpec<MessageDefinition<S>>,
+  ): MessageDefinition<S> => defineMessage({ name, typeId: `speakers.${domain}.${type}.v1`, ...spec });
+}
+
+/** The subject fields of an event that is always published on the one `subject`. */
+export function onSubject(subject: string) {
+  return { filter: subject, subject: () => subject, subjectFor: () => subject };
+}
+
 export function defineMessage<S extends TSchema>(
   spec: Omit<MessageDefinition<S>, "kind" | "body"> & { body?: BodyKind },
 ): MessageDefinition<S> {

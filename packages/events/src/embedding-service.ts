@@ -1,13 +1,14 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
 import { ProbeQualitySchema } from "./calibration.js";
-import { Count, Milliseconds, Vector, vectorDim } from "./common.js";
-import { defineMessage } from "./define.js";
+import { Count, Milliseconds, oneOf, strictObject, Vector, vectorDim } from "./common.js";
+import { messagesOf } from "./define.js";
 import { ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 
+const embeddingServiceMessage = messagesOf("embedding-service");
+
 /** Request and reply payloads of the Python `embedding` micro service (`speakers.embedding.*`). */
-const strict = { additionalProperties: false } as const;
 
 const AudioPath = Type.String({
   minLength: 1,
@@ -22,36 +23,28 @@ const audioMetaProperties = {
   path: Type.Optional(AudioPath),
 };
 
-export const ExtractMetaSchema = Type.Object(audioMetaProperties, strict);
+export const ExtractMetaSchema = strictObject(audioMetaProperties);
 export type ExtractMeta = Static<typeof ExtractMetaSchema>;
 
-export const ExtractMeta = defineMessage({
-  name: "ExtractMeta",
-  typeId: "speakers.embedding-service.extract-meta.v1",
+export const ExtractMeta = embeddingServiceMessage("ExtractMeta", "extract-meta", {
   description: "`extract` request: audio bytes as the body, this in Speakers-Meta.",
   body: "audio",
   schema: ExtractMetaSchema,
   fixture: { format: "pcm_s16le", sampleRate: 16000, channels: 1 },
 });
 
-export const BatchItemMetaSchema = Type.Object(
-  {
-    length: Type.Integer({ minimum: 0, description: "bytes of this clip in the body" }),
-    ...audioMetaProperties,
-  },
-  strict,
-);
+export const BatchItemMetaSchema = strictObject({
+  length: Type.Integer({ minimum: 0, description: "bytes of this clip in the body" }),
+  ...audioMetaProperties,
+});
 export type BatchItemMeta = Static<typeof BatchItemMetaSchema>;
 
-export const ExtractBatchMetaSchema = Type.Object(
-  { items: Type.Array(BatchItemMetaSchema, { minItems: 1, maxItems: 256 }) },
-  strict,
-);
+export const ExtractBatchMetaSchema = strictObject({
+  items: Type.Array(BatchItemMetaSchema, { minItems: 1, maxItems: 256 }),
+});
 export type ExtractBatchMeta = Static<typeof ExtractBatchMetaSchema>;
 
-export const ExtractBatchMeta = defineMessage({
-  name: "ExtractBatchMeta",
-  typeId: "speakers.embedding-service.extract-batch-meta.v1",
+export const ExtractBatchMeta = embeddingServiceMessage("ExtractBatchMeta", "extract-batch-meta", {
   description: "`extract-batch` request: clips concatenated in the body, their lengths in Speakers-Meta.",
   body: "audio",
   schema: ExtractBatchMetaSchema,
@@ -64,7 +57,7 @@ export const ExtractBatchMeta = defineMessage({
   },
 });
 
-export const EmbeddingResultSchema = Type.Object(
+export const EmbeddingResultSchema = strictObject(
   {
     model: ModelRefSchema,
     vector: Vector,
@@ -75,7 +68,7 @@ export const EmbeddingResultSchema = Type.Object(
     /** Speech after voice activity detection, and an SNR estimate (ADR 0003). */
     quality: Type.Optional(ProbeQualitySchema),
   },
-  { ...strict, ...vectorDim("/vector", "/model/dim") },
+  vectorDim("/vector", "/model/dim"),
 );
 export type EmbeddingResult = Static<typeof EmbeddingResultSchema>;
 
@@ -88,29 +81,27 @@ const embeddingResultFixture: EmbeddingResult = {
   computeMs: 57.25,
 };
 
-export const EmbeddingResult = defineMessage({
-  name: "EmbeddingResult",
-  typeId: "speakers.embedding-service.embedding-result.v1",
+export const EmbeddingResult = embeddingServiceMessage("EmbeddingResult", "embedding-result", {
   description: "`extract` reply.",
   schema: EmbeddingResultSchema,
   fixture: embeddingResultFixture,
 });
 
 export const BatchItemResultSchema = Type.Union([
-  Type.Object({ index: Count, ok: Type.Literal(true), embedding: EmbeddingResultSchema }, strict),
-  Type.Object({ index: Count, ok: Type.Literal(false), error: ErrorPayloadSchema }, strict),
+  strictObject({ index: Count, ok: Type.Literal(true), embedding: EmbeddingResultSchema }),
+  strictObject({ index: Count, ok: Type.Literal(false), error: ErrorPayloadSchema }),
 ]);
 export type BatchItemResult = Static<typeof BatchItemResultSchema>;
 
-export const BatchResultSchema = Type.Object(
-  { total: Count, processed: Count, errorsCount: Count, items: Type.Array(BatchItemResultSchema) },
-  strict,
-);
+export const BatchResultSchema = strictObject({
+  total: Count,
+  processed: Count,
+  errorsCount: Count,
+  items: Type.Array(BatchItemResultSchema),
+});
 export type BatchResult = Static<typeof BatchResultSchema>;
 
-export const BatchResult = defineMessage({
-  name: "BatchResult",
-  typeId: "speakers.embedding-service.batch-result.v1",
+export const BatchResult = embeddingServiceMessage("BatchResult", "batch-result", {
   description:
     "`extract-batch` reply: one item per clip, in request order; a bad clip does not fail the batch.",
   schema: BatchResultSchema,
@@ -132,40 +123,30 @@ export const BatchResult = defineMessage({
   },
 });
 
-export const SimilarityRequestSchema = Type.Object({ a: Vector, b: Vector }, strict);
+export const SimilarityRequestSchema = strictObject({ a: Vector, b: Vector });
 export type SimilarityRequest = Static<typeof SimilarityRequestSchema>;
 
-export const SimilarityRequest = defineMessage({
-  name: "SimilarityRequest",
-  typeId: "speakers.embedding-service.similarity-request.v1",
+export const SimilarityRequest = embeddingServiceMessage("SimilarityRequest", "similarity-request", {
   description: "`similarity` request: two vectors of the same model.",
   schema: SimilarityRequestSchema,
   fixture: { a: [0.1, 0.2, 0.3], b: [0.1, 0.25, 0.28] },
 });
 
-export const SimilarityReplySchema = Type.Object(
-  { similarity: Type.Number({ minimum: -1, maximum: 1 }) },
-  strict,
-);
+export const SimilarityReplySchema = strictObject({ similarity: Type.Number({ minimum: -1, maximum: 1 }) });
 export type SimilarityReply = Static<typeof SimilarityReplySchema>;
 
-export const SimilarityReply = defineMessage({
-  name: "SimilarityReply",
-  typeId: "speakers.embedding-service.similarity-reply.v1",
+export const SimilarityReply = embeddingServiceMessage("SimilarityReply", "similarity-reply", {
   description: "`similarity` reply: cosine similarity.",
   schema: SimilarityReplySchema,
   fixture: { similarity: 0.9947 },
 });
 
-export const CentroidRequestSchema = Type.Object(
-  { embeddings: Type.Array(Vector, { minItems: 1, maxItems: 1000 }) },
-  strict,
-);
+export const CentroidRequestSchema = strictObject({
+  embeddings: Type.Array(Vector, { minItems: 1, maxItems: 1000 }),
+});
 export type CentroidRequest = Static<typeof CentroidRequestSchema>;
 
-export const CentroidRequest = defineMessage({
-  name: "CentroidRequest",
-  typeId: "speakers.embedding-service.centroid-request.v1",
+export const CentroidRequest = embeddingServiceMessage("CentroidRequest", "centroid-request", {
   description: "`centroid` request: vectors of one speaker and one model.",
   schema: CentroidRequestSchema,
   fixture: {
@@ -176,34 +157,27 @@ export const CentroidRequest = defineMessage({
   },
 });
 
-export const CentroidReplySchema = Type.Object(
+export const CentroidReplySchema = strictObject(
   { centroid: Vector, dim: Type.Integer({ minimum: 1 }), count: Type.Integer({ minimum: 1 }) },
-  { ...strict, ...vectorDim("/centroid", "/dim") },
+  vectorDim("/centroid", "/dim"),
 );
 export type CentroidReply = Static<typeof CentroidReplySchema>;
 
-export const CentroidReply = defineMessage({
-  name: "CentroidReply",
-  typeId: "speakers.embedding-service.centroid-reply.v1",
+export const CentroidReply = embeddingServiceMessage("CentroidReply", "centroid-reply", {
   description: "`centroid` reply: the L2-normalised mean.",
   schema: CentroidReplySchema,
   fixture: { centroid: [0.7071067811865475, 0.7071067811865475, 0], dim: 3, count: 2 },
 });
 
-export const ModelsReplySchema = Type.Object(
-  {
-    active: ModelRefSchema,
-    device: Type.String({ minLength: 1, maxLength: 50 }),
-    threads: Type.Integer({ minimum: 1 }),
-    available: Type.Array(ModelRefSchema),
-  },
-  strict,
-);
+export const ModelsReplySchema = strictObject({
+  active: ModelRefSchema,
+  device: Type.String({ minLength: 1, maxLength: 50 }),
+  threads: Type.Integer({ minimum: 1 }),
+  available: Type.Array(ModelRefSchema),
+});
 export type ModelsReply = Static<typeof ModelsReplySchema>;
 
-export const ModelsReply = defineMessage({
-  name: "ModelsReply",
-  typeId: "speakers.embedding-service.models-reply.v1",
+export const ModelsReply = embeddingServiceMessage("ModelsReply", "models-reply", {
   description: "`models` reply: the loaded model and the ones this worker can load.",
   schema: ModelsReplySchema,
   fixture: {
@@ -215,70 +189,50 @@ export const ModelsReply = defineMessage({
 });
 
 /** One simulated household condition an `augment` copy went through (ADR 0003). */
-export const AugmentConditionSchema = Type.Object(
-  {
-    /** Seconds of the clean sample the copy was cut from, and where the cut starts. */
-    cropSeconds: Type.Number({ minimum: 0 }),
-    cropStartSeconds: Type.Number({ minimum: 0 }),
-    /** Image-source room (pyroomacoustics): absent when the copy stayed dry. */
-    room: Type.Optional(
-      Type.Object(
-        {
-          rt60S: Type.Number({ minimum: 0 }),
-          distanceM: Type.Number({ minimum: 0 }),
-          sizeM: Type.Array(Type.Number({ minimum: 0 }), { minItems: 3, maxItems: 3 }),
-        },
-        strict,
-      ),
-    ),
-    noise: Type.Union([
-      Type.Literal("none"),
-      Type.Literal("white"),
-      Type.Literal("pink"),
-      Type.Literal("brown"),
-      Type.Literal("babble"),
-    ]),
-    snrDb: Type.Optional(Type.Number()),
-    gainDb: Type.Number(),
-    /** Band-limit (e.g. a cheap microphone or a phone line); absent when full band. */
-    bandHz: Type.Optional(Type.Array(Type.Number({ minimum: 0 }), { minItems: 2, maxItems: 2 })),
-  },
-  strict,
-);
+export const AugmentConditionSchema = strictObject({
+  /** Seconds of the clean sample the copy was cut from, and where the cut starts. */
+  cropSeconds: Type.Number({ minimum: 0 }),
+  cropStartSeconds: Type.Number({ minimum: 0 }),
+  /** Image-source room (pyroomacoustics): absent when the copy stayed dry. */
+  room: Type.Optional(
+    strictObject({
+      rt60S: Type.Number({ minimum: 0 }),
+      distanceM: Type.Number({ minimum: 0 }),
+      sizeM: Type.Array(Type.Number({ minimum: 0 }), { minItems: 3, maxItems: 3 }),
+    }),
+  ),
+  noise: oneOf(["none", "white", "pink", "brown", "babble"]),
+  snrDb: Type.Optional(Type.Number()),
+  gainDb: Type.Number(),
+  /** Band-limit (e.g. a cheap microphone or a phone line); absent when full band. */
+  bandHz: Type.Optional(Type.Array(Type.Number({ minimum: 0 }), { minItems: 2, maxItems: 2 })),
+});
 export type AugmentCondition = Static<typeof AugmentConditionSchema>;
 
-const AugmentSourceSchema = Type.Object(
-  {
-    length: Type.Integer({ minimum: 0, description: "bytes of this clip in the body; 0 with a path" }),
-    format: Type.Optional(AudioEncodingSchema),
-    sampleRate: Type.Optional(SampleRate),
-    channels: Type.Optional(Channels),
-    path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
-  },
-  strict,
-);
+const AugmentSourceSchema = strictObject({
+  length: Type.Integer({ minimum: 0, description: "bytes of this clip in the body; 0 with a path" }),
+  format: Type.Optional(AudioEncodingSchema),
+  sampleRate: Type.Optional(SampleRate),
+  channels: Type.Optional(Channels),
+  path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+});
 
-export const AugmentMetaSchema = Type.Object(
-  {
-    /** The clean sample to augment: the first bytes of the body (or a path). */
-    sample: AugmentSourceSchema,
-    /**
-     * Other voices of the household to make babble from (never the sample's own speaker), in the body after
-     * the sample. Without any, babble is left out and coloured noise is used instead.
-     */
-    babble: Type.Optional(Type.Array(AugmentSourceSchema, { maxItems: 8 })),
-    /** How many augmented copies to embed. */
-    copies: Type.Integer({ minimum: 1, maximum: 64 }),
-    /** The random seed: the same sample, voices and seed give the same copies. */
-    seed: Type.Integer({ minimum: 0, maximum: 4294967295 }),
-  },
-  strict,
-);
+export const AugmentMetaSchema = strictObject({
+  /** The clean sample to augment: the first bytes of the body (or a path). */
+  sample: AugmentSourceSchema,
+  /**
+   * Other voices of the household to make babble from (never the sample's own speaker), in the body after
+   * the sample. Without any, babble is left out and coloured noise is used instead.
+   */
+  babble: Type.Optional(Type.Array(AugmentSourceSchema, { maxItems: 8 })),
+  /** How many augmented copies to embed. */
+  copies: Type.Integer({ minimum: 1, maximum: 64 }),
+  /** The random seed: the same sample, voices and seed give the same copies. */
+  seed: Type.Integer({ minimum: 0, maximum: 4294967295 }),
+});
 export type AugmentMeta = Static<typeof AugmentMetaSchema>;
 
-export const AugmentMeta = defineMessage({
-  name: "AugmentMeta",
-  typeId: "speakers.embedding-service.augment-meta.v1",
+export const AugmentMeta = embeddingServiceMessage("AugmentMeta", "augment-meta", {
   description:
     "`augment` request: embed seeded copies of one sample through simulated rooms, noise, gain and band-limits. Audio as the body, this in Speakers-Meta.",
   body: "audio",
@@ -291,32 +245,24 @@ export const AugmentMeta = defineMessage({
   },
 });
 
-export const AugmentReplySchema = Type.Object(
-  {
-    model: ModelRefSchema,
-    /** The clean sample's embedding and quality. */
-    clean: EmbeddingResultSchema,
-    copies: Type.Array(
-      Type.Object(
-        {
-          condition: AugmentConditionSchema,
-          vector: Vector,
-          durationMs: Milliseconds,
-          quality: Type.Optional(ProbeQualitySchema),
-        },
-        strict,
-      ),
-      { maxItems: 64 },
-    ),
-    computeMs: Milliseconds,
-  },
-  strict,
-);
+export const AugmentReplySchema = strictObject({
+  model: ModelRefSchema,
+  /** The clean sample's embedding and quality. */
+  clean: EmbeddingResultSchema,
+  copies: Type.Array(
+    strictObject({
+      condition: AugmentConditionSchema,
+      vector: Vector,
+      durationMs: Milliseconds,
+      quality: Type.Optional(ProbeQualitySchema),
+    }),
+    { maxItems: 64 },
+  ),
+  computeMs: Milliseconds,
+});
 export type AugmentReply = Static<typeof AugmentReplySchema>;
 
-export const AugmentReply = defineMessage({
-  name: "AugmentReply",
-  typeId: "speakers.embedding-service.augment-reply.v1",
+export const AugmentReply = embeddingServiceMessage("AugmentReply", "augment-reply", {
   description: "`augment` reply: the clean embedding and one embedding per augmented copy.",
   schema: AugmentReplySchema,
   fixture: {

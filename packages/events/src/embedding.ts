@@ -1,14 +1,25 @@
 import { createHash } from "node:crypto";
 import { type Static, Type } from "@sinclair/typebox";
 import { ProbeQualitySchema } from "./calibration.js";
-import { Id, Milliseconds, SourceSchema, Timestamp, Vector, vectorDim } from "./common.js";
-import { defineEvent } from "./define.js";
+import { Id, Milliseconds, SourceSchema, strictObject, Timestamp, Vector, vectorDim } from "./common.js";
+import { eventsOf } from "./define.js";
 import { ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema, modelKey, modelToken } from "./model.js";
 
 type ModelLike = { readonly id: string; readonly revision: string };
 
-export const EmbeddingComputedSchema = Type.Object(
+const embeddingEvent = eventsOf("embedding", "EMBEDDINGS");
+
+/** The subject fields of an event published on `<prefix>.<model token>`. */
+function perModel(prefix: string) {
+  return {
+    filter: `${prefix}.>`,
+    subject: (model: ModelLike) => `${prefix}.${modelToken(model)}`,
+    subjectFor: (event: { model: ModelLike }) => `${prefix}.${modelToken(event.model)}`,
+  };
+}
+
+export const EmbeddingComputedSchema = strictObject(
   {
     sourceEventId: Id,
     source: SourceSchema,
@@ -21,7 +32,7 @@ export const EmbeddingComputedSchema = Type.Object(
     /** Speech after voice activity detection, and an SNR estimate (ADR 0003). */
     quality: Type.Optional(ProbeQualitySchema),
   },
-  { additionalProperties: false, ...vectorDim("/vector", "/model/dim") },
+  vectorDim("/vector", "/model/dim"),
 );
 export type EmbeddingComputed = Static<typeof EmbeddingComputedSchema>;
 
@@ -31,16 +42,10 @@ const fixtureVector = Array.from(
   (_, i) => Math.round(Math.sin(i + 1) * 1e4) / 1e5,
 );
 
-export const EmbeddingComputed = defineEvent({
-  name: "EmbeddingComputed",
-  typeId: "speakers.embedding.computed.v1",
+export const EmbeddingComputed = embeddingEvent("EmbeddingComputed", "computed", {
   description: "The worker turned one captured clip into a speaker embedding with one model.",
-  stream: "EMBEDDINGS",
-  filter: "embedding.computed.>",
-  body: "json",
+  ...perModel("embedding.computed"),
   schema: EmbeddingComputedSchema,
-  subject: (model: ModelLike) => `embedding.computed.${modelToken(model)}`,
-  subjectFor: (event) => `embedding.computed.${modelToken(event.model)}`,
   fixture: {
     sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
     source: { service: "audio-capture", deviceId: "kitchen-satellite", room: "kitchen" },
@@ -53,22 +58,17 @@ export const EmbeddingComputed = defineEvent({
   },
 });
 
-export const EmbeddingFailedSchema = Type.Object(
-  { sourceEventId: Id, model: ModelRefSchema, error: ErrorPayloadSchema },
-  { additionalProperties: false },
-);
+export const EmbeddingFailedSchema = strictObject({
+  sourceEventId: Id,
+  model: ModelRefSchema,
+  error: ErrorPayloadSchema,
+});
 export type EmbeddingFailed = Static<typeof EmbeddingFailedSchema>;
 
-export const EmbeddingFailed = defineEvent({
-  name: "EmbeddingFailed",
-  typeId: "speakers.embedding.failed.v1",
+export const EmbeddingFailed = embeddingEvent("EmbeddingFailed", "failed", {
   description: "The worker could not embed a clip (bad audio, for instance); the input was still acked.",
-  stream: "EMBEDDINGS",
-  filter: "embedding.failed.>",
-  body: "json",
+  ...perModel("embedding.failed"),
   schema: EmbeddingFailedSchema,
-  subject: (model: ModelLike) => `embedding.failed.${modelToken(model)}`,
-  subjectFor: (event) => `embedding.failed.${modelToken(event.model)}`,
   fixture: {
     sourceEventId: "5c1d2e3f-0000-4a4a-8b8b-123456789abc",
     model: { ...MODELS.ecapa },

@@ -1,4 +1,5 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { strictObject } from "./common.js";
 import { defineMessage } from "./define.js";
 import { ERROR_CODES, type ErrorCode } from "./errors.js";
 
@@ -7,15 +8,12 @@ export const ErrorCodeSchema = Type.Unsafe<ErrorCode>(
 );
 
 /** The one typed error shape: service error replies, `embedding.failed`, per-item batch errors. */
-export const ErrorPayloadSchema = Type.Object(
-  {
-    code: ErrorCodeSchema,
-    message: Type.String({ maxLength: 4096 }),
-    hint: Type.Optional(Type.String({ maxLength: 4096 })),
-    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  },
-  { additionalProperties: false },
-);
+export const ErrorPayloadSchema = strictObject({
+  code: ErrorCodeSchema,
+  message: Type.String({ maxLength: 4096 }),
+  hint: Type.Optional(Type.String({ maxLength: 4096 })),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
 export type ErrorPayload = Static<typeof ErrorPayloadSchema>;
 
 export const ErrorPayloadMessage = defineMessage({

@@ -1,14 +1,12 @@
 import { type Static, Type } from "@sinclair/typebox";
+import { strictObject } from "./common.js";
 import { SpeakersError } from "./errors.js";
 
-export const ModelRefSchema = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 200, description: "e.g. speechbrain/spkrec-ecapa-voxceleb" }),
-    revision: Type.String({ minLength: 1, maxLength: 200, description: "pinned revision or version" }),
-    dim: Type.Integer({ minimum: 1, maximum: 4096, description: "vector length" }),
-  },
-  { additionalProperties: false },
-);
+export const ModelRefSchema = strictObject({
+  id: Type.String({ minLength: 1, maxLength: 200, description: "e.g. speechbrain/spkrec-ecapa-voxceleb" }),
+  revision: Type.String({ minLength: 1, maxLength: 200, description: "pinned revision or version" }),
+  dim: Type.Integer({ minimum: 1, maximum: 4096, description: "vector length" }),
+});
 export type ModelRef = Static<typeof ModelRefSchema>;
 
 /** The models ADR 0001 names; the first is the default. */

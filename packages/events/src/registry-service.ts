@@ -1,8 +1,19 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { AudioEncodingSchema, Channels, SampleRate } from "./audio.js";
 import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
-import { Count, Id, Milliseconds, Name, Score, Timestamp, Vector, vectorDim } from "./common.js";
-import { defineMessage } from "./define.js";
+import {
+  Count,
+  Id,
+  Milliseconds,
+  Name,
+  oneOf,
+  Score,
+  strictObject,
+  Timestamp,
+  Vector,
+  vectorDim,
+} from "./common.js";
+import { messagesOf } from "./define.js";
 import { ErrorCodeSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 import {
@@ -14,11 +25,12 @@ import {
   SpeakerRefSchema,
 } from "./speaker.js";
 
+const registryMessage = messagesOf("registry");
+
 /**
  * Request and reply payloads of the TS `registry` micro service (`speakers.registry.*`). Requests with
  * audio follow ADR rule 3: the audio is the body, these `*Meta` shapes ride in Speakers-Meta.
  */
-const strict = { additionalProperties: false } as const;
 
 const audioMetaProperties = {
   format: Type.Optional(AudioEncodingSchema),
@@ -30,28 +42,25 @@ const audioMetaProperties = {
 const at = "2026-11-23T18:00:00.000Z";
 
 /** An Object Store entry holding audio. */
-export const StoredClipSchema = Type.Object(
-  { bucket: Id, name: Type.String({ minLength: 1, maxLength: 1024 }) },
-  strict,
-);
+export const StoredClipSchema = strictObject({
+  bucket: Id,
+  name: Type.String({ minLength: 1, maxLength: 1024 }),
+});
 export type StoredClip = Static<typeof StoredClipSchema>;
 
-export const SpeakerSummarySchema = Type.Object(
-  {
-    id: Id,
-    name: Name,
-    samples: Count,
-    /** Model keys (`<id>@<revision>`) this speaker has a voiceprint for. */
-    voiceprints: Type.Array(Type.String({ minLength: 1, maxLength: 400 })),
-    /** Enough speech over enough samples (the enrollment policy); an incomplete speaker is still identified. */
-    complete: Type.Optional(Type.Boolean()),
-    /** How `speaker.identified` events name this speaker among the candidates (ADR 0004). */
-    ref: Type.Optional(Type.String({ pattern: "^ref_[a-f0-9]{20}$" })),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-  },
-  strict,
-);
+export const SpeakerSummarySchema = strictObject({
+  id: Id,
+  name: Name,
+  samples: Count,
+  /** Model keys (`<id>@<revision>`) this speaker has a voiceprint for. */
+  voiceprints: Type.Array(Type.String({ minLength: 1, maxLength: 400 })),
+  /** Enough speech over enough samples (the enrollment policy); an incomplete speaker is still identified. */
+  complete: Type.Optional(Type.Boolean()),
+  /** How `speaker.identified` events name this speaker among the candidates (ADR 0004). */
+  ref: Type.Optional(Type.String({ pattern: "^ref_[a-f0-9]{20}$" })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
 export type SpeakerSummary = Static<typeof SpeakerSummarySchema>;
 
 const aliceSummary: SpeakerSummary = {
@@ -63,68 +72,52 @@ const aliceSummary: SpeakerSummary = {
   updatedAt: at,
 };
 
-export const SpeakerSummary = defineMessage({
-  name: "SpeakerSummary",
-  typeId: "speakers.registry.speaker-summary.v1",
+export const SpeakerSummary = registryMessage("SpeakerSummary", "speaker-summary", {
   description: "One speaker, as `rename` and `samples.remove` reply and as listed by `list`.",
   schema: SpeakerSummarySchema,
   fixture: aliceSummary,
 });
 
-export const IdentifyMetaSchema = Type.Object(
-  {
-    ...audioMetaProperties,
-    topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
-    /**
-     * A what-if: identify as if these speakers were not enrolled, under a calibration computed without them
-     * (an eval's held-out stranger). Nothing is stored or published.
-     */
-    excludeSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
-  },
-  strict,
-);
+export const IdentifyMetaSchema = strictObject({
+  ...audioMetaProperties,
+  topK: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  /**
+   * A what-if: identify as if these speakers were not enrolled, under a calibration computed without them
+   * (an eval's held-out stranger). Nothing is stored or published.
+   */
+  excludeSpeakers: Type.Optional(Type.Array(Id, { maxItems: 100 })),
+});
 export type IdentifyMeta = Static<typeof IdentifyMetaSchema>;
 
-export const IdentifyMeta = defineMessage({
-  name: "IdentifyMeta",
-  typeId: "speakers.registry.identify-meta.v1",
+export const IdentifyMeta = registryMessage("IdentifyMeta", "identify-meta", {
   description: "`identify` request: audio as the body, this in Speakers-Meta.",
   body: "audio",
   schema: IdentifyMetaSchema,
   fixture: { format: "wav", topK: 3 },
 });
 
-export const UnknownReasonSchema = Type.Union([
-  Type.Literal("no-voiceprints"),
-  Type.Literal("below-threshold"),
-  Type.Literal("ambiguous"),
-]);
+export const UnknownReasonSchema = oneOf(["no-voiceprints", "below-threshold", "ambiguous"]);
 export type UnknownReason = Static<typeof UnknownReasonSchema>;
 
-export const IdentifyReplySchema = Type.Object(
-  {
-    decision: DecisionSchema,
-    speaker: Type.Optional(SpeakerRefSchema),
-    score: Score,
-    margin: Type.Number({ minimum: 0, maximum: 2 }),
-    threshold: Score,
-    marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
-    candidates: Type.Array(CandidateSchema, { maxItems: 5 }),
-    model: ModelRefSchema,
-    durationMs: Type.Optional(Milliseconds),
-    /** Why the decision is `unknown`. */
-    reason: Type.Optional(UnknownReasonSchema),
-    /** The calibrated decision rule that produced `decision` (ADR 0003). */
-    scoring: Type.Optional(CalibratedScoringSchema),
-    quality: Type.Optional(ProbeQualitySchema),
-  },
-  strict,
-);
+export const IdentifyReplySchema = strictObject({
+  decision: DecisionSchema,
+  speaker: Type.Optional(SpeakerRefSchema),
+  score: Score,
+  margin: Type.Number({ minimum: 0, maximum: 2 }),
+  threshold: Score,
+  marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
+  candidates: Type.Array(CandidateSchema, { maxItems: 5 }),
+  model: ModelRefSchema,
+  durationMs: Type.Optional(Milliseconds),
+  /** Why the decision is `unknown`. */
+  reason: Type.Optional(UnknownReasonSchema),
+  /** The calibrated decision rule that produced `decision` (ADR 0003). */
+  scoring: Type.Optional(CalibratedScoringSchema),
+  quality: Type.Optional(ProbeQualitySchema),
+});
 export type IdentifyReply = Static<typeof IdentifyReplySchema>;
 
-export const IdentifyReply = defineMessage({
-  name: "IdentifyReply",
-  typeId: "speakers.registry.identify-reply.v1",
+export const IdentifyReply = registryMessage("IdentifyReply", "identify-reply", {
   description: "`identify` reply.",
   schema: IdentifyReplySchema,
   fixture: {
@@ -143,30 +136,31 @@ export const IdentifyReply = defineMessage({
   },
 });
 
-export const VerifyMetaSchema = Type.Object(
-  { ...audioMetaProperties, speakerId: Id, threshold: Type.Optional(Score) },
-  strict,
-);
+export const VerifyMetaSchema = strictObject({
+  ...audioMetaProperties,
+  speakerId: Id,
+  threshold: Type.Optional(Score),
+});
 export type VerifyMeta = Static<typeof VerifyMetaSchema>;
 
-export const VerifyMeta = defineMessage({
-  name: "VerifyMeta",
-  typeId: "speakers.registry.verify-meta.v1",
+export const VerifyMeta = registryMessage("VerifyMeta", "verify-meta", {
   description: "`verify` request: is this audio the given speaker? Audio as the body, this in Speakers-Meta.",
   body: "audio",
   schema: VerifyMetaSchema,
   fixture: { format: "flac", speakerId: "spk_01HZX3K9Q2" },
 });
 
-export const VerifyReplySchema = Type.Object(
-  { speakerId: Id, name: Name, match: Type.Boolean(), score: Score, threshold: Score, model: ModelRefSchema },
-  strict,
-);
+export const VerifyReplySchema = strictObject({
+  speakerId: Id,
+  name: Name,
+  match: Type.Boolean(),
+  score: Score,
+  threshold: Score,
+  model: ModelRefSchema,
+});
 export type VerifyReply = Static<typeof VerifyReplySchema>;
 
-export const VerifyReply = defineMessage({
-  name: "VerifyReply",
-  typeId: "speakers.registry.verify-reply.v1",
+export const VerifyReply = registryMessage("VerifyReply", "verify-reply", {
   description: "`verify` reply.",
   schema: VerifyReplySchema,
   fixture: {
@@ -186,20 +180,17 @@ export const VerifyReply = defineMessage({
  * `audio.captured` event by `eventId` (naming a voice the house already heard); or a `path` the worker reads
  * (local mode only; no copy of the audio is kept).
  */
-export const EnrollItemSchema = Type.Object(
-  {
-    length: Type.Integer({
-      minimum: 0,
-      description: "bytes of this sample in the body; 0 for other sources",
-    }),
-    ...audioMetaProperties,
-    clip: Type.Optional(StoredClipSchema),
-    eventId: Type.Optional(Id),
-    /** Shown back in feedback and kept as the sample's origin (e.g. the file name the user gave). */
-    label: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
-  },
-  strict,
-);
+export const EnrollItemSchema = strictObject({
+  length: Type.Integer({
+    minimum: 0,
+    description: "bytes of this sample in the body; 0 for other sources",
+  }),
+  ...audioMetaProperties,
+  clip: Type.Optional(StoredClipSchema),
+  eventId: Type.Optional(Id),
+  /** Shown back in feedback and kept as the sample's origin (e.g. the file name the user gave). */
+  label: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+});
 export type EnrollItem = Static<typeof EnrollItemSchema>;
 
 const enrollProperties = {
@@ -208,20 +199,15 @@ const enrollProperties = {
   enrollmentId: Type.Optional(Id),
 };
 
-export const EnrollMetaSchema = Type.Object(
-  {
-    name: Name,
-    /** Fail with SPEAKER_EXISTS instead of adding samples when a speaker already has this name. */
-    createOnly: Type.Optional(Type.Boolean()),
-    ...enrollProperties,
-  },
-  strict,
-);
+export const EnrollMetaSchema = strictObject({
+  name: Name,
+  /** Fail with SPEAKER_EXISTS instead of adding samples when a speaker already has this name. */
+  createOnly: Type.Optional(Type.Boolean()),
+  ...enrollProperties,
+});
 export type EnrollMeta = Static<typeof EnrollMetaSchema>;
 
-export const EnrollMeta = defineMessage({
-  name: "EnrollMeta",
-  typeId: "speakers.registry.enroll-meta.v1",
+export const EnrollMeta = registryMessage("EnrollMeta", "enroll-meta", {
   description:
     "`enroll` request (creates the speaker, or adds to the one with this name): inline samples concatenated in the body, every sample described here in Speakers-Meta.",
   body: "audio",
@@ -239,15 +225,12 @@ export const EnrollMeta = defineMessage({
 });
 
 /** Advice on the enrollment as a whole or on one sample (`index`), with a catalogue code. */
-export const EnrollFeedbackSchema = Type.Object(
-  {
-    index: Type.Optional(Count),
-    code: ErrorCodeSchema,
-    message: Type.String({ minLength: 1, maxLength: 2000 }),
-    hint: Type.Optional(Type.String({ maxLength: 2000 })),
-  },
-  strict,
-);
+export const EnrollFeedbackSchema = strictObject({
+  index: Type.Optional(Count),
+  code: ErrorCodeSchema,
+  message: Type.String({ minLength: 1, maxLength: 2000 }),
+  hint: Type.Optional(Type.String({ maxLength: 2000 })),
+});
 export type EnrollFeedback = Static<typeof EnrollFeedbackSchema>;
 
 const enrollReplyProperties = {
@@ -260,15 +243,13 @@ const enrollReplyProperties = {
   complete: Type.Boolean(),
 };
 
-export const EnrollReplySchema = Type.Object(
-  { ...enrollReplyProperties, speaker: Type.Optional(SpeakerSummarySchema) },
-  strict,
-);
+export const EnrollReplySchema = strictObject({
+  ...enrollReplyProperties,
+  speaker: Type.Optional(SpeakerSummarySchema),
+});
 export type EnrollReply = Static<typeof EnrollReplySchema>;
 
-export const EnrollReply = defineMessage({
-  name: "EnrollReply",
-  typeId: "speakers.registry.enroll-reply.v1",
+export const EnrollReply = registryMessage("EnrollReply", "enroll-reply", {
   description: "`enroll` reply: the new speaker (when enrolled) and feedback per sample.",
   schema: EnrollReplySchema,
   fixture: {
@@ -296,119 +277,86 @@ export const EnrollReply = defineMessage({
   },
 });
 
-export const ListRequestSchema = Type.Object(
-  {
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
-    offset: Type.Optional(Count),
-    /** Only the speaker with this name (case-insensitive), to turn a name a user typed into an id. */
-    name: Type.Optional(Name),
-  },
-  strict,
-);
+export const ListRequestSchema = strictObject({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  offset: Type.Optional(Count),
+  /** Only the speaker with this name (case-insensitive), to turn a name a user typed into an id. */
+  name: Type.Optional(Name),
+});
 export type ListRequest = Static<typeof ListRequestSchema>;
 
-export const ListRequest = defineMessage({
-  name: "ListRequest",
-  typeId: "speakers.registry.list-request.v1",
+export const ListRequest = registryMessage("ListRequest", "list-request", {
   description: "`list` request; an empty object lists the first page.",
   schema: ListRequestSchema,
   fixture: { limit: 50, offset: 0 },
 });
 
-export const ListReplySchema = Type.Object(
-  { speakers: Type.Array(SpeakerSummarySchema), total: Count },
-  strict,
-);
+export const ListReplySchema = strictObject({ speakers: Type.Array(SpeakerSummarySchema), total: Count });
 export type ListReply = Static<typeof ListReplySchema>;
 
-export const ListReply = defineMessage({
-  name: "ListReply",
-  typeId: "speakers.registry.list-reply.v1",
+export const ListReply = registryMessage("ListReply", "list-reply", {
   description: "`list` reply, sorted by name.",
   schema: ListReplySchema,
   fixture: { speakers: [aliceSummary], total: 1 },
 });
 
-export const SpeakerIdRequestSchema = Type.Object(
-  {
-    speakerId: Id,
-    /** `get` only: include the raw sample embeddings and voiceprint vectors, which are left out otherwise. */
-    includeEmbeddings: Type.Optional(Type.Boolean()),
-  },
-  strict,
-);
+export const SpeakerIdRequestSchema = strictObject({
+  speakerId: Id,
+  /** `get` only: include the raw sample embeddings and voiceprint vectors, which are left out otherwise. */
+  includeEmbeddings: Type.Optional(Type.Boolean()),
+});
 export type SpeakerIdRequest = Static<typeof SpeakerIdRequestSchema>;
 
-export const SpeakerIdRequest = defineMessage({
-  name: "SpeakerIdRequest",
-  typeId: "speakers.registry.speaker-id-request.v1",
+export const SpeakerIdRequest = registryMessage("SpeakerIdRequest", "speaker-id-request", {
   description: "`get` and `delete` request.",
   schema: SpeakerIdRequestSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", includeEmbeddings: false },
 });
 
 export const SampleOriginSchema = Type.Union([
-  Type.Object(
-    { kind: Type.Literal("upload"), label: Type.Optional(Type.String({ maxLength: 1024 })) },
-    strict,
-  ),
-  Type.Object({ kind: Type.Literal("path"), path: Type.String({ minLength: 1, maxLength: 4096 }) }, strict),
-  Type.Object(
-    { kind: Type.Literal("audio-event"), eventId: Id, seq: Type.Optional(Type.Integer({ minimum: 1 })) },
-    strict,
-  ),
+  strictObject({ kind: Type.Literal("upload"), label: Type.Optional(Type.String({ maxLength: 1024 })) }),
+  strictObject({ kind: Type.Literal("path"), path: Type.String({ minLength: 1, maxLength: 4096 }) }),
+  strictObject({
+    kind: Type.Literal("audio-event"),
+    eventId: Id,
+    seq: Type.Optional(Type.Integer({ minimum: 1 })),
+  }),
 ]);
 export type SampleOrigin = Static<typeof SampleOriginSchema>;
 
-export const SampleInfoSchema = Type.Object(
-  {
-    sampleId: Id,
-    addedAt: Timestamp,
-    durationMs: Type.Optional(Milliseconds),
-    speechMs: Type.Optional(Milliseconds),
-    origin: Type.Optional(SampleOriginSchema),
-    clip: Type.Optional(StoredClipSchema),
-    /** Model keys this sample has an embedding for. */
-    models: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 400 }))),
-    /** Only with `includeEmbeddings`. */
-    embeddings: Type.Optional(
-      Type.Array(
-        Type.Object(
-          { model: ModelRefSchema, vector: Vector },
-          { ...strict, ...vectorDim("/vector", "/model/dim") },
-        ),
-      ),
-    ),
-  },
-  strict,
-);
+export const SampleInfoSchema = strictObject({
+  sampleId: Id,
+  addedAt: Timestamp,
+  durationMs: Type.Optional(Milliseconds),
+  speechMs: Type.Optional(Milliseconds),
+  origin: Type.Optional(SampleOriginSchema),
+  clip: Type.Optional(StoredClipSchema),
+  /** Model keys this sample has an embedding for. */
+  models: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 400 }))),
+  /** Only with `includeEmbeddings`. */
+  embeddings: Type.Optional(
+    Type.Array(strictObject({ model: ModelRefSchema, vector: Vector }, vectorDim("/vector", "/model/dim"))),
+  ),
+});
 export type SampleInfo = Static<typeof SampleInfoSchema>;
 
-export const VoiceprintInfoSchema = Type.Object(
-  {
-    model: ModelRefSchema,
-    samples: Count,
-    updatedAt: Timestamp,
-    /** Only with `includeEmbeddings`. */
-    vector: Type.Optional(Vector),
-  },
-  strict,
-);
+export const VoiceprintInfoSchema = strictObject({
+  model: ModelRefSchema,
+  samples: Count,
+  updatedAt: Timestamp,
+  /** Only with `includeEmbeddings`. */
+  vector: Type.Optional(Vector),
+});
 export type VoiceprintInfo = Static<typeof VoiceprintInfoSchema>;
 
-export const SpeakerDetailSchema = Type.Object(
-  {
-    speaker: SpeakerSummarySchema,
-    samples: Type.Array(SampleInfoSchema),
-    voiceprints: Type.Array(VoiceprintInfoSchema),
-  },
-  strict,
-);
+export const SpeakerDetailSchema = strictObject({
+  speaker: SpeakerSummarySchema,
+  samples: Type.Array(SampleInfoSchema),
+  voiceprints: Type.Array(VoiceprintInfoSchema),
+});
 export type SpeakerDetail = Static<typeof SpeakerDetailSchema>;
 
-export const SpeakerDetail = defineMessage({
-  name: "SpeakerDetail",
-  typeId: "speakers.registry.speaker-detail.v1",
+export const SpeakerDetail = registryMessage("SpeakerDetail", "speaker-detail", {
   description: "`get` reply.",
   schema: SpeakerDetailSchema,
   fixture: {
@@ -426,34 +374,28 @@ export const SpeakerDetail = defineMessage({
   },
 });
 
-export const RenameRequestSchema = Type.Object({ speakerId: Id, name: Name }, strict);
+export const RenameRequestSchema = strictObject({ speakerId: Id, name: Name });
 export type RenameRequest = Static<typeof RenameRequestSchema>;
 
-export const RenameRequest = defineMessage({
-  name: "RenameRequest",
-  typeId: "speakers.registry.rename-request.v1",
+export const RenameRequest = registryMessage("RenameRequest", "rename-request", {
   description: "`rename` request; the reply is a SpeakerSummary.",
   schema: RenameRequestSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", name: "Alice Smith" },
 });
 
-export const DeleteReplySchema = Type.Object({ speakerId: Id, name: Name, erased: ErasedSchema }, strict);
+export const DeleteReplySchema = strictObject({ speakerId: Id, name: Name, erased: ErasedSchema });
 export type DeleteReply = Static<typeof DeleteReplySchema>;
 
-export const DeleteReply = defineMessage({
-  name: "DeleteReply",
-  typeId: "speakers.registry.delete-reply.v1",
+export const DeleteReply = registryMessage("DeleteReply", "delete-reply", {
   description: "`delete` reply: what was erased.",
   schema: DeleteReplySchema,
   fixture: { speakerId: "spk_01HZX3M1B7", name: "Bob", erased: { samples: 4, voiceprints: 2, clips: 4 } },
 });
 
-export const SamplesAddMetaSchema = Type.Object({ speakerId: Id, ...enrollProperties }, strict);
+export const SamplesAddMetaSchema = strictObject({ speakerId: Id, ...enrollProperties });
 export type SamplesAddMeta = Static<typeof SamplesAddMetaSchema>;
 
-export const SamplesAddMeta = defineMessage({
-  name: "SamplesAddMeta",
-  typeId: "speakers.registry.samples-add-meta.v1",
+export const SamplesAddMeta = registryMessage("SamplesAddMeta", "samples-add-meta", {
   description: "`samples.add` request: like `enroll`, for an existing speaker id.",
   body: "audio",
   schema: SamplesAddMetaSchema,
@@ -461,15 +403,13 @@ export const SamplesAddMeta = defineMessage({
 });
 
 /** `samples.add` replies like `enroll`, always with the speaker. */
-export const SamplesAddReplySchema = Type.Object(
-  { ...enrollReplyProperties, speaker: SpeakerSummarySchema },
-  strict,
-);
+export const SamplesAddReplySchema = strictObject({
+  ...enrollReplyProperties,
+  speaker: SpeakerSummarySchema,
+});
 export type SamplesAddReply = Static<typeof SamplesAddReplySchema>;
 
-export const SamplesAddReply = defineMessage({
-  name: "SamplesAddReply",
-  typeId: "speakers.registry.samples-add-reply.v1",
+export const SamplesAddReply = registryMessage("SamplesAddReply", "samples-add-reply", {
   description: "`samples.add` reply: the updated speaker and feedback per sample.",
   schema: SamplesAddReplySchema,
   fixture: {
@@ -482,119 +422,107 @@ export const SamplesAddReply = defineMessage({
   },
 });
 
-export const SamplesRemoveRequestSchema = Type.Object({ speakerId: Id, sampleId: Id }, strict);
+export const SamplesRemoveRequestSchema = strictObject({ speakerId: Id, sampleId: Id });
 export type SamplesRemoveRequest = Static<typeof SamplesRemoveRequestSchema>;
 
-export const SamplesRemoveRequest = defineMessage({
-  name: "SamplesRemoveRequest",
-  typeId: "speakers.registry.samples-remove-request.v1",
+export const SamplesRemoveRequest = registryMessage("SamplesRemoveRequest", "samples-remove-request", {
   description: "`samples.remove` request; the reply is a SpeakerSummary.",
   schema: SamplesRemoveRequestSchema,
   fixture: { speakerId: "spk_01HZX3K9Q2", sampleId: "smp_2" },
 });
 
-export const RebuildVoiceprintsRequestSchema = Type.Object(
-  {
-    model: ModelRefSchema,
-    /** Re-embed samples that already have an embedding of this model (default: keep them). */
-    force: Type.Optional(Type.Boolean()),
-  },
-  strict,
-);
+export const RebuildVoiceprintsRequestSchema = strictObject({
+  model: ModelRefSchema,
+  /** Re-embed samples that already have an embedding of this model (default: keep them). */
+  force: Type.Optional(Type.Boolean()),
+});
 export type RebuildVoiceprintsRequest = Static<typeof RebuildVoiceprintsRequestSchema>;
 
-export const RebuildVoiceprintsRequest = defineMessage({
-  name: "RebuildVoiceprintsRequest",
-  typeId: "speakers.registry.rebuild-voiceprints-request.v1",
-  description:
-    "`voiceprints.rebuild` request: embed every speaker's stored enrollment audio with this model (not the live one) and rebuild that model's voiceprints.",
-  schema: RebuildVoiceprintsRequestSchema,
-  fixture: { model: { ...MODELS.ecapa } },
-});
-
-export const RebuiltSpeakerSchema = Type.Object(
+export const RebuildVoiceprintsRequest = registryMessage(
+  "RebuildVoiceprintsRequest",
+  "rebuild-voiceprints-request",
   {
-    speakerId: Id,
-    name: Name,
-    /** Samples of this speaker (any model). */
-    samples: Count,
-    /** Samples newly embedded with the model by this request. */
-    embedded: Count,
-    /** Samples whose audio could not be embedded (clip gone, bad audio); codes in `errors`. */
-    failed: Count,
-    errors: Type.Optional(Type.Array(ErrorCodeSchema, { maxItems: 100 })),
-    /** The speaker has a voiceprint for the model afterwards. */
-    voiceprint: Type.Boolean(),
+    description:
+      "`voiceprints.rebuild` request: embed every speaker's stored enrollment audio with this model (not the live one) and rebuild that model's voiceprints.",
+    schema: RebuildVoiceprintsRequestSchema,
+    fixture: { model: { ...MODELS.ecapa } },
   },
-  strict,
 );
+
+export const RebuiltSpeakerSchema = strictObject({
+  speakerId: Id,
+  name: Name,
+  /** Samples of this speaker (any model). */
+  samples: Count,
+  /** Samples newly embedded with the model by this request. */
+  embedded: Count,
+  /** Samples whose audio could not be embedded (clip gone, bad audio); codes in `errors`. */
+  failed: Count,
+  errors: Type.Optional(Type.Array(ErrorCodeSchema, { maxItems: 100 })),
+  /** The speaker has a voiceprint for the model afterwards. */
+  voiceprint: Type.Boolean(),
+});
 export type RebuiltSpeaker = Static<typeof RebuiltSpeakerSchema>;
 
-export const RebuildVoiceprintsReplySchema = Type.Object(
-  { model: ModelRefSchema, speakers: Type.Array(RebuiltSpeakerSchema), durationMs: Milliseconds },
-  strict,
-);
+export const RebuildVoiceprintsReplySchema = strictObject({
+  model: ModelRefSchema,
+  speakers: Type.Array(RebuiltSpeakerSchema),
+  durationMs: Milliseconds,
+});
 export type RebuildVoiceprintsReply = Static<typeof RebuildVoiceprintsReplySchema>;
 
-export const RebuildVoiceprintsReply = defineMessage({
-  name: "RebuildVoiceprintsReply",
-  typeId: "speakers.registry.rebuild-voiceprints-reply.v1",
-  description: "`voiceprints.rebuild` reply: per speaker, what was embedded and whether a voiceprint exists.",
-  schema: RebuildVoiceprintsReplySchema,
-  fixture: {
-    model: { ...MODELS.ecapa },
-    speakers: [
-      { speakerId: "spk_01HZX3K9Q2", name: "Alice", samples: 3, embedded: 3, failed: 0, voiceprint: true },
-      {
-        speakerId: "spk_01HZX3M1B7",
-        name: "Bob",
-        samples: 2,
-        embedded: 1,
-        failed: 1,
-        errors: ["AUDIO_OBJECT_NOT_FOUND"],
-        voiceprint: true,
-      },
-    ],
-    durationMs: 5320,
-  },
-});
-
-export const ModelUseRequestSchema = Type.Object(
+export const RebuildVoiceprintsReply = registryMessage(
+  "RebuildVoiceprintsReply",
+  "rebuild-voiceprints-reply",
   {
-    model: Type.String({
-      minLength: 1,
-      maxLength: 200,
-      description: "A model name (ecapa, ge2e) or key (<id>@<revision>, <id>@local-<hash>)",
-    }),
+    description:
+      "`voiceprints.rebuild` reply: per speaker, what was embedded and whether a voiceprint exists.",
+    schema: RebuildVoiceprintsReplySchema,
+    fixture: {
+      model: { ...MODELS.ecapa },
+      speakers: [
+        { speakerId: "spk_01HZX3K9Q2", name: "Alice", samples: 3, embedded: 3, failed: 0, voiceprint: true },
+        {
+          speakerId: "spk_01HZX3M1B7",
+          name: "Bob",
+          samples: 2,
+          embedded: 1,
+          failed: 1,
+          errors: ["AUDIO_OBJECT_NOT_FOUND"],
+          voiceprint: true,
+        },
+      ],
+      durationMs: 5320,
+    },
   },
-  strict,
 );
+
+export const ModelUseRequestSchema = strictObject({
+  model: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: "A model name (ecapa, ge2e) or key (<id>@<revision>, <id>@local-<hash>)",
+  }),
+});
 export type ModelUseRequest = Static<typeof ModelUseRequestSchema>;
 
-export const ModelUseRequest = defineMessage({
-  name: "ModelUseRequest",
-  typeId: "speakers.registry.model-use-request.v1",
+export const ModelUseRequest = registryMessage("ModelUseRequest", "model-use-request", {
   description:
     "`model.use` request: make this model the live one. Errors: INVALID_REQUEST (not a model this system knows), NO_VOICEPRINT (no voiceprints of it yet: replay first), WORKER_UNAVAILABLE (no worker of it answers).",
   schema: ModelUseRequestSchema,
   fixture: { model: "ecapa" },
 });
 
-export const ModelUseReplySchema = Type.Object(
-  {
-    /** The live model before the switch; absent when none was stored yet. */
-    from: Type.Optional(ModelRefSchema),
-    to: ModelRefSchema,
-    /** Speakers with a voiceprint of the new live model. */
-    voiceprints: Count,
-  },
-  strict,
-);
+export const ModelUseReplySchema = strictObject({
+  /** The live model before the switch; absent when none was stored yet. */
+  from: Type.Optional(ModelRefSchema),
+  to: ModelRefSchema,
+  /** Speakers with a voiceprint of the new live model. */
+  voiceprints: Count,
+});
 export type ModelUseReply = Static<typeof ModelUseReplySchema>;
 
-export const ModelUseReply = defineMessage({
-  name: "ModelUseReply",
-  typeId: "speakers.registry.model-use-reply.v1",
+export const ModelUseReply = registryMessage("ModelUseReply", "model-use-reply", {
   description: "`model.use` reply: the live model before and after, and how many voiceprints it has.",
   schema: ModelUseReplySchema,
   fixture: { from: { ...MODELS.ge2e }, to: { ...MODELS.ecapa }, voiceprints: 3 },

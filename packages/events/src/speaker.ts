@@ -1,16 +1,26 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { CalibratedScoringSchema, ProbeQualitySchema } from "./calibration.js";
-import { Count, Id, Milliseconds, Name, Score, SourceSchema, Timestamp } from "./common.js";
-import { defineEvent } from "./define.js";
+import {
+  Count,
+  Id,
+  Milliseconds,
+  Name,
+  oneOf,
+  Score,
+  SourceSchema,
+  strictObject,
+  Timestamp,
+} from "./common.js";
+import { eventsOf, onSubject } from "./define.js";
 import { ErrorCodeSchema, ErrorPayloadSchema } from "./error.js";
 import { MODELS, ModelRefSchema } from "./model.js";
 
-const strict = { additionalProperties: false } as const;
+const speakerEvent = eventsOf("speaker", "SPEAKERS");
 
-export const SpeakerRefSchema = Type.Object({ id: Id, name: Name }, strict);
+export const SpeakerRefSchema = strictObject({ id: Id, name: Name });
 export type SpeakerRef = Static<typeof SpeakerRefSchema>;
 
-export const CandidateSchema = Type.Object({ speakerId: Id, name: Name, score: Score }, strict);
+export const CandidateSchema = strictObject({ speakerId: Id, name: Name, score: Score });
 export type Candidate = Static<typeof CandidateSchema>;
 
 /**
@@ -18,53 +28,44 @@ export type Candidate = Static<typeof CandidateSchema>;
  * registry alone maps a ref to a speaker, and erasure destroys that mapping, so another voice's stored
  * identification that ranked an erased speaker keeps its scores but names nobody.
  */
-export const CandidateRefSchema = Type.Object(
-  { ref: Type.String({ pattern: "^ref_[a-f0-9]{20}$" }), score: Score },
-  strict,
-);
+export const CandidateRefSchema = strictObject({
+  ref: Type.String({ pattern: "^ref_[a-f0-9]{20}$" }),
+  score: Score,
+});
 export type CandidateRef = Static<typeof CandidateRefSchema>;
 
-export const DecisionSchema = Type.Union([Type.Literal("known"), Type.Literal("unknown")]);
+export const DecisionSchema = oneOf(["known", "unknown"]);
 export type Decision = Static<typeof DecisionSchema>;
 
-export const SpeakerIdentifiedSchema = Type.Object(
-  {
-    sourceEventId: Id,
-    embeddingEventId: Id,
-    decision: DecisionSchema,
-    /** Present when the decision is `known`. */
-    speaker: Type.Optional(SpeakerRefSchema),
-    score: Score,
-    margin: Type.Number({ minimum: 0, maximum: 2, description: "best score minus the runner-up's" }),
-    threshold: Score,
-    marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
-    candidates: Type.Array(CandidateRefSchema, {
-      maxItems: 5,
-      description: "best first, by candidate ref (a speaker's `ref` in the registry while they exist)",
-    }),
-    model: ModelRefSchema,
-    source: Type.Optional(SourceSchema),
-    capturedAt: Type.Optional(Timestamp),
-    /** The calibrated decision rule that produced `decision` (ADR 0003). */
-    scoring: Type.Optional(CalibratedScoringSchema),
-    quality: Type.Optional(ProbeQualitySchema),
-    /** The clip was added to the speaker's samples by opt-in adaptation. */
-    adapted: Type.Optional(Type.Boolean()),
-  },
-  strict,
-);
+export const SpeakerIdentifiedSchema = strictObject({
+  sourceEventId: Id,
+  embeddingEventId: Id,
+  decision: DecisionSchema,
+  /** Present when the decision is `known`. */
+  speaker: Type.Optional(SpeakerRefSchema),
+  score: Score,
+  margin: Type.Number({ minimum: 0, maximum: 2, description: "best score minus the runner-up's" }),
+  threshold: Score,
+  marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
+  candidates: Type.Array(CandidateRefSchema, {
+    maxItems: 5,
+    description: "best first, by candidate ref (a speaker's `ref` in the registry while they exist)",
+  }),
+  model: ModelRefSchema,
+  source: Type.Optional(SourceSchema),
+  capturedAt: Type.Optional(Timestamp),
+  /** The calibrated decision rule that produced `decision` (ADR 0003). */
+  scoring: Type.Optional(CalibratedScoringSchema),
+  quality: Type.Optional(ProbeQualitySchema),
+  /** The clip was added to the speaker's samples by opt-in adaptation. */
+  adapted: Type.Optional(Type.Boolean()),
+});
 export type SpeakerIdentified = Static<typeof SpeakerIdentifiedSchema>;
 
-export const SpeakerIdentified = defineEvent({
-  name: "SpeakerIdentified",
-  typeId: "speakers.speaker.identified.v1",
+export const SpeakerIdentified = speakerEvent("SpeakerIdentified", "identified", {
   description: "The registry matched an embedding against the voiceprints of the live model.",
-  stream: "SPEAKERS",
-  filter: "speaker.identified",
-  body: "json",
+  ...onSubject("speaker.identified"),
   schema: SpeakerIdentifiedSchema,
-  subject: () => "speaker.identified",
-  subjectFor: () => "speaker.identified",
   fixture: {
     sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
     embeddingEventId: "emb-2f1c7c5d0b0f4bde8c8e1f6b9b2a4d3c5e6f7a8b",
@@ -95,41 +96,32 @@ export const SpeakerIdentified = defineEvent({
   },
 });
 
-export const SpeakerProvisionalSchema = Type.Object(
-  {
-    sourceEventId: Type.String({
-      ...Id,
-      description: "ce-id of the `audio.captured` the whole utterance is published as when it ends",
-    }),
-    decision: DecisionSchema,
-    speaker: Type.Optional(SpeakerRefSchema),
-    score: Score,
-    margin: Type.Number({ minimum: 0, maximum: 2 }),
-    threshold: Score,
-    marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
-    candidates: Type.Array(CandidateSchema, { maxItems: 5, description: "best first" }),
-    model: ModelRefSchema,
-    /** How much audio (and of it, speech) the guess is based on; the final one uses the whole utterance. */
-    audioMs: Milliseconds,
-    speechMs: Milliseconds,
-    source: Type.Optional(SourceSchema),
-    capturedAt: Type.Optional(Timestamp),
-  },
-  strict,
-);
+export const SpeakerProvisionalSchema = strictObject({
+  sourceEventId: Type.String({
+    ...Id,
+    description: "ce-id of the `audio.captured` the whole utterance is published as when it ends",
+  }),
+  decision: DecisionSchema,
+  speaker: Type.Optional(SpeakerRefSchema),
+  score: Score,
+  margin: Type.Number({ minimum: 0, maximum: 2 }),
+  threshold: Score,
+  marginThreshold: Type.Number({ minimum: 0, maximum: 2 }),
+  candidates: Type.Array(CandidateSchema, { maxItems: 5, description: "best first" }),
+  model: ModelRefSchema,
+  /** How much audio (and of it, speech) the guess is based on; the final one uses the whole utterance. */
+  audioMs: Milliseconds,
+  speechMs: Milliseconds,
+  source: Type.Optional(SourceSchema),
+  capturedAt: Type.Optional(Timestamp),
+});
 export type SpeakerProvisional = Static<typeof SpeakerProvisionalSchema>;
 
-export const SpeakerProvisional = defineEvent({
-  name: "SpeakerProvisional",
-  typeId: "speakers.speaker.provisional.v1",
+export const SpeakerProvisional = speakerEvent("SpeakerProvisional", "provisional", {
   description:
     "An early guess at who is speaking, from the first second or two of an utterance still streaming in. The final `speaker.identified` for the same `sourceEventId` follows and wins; this one changes no state.",
-  stream: "SPEAKERS",
-  filter: "speaker.provisional",
-  body: "json",
+  ...onSubject("speaker.provisional"),
   schema: SpeakerProvisionalSchema,
-  subject: () => "speaker.provisional",
-  subjectFor: () => "speaker.provisional",
   fixture: {
     sourceEventId: "0b6f3c1e-6a0e-4b8e-9a53-7d2f0c9e4a11",
     decision: "known",
@@ -150,28 +142,19 @@ export const SpeakerProvisional = defineEvent({
   },
 });
 
-export const SpeakerEnrolledSchema = Type.Object(
-  {
-    speakerId: Id,
-    name: Name,
-    model: ModelRefSchema,
-    samples: Type.Integer({ minimum: 1, description: "samples in the new voiceprint" }),
-    enrollmentId: Type.Optional(Id),
-  },
-  strict,
-);
+export const SpeakerEnrolledSchema = strictObject({
+  speakerId: Id,
+  name: Name,
+  model: ModelRefSchema,
+  samples: Type.Integer({ minimum: 1, description: "samples in the new voiceprint" }),
+  enrollmentId: Type.Optional(Id),
+});
 export type SpeakerEnrolled = Static<typeof SpeakerEnrolledSchema>;
 
-export const SpeakerEnrolled = defineEvent({
-  name: "SpeakerEnrolled",
-  typeId: "speakers.speaker.enrolled.v1",
+export const SpeakerEnrolled = speakerEvent("SpeakerEnrolled", "enrolled", {
   description: "A new speaker has a voiceprint and can be identified.",
-  stream: "SPEAKERS",
-  filter: "speaker.enrolled",
-  body: "json",
+  ...onSubject("speaker.enrolled"),
   schema: SpeakerEnrolledSchema,
-  subject: () => "speaker.enrolled",
-  subjectFor: () => "speaker.enrolled",
   fixture: {
     speakerId: "spk_01HZX3K9Q2",
     name: "Alice",
@@ -183,36 +166,29 @@ export const SpeakerEnrolled = defineEvent({
 
 /** What an update changed; one event per change so plugins can react to exactly what they care about. */
 export const SpeakerChangeSchema = Type.Union([
-  Type.Object({ kind: Type.Literal("renamed"), from: Name, to: Name }, strict),
-  Type.Object({ kind: Type.Literal("sample-added"), sampleId: Id }, strict),
-  Type.Object({ kind: Type.Literal("sample-removed"), sampleId: Id }, strict),
-  Type.Object(
-    {
-      kind: Type.Literal("voiceprint-rebuilt"),
-      model: ModelRefSchema,
-      samples: Type.Integer({ minimum: 1 }),
-    },
-    strict,
-  ),
+  strictObject({ kind: Type.Literal("renamed"), from: Name, to: Name }),
+  strictObject({ kind: Type.Literal("sample-added"), sampleId: Id }),
+  strictObject({ kind: Type.Literal("sample-removed"), sampleId: Id }),
+  strictObject({
+    kind: Type.Literal("voiceprint-rebuilt"),
+    model: ModelRefSchema,
+    samples: Type.Integer({ minimum: 1 }),
+  }),
 ]);
 export type SpeakerChange = Static<typeof SpeakerChangeSchema>;
 
-export const SpeakerUpdatedSchema = Type.Object(
-  { speakerId: Id, name: Name, change: SpeakerChangeSchema, samples: Type.Optional(Count) },
-  strict,
-);
+export const SpeakerUpdatedSchema = strictObject({
+  speakerId: Id,
+  name: Name,
+  change: SpeakerChangeSchema,
+  samples: Type.Optional(Count),
+});
 export type SpeakerUpdated = Static<typeof SpeakerUpdatedSchema>;
 
-export const SpeakerUpdated = defineEvent({
-  name: "SpeakerUpdated",
-  typeId: "speakers.speaker.updated.v1",
+export const SpeakerUpdated = speakerEvent("SpeakerUpdated", "updated", {
   description: "A speaker was renamed, gained or lost a sample, or had a voiceprint rebuilt.",
-  stream: "SPEAKERS",
-  filter: "speaker.updated",
-  body: "json",
+  ...onSubject("speaker.updated"),
   schema: SpeakerUpdatedSchema,
-  subject: () => "speaker.updated",
-  subjectFor: () => "speaker.updated",
   fixture: {
     speakerId: "spk_01HZX3K9Q2",
     name: "Alice Smith",
@@ -221,89 +197,68 @@ export const SpeakerUpdated = defineEvent({
   },
 });
 
-export const ErasedSchema = Type.Object({ samples: Count, voiceprints: Count, clips: Count }, strict);
+export const ErasedSchema = strictObject({ samples: Count, voiceprints: Count, clips: Count });
 
 /** No name: the event outlives the speaker, and erasure leaves nothing that names them (ADR 0004). */
-export const SpeakerDeletedSchema = Type.Object({ speakerId: Id, erased: ErasedSchema }, strict);
+export const SpeakerDeletedSchema = strictObject({ speakerId: Id, erased: ErasedSchema });
 export type SpeakerDeleted = Static<typeof SpeakerDeletedSchema>;
 
-export const SpeakerDeleted = defineEvent({
-  name: "SpeakerDeleted",
-  typeId: "speakers.speaker.deleted.v1",
+export const SpeakerDeleted = speakerEvent("SpeakerDeleted", "deleted", {
   description:
     "A speaker was erased: samples, voiceprints, clips, and every event and record that named them.",
-  stream: "SPEAKERS",
-  filter: "speaker.deleted",
-  body: "json",
+  ...onSubject("speaker.deleted"),
   schema: SpeakerDeletedSchema,
-  subject: () => "speaker.deleted",
-  subjectFor: () => "speaker.deleted",
   fixture: {
     speakerId: "spk_01HZX3M1B7",
     erased: { samples: 4, voiceprints: 2, clips: 4 },
   },
 });
 
-export const EnrollmentStageSchema = Type.Union([
-  Type.Literal("receiving"),
-  Type.Literal("embedding"),
-  Type.Literal("checking"),
-  Type.Literal("saving"),
-  Type.Literal("done"),
-  Type.Literal("failed"),
+export const EnrollmentStageSchema = oneOf([
+  "receiving",
+  "embedding",
+  "checking",
+  "saving",
+  "done",
+  "failed",
 ]);
 export type EnrollmentStage = Static<typeof EnrollmentStageSchema>;
 
 /** Feedback on one enrollment sample; `code` says why it was rejected (an `ENROLL_*` or `AUDIO_*` code). */
-export const SampleFeedbackSchema = Type.Object(
-  {
-    index: Count,
-    sampleId: Type.Optional(Id),
-    accepted: Type.Boolean(),
-    code: Type.Optional(ErrorCodeSchema),
-    durationMs: Type.Optional(Milliseconds),
-    speechMs: Type.Optional(Milliseconds),
-    similarity: Type.Optional(Score),
-  },
-  strict,
-);
+export const SampleFeedbackSchema = strictObject({
+  index: Count,
+  sampleId: Type.Optional(Id),
+  accepted: Type.Boolean(),
+  code: Type.Optional(ErrorCodeSchema),
+  durationMs: Type.Optional(Milliseconds),
+  speechMs: Type.Optional(Milliseconds),
+  similarity: Type.Optional(Score),
+});
 export type SampleFeedback = Static<typeof SampleFeedbackSchema>;
 
-export const EnrollmentResultSchema = Type.Object(
-  {
-    outcome: Type.Union([Type.Literal("enrolled"), Type.Literal("failed")]),
-    samplesAccepted: Count,
-    samplesRejected: Count,
-    error: Type.Optional(ErrorPayloadSchema),
-  },
-  strict,
-);
+export const EnrollmentResultSchema = strictObject({
+  outcome: oneOf(["enrolled", "failed"]),
+  samplesAccepted: Count,
+  samplesRejected: Count,
+  error: Type.Optional(ErrorPayloadSchema),
+});
 export type EnrollmentResult = Static<typeof EnrollmentResultSchema>;
 
-export const EnrollmentProgressSchema = Type.Object(
-  {
-    enrollmentId: Id,
-    speakerId: Id,
-    done: Count,
-    total: Count,
-    stage: EnrollmentStageSchema,
-    quality: Type.Array(SampleFeedbackSchema, { maxItems: 100 }),
-    final: Type.Optional(EnrollmentResultSchema),
-  },
-  strict,
-);
+export const EnrollmentProgressSchema = strictObject({
+  enrollmentId: Id,
+  speakerId: Id,
+  done: Count,
+  total: Count,
+  stage: EnrollmentStageSchema,
+  quality: Type.Array(SampleFeedbackSchema, { maxItems: 100 }),
+  final: Type.Optional(EnrollmentResultSchema),
+});
 export type EnrollmentProgress = Static<typeof EnrollmentProgressSchema>;
 
-export const EnrollmentProgress = defineEvent({
-  name: "EnrollmentProgress",
-  typeId: "speakers.speaker.enrollment-progress.v1",
+export const EnrollmentProgress = speakerEvent("EnrollmentProgress", "enrollment-progress", {
   description: "Progress of an enrollment, with feedback on each sample so far and the result when done.",
-  stream: "SPEAKERS",
-  filter: "speaker.enrollment.progress",
-  body: "json",
+  ...onSubject("speaker.enrollment.progress"),
   schema: EnrollmentProgressSchema,
-  subject: () => "speaker.enrollment.progress",
-  subjectFor: () => "speaker.enrollment.progress",
   fixture: {
     enrollmentId: "enr_01HZX3JZ0P",
     speakerId: "spk_01HZX3K9Q2",

@@ -1,6 +1,6 @@
 import type { MsgRequest, StoredMsg } from "@nats-io/jetstream";
 import type { Bus } from "@speakers/bus";
-import { getClip } from "@speakers/bus";
+import { audioOf } from "@speakers/bus";
 import {
   AudioCaptured,
   type AudioCaptured as AudioCapturedPayload,
@@ -76,10 +76,7 @@ export async function fetchAudio(bus: Bus, lookup: AudioLookup): Promise<Fetched
     );
   }
   const event = decodeMeta(AudioCaptured, stored.header.get(HEADERS.meta) || undefined);
-  const bytes =
-    event.audio.kind === "object"
-      ? await getClip(bus, event.audio.name, { bucket: event.audio.bucket })
-      : stored.data;
+  const bytes = await audioOf(bus, event.audio, stored.data);
   return {
     eventId: lookup.sourceEventId,
     event,

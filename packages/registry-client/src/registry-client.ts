@@ -1,10 +1,11 @@
 /** Typed calls to the `registry` micro service, as every CLI command makes them. */
 import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
-import { type Bus, type CallOptions, call, putClip } from "@speakers/bus";
+import { type Bus, type CallOptions, callEndpoint, putClip } from "@speakers/bus";
 import {
   type AdaptationReply,
   type AdaptationRequest,
+  type AudioEncoding,
   type CalibrateRequest,
   type CalibrationReply,
   type CohortImportRequest,
@@ -68,11 +69,24 @@ export interface RegistryClient {
 }
 
 export function registryClient(bus: Bus): RegistryClient {
-  /** Calls one endpoint of the contract's table with its own request and reply messages. */
   const ask = <Req extends MessageDefinition, Rep extends MessageDefinition>(
     e: EndpointDefinition<Req, Rep>,
     options: Omit<CallOptions<Req, Rep>, "request" | "reply">,
-  ): Promise<PayloadOf<Rep>> => call(bus, e.subject, { ...options, request: e.request, reply: e.reply });
+  ): Promise<PayloadOf<Rep>> => callEndpoint(bus, e, options);
+  /** An audio file as the body of a request whose payload names its format when the file name tells it. */
+  const askWithFile = async <Req extends MessageDefinition, Rep extends MessageDefinition>(
+    e: EndpointDefinition<Req, Rep>,
+    file: string,
+    payload: (format: { format?: AudioEncoding }) => PayloadOf<Req>,
+  ): Promise<PayloadOf<Rep>> => {
+    const bytes = await readAudioFile(file);
+    const format = formatOf(file);
+    return ask(e, {
+      payload: payload(format === undefined ? {} : { format }),
+      body: bytes,
+      timeoutMs: LONG_MS,
+    });
+  };
   return {
     /** Files travel through the Object Store, so a long recording never hits the server's payload limit. */
     async enrollFiles(name, files, options = {}) {
@@ -95,15 +109,7 @@ export function registryClient(bus: Bus): RegistryClient {
         unavailableCode: "WORKER_UNAVAILABLE",
       });
     },
-    async identifyFile(file, topK = 5) {
-      const bytes = await readAudioFile(file);
-      const format = formatOf(file);
-      return ask(ep.identify, {
-        payload: { topK, ...(format === undefined ? {} : { format }) },
-        body: bytes,
-        timeoutMs: LONG_MS,
-      });
-    },
+    identifyFile: (file, topK = 5) => askWithFile(ep.identify, file, (format) => ({ topK, ...format })),
     identifyPath(path, topK = 5, options = {}) {
       const format = formatOf(path);
       const exclude = options.excludeSpeakers ?? [];
@@ -117,15 +123,7 @@ export function registryClient(bus: Bus): RegistryClient {
         timeoutMs: LONG_MS,
       });
     },
-    async verifyFile(speakerId, file) {
-      const bytes = await readAudioFile(file);
-      const format = formatOf(file);
-      return ask(ep.verify, {
-        payload: { speakerId, ...(format === undefined ? {} : { format }) },
-        body: bytes,
-        timeoutMs: LONG_MS,
-      });
-    },
+    verifyFile: (speakerId, file) => askWithFile(ep.verify, file, (format) => ({ speakerId, ...format })),
     calibration: (model) =>
       ask(ep.calibrationGet, {
         payload: model === undefined ? {} : { model },

@@ -18,6 +18,7 @@ export {
   MIN_CENTRING_VOICES,
 } from "./centring.js";
 export {
+  countBelow,
   type DetPoint,
   detCurve,
   equalErrorRate,

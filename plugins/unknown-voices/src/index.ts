@@ -1,10 +1,3 @@
 export { unknownVoices } from "./plugin.js";
-export {
-  ClipRequestSchema,
-  clipIdFor,
-  clipsToDrop,
-  NameRequestSchema,
-  type UnknownClip,
-  type UnknownVoicesConfig,
-  UnknownVoicesConfigSchema,
-} from "./records.js";
+// Everything records.ts exports is public: the config schema, the clip rules and the endpoint payloads.
+export * from "./records.js";

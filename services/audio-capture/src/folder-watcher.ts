@@ -149,6 +149,17 @@ export function createFolderWatcher(
       return report;
     }
     const seen = await openSeen();
+    /** Remembers what became of a file (it is not read again), stops waiting on it and reports it. */
+    const settle = async (
+      path: string,
+      hash: string,
+      status: SeenRecord["status"],
+      outcome: Omit<SeenRecord, "status" | "path" | "at">,
+    ) => {
+      await record(seen, hash, { status, path, at: new Date().toISOString(), ...outcome });
+      pending.delete(path);
+      report[status].push(path);
+    };
     const files = await oldestFirst([...pending]);
     for (const [index, file] of files.entries()) {
       let bytes: Buffer;
@@ -178,15 +189,7 @@ export function createFolderWatcher(
           },
           { limits, ...(deps.health ? { health: deps.health } : {}) },
         );
-        await record(seen, hash, {
-          status: "published",
-          path: file.path,
-          at: new Date().toISOString(),
-          eventId: published.id,
-          seq: published.seq,
-        });
-        pending.delete(file.path);
-        report.published.push(file.path);
+        await settle(file.path, hash, "published", { eventId: published.id, seq: published.seq });
         waitingLogged = false;
         logger.info(
           { file: file.path, eventId: published.id, duplicate: published.duplicate },
@@ -195,15 +198,7 @@ export function createFolderWatcher(
       } catch (err) {
         if (isSpeakersError(err) && err.status < 500) {
           // The bytes will never become valid audio; remember that so it is not retried.
-          await record(seen, hash, {
-            status: "rejected",
-            path: file.path,
-            at: new Date().toISOString(),
-            code: err.code,
-            message: err.message,
-          });
-          pending.delete(file.path);
-          report.rejected.push(file.path);
+          await settle(file.path, hash, "rejected", { code: err.code, message: err.message });
           logger.error({ file: file.path, code: err.code, reason: err.message }, "file rejected");
           continue;
         }

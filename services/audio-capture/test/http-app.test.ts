@@ -10,6 +10,10 @@ import { devClips, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 /** Routing, query validation and limits of the fastify app, through inject(): no socket needed. */
+/** POSTs a FLAC body to the capture endpoint. */
+const postFlac = (app: ReturnType<typeof createHttpApp>, url: string, payload: Buffer) =>
+  app.inject({ method: "POST", url, payload, headers: { "content-type": "audio/flac" } });
+
 describe("capture HTTP app", () => {
   const t = useTestBus("capture-http-app-test");
   let deps: HttpDeps;
@@ -48,12 +52,7 @@ describe("capture HTTP app", () => {
 
   it("validates the query string against its schema before publishing", async () => {
     const app = createHttpApp(deps);
-    const res = await app.inject({
-      method: "POST",
-      url: `/v1/audio?device=${"d".repeat(201)}`,
-      payload: flac,
-      headers: { "content-type": "audio/flac" },
-    });
+    const res = await postFlac(app, `/v1/audio?device=${"d".repeat(201)}`, flac);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ code: "INVALID_REQUEST", hint: expect.stringContaining("device=") });
     await app.close();
@@ -61,12 +60,7 @@ describe("capture HTTP app", () => {
 
   it("refuses a body over the byte limit with AUDIO_TOO_LONG and a hint that does not blame the worker", async () => {
     const app = createHttpApp(deps);
-    const res = await app.inject({
-      method: "POST",
-      url: "/v1/audio?device=big",
-      payload: Buffer.concat([flac, Buffer.alloc(11)]),
-      headers: { "content-type": "audio/flac" },
-    });
+    const res = await postFlac(app, "/v1/audio?device=big", Buffer.concat([flac, Buffer.alloc(11)]));
     expect(res.statusCode).toBe(413);
     const body = res.json() as { code: string; hint: string };
     expect(body.code).toBe("AUDIO_TOO_LONG");
@@ -76,12 +70,7 @@ describe("capture HTTP app", () => {
 
   it("publishes a clip and reports ready while the bus is up", async () => {
     const app = createHttpApp(deps);
-    const res = await app.inject({
-      method: "POST",
-      url: "/v1/audio?device=inject&room=lab",
-      payload: flac,
-      headers: { "content-type": "audio/flac" },
-    });
+    const res = await postFlac(app, "/v1/audio?device=inject&room=lab", flac);
     expect(res.statusCode).toBe(202);
     expect(res.json()).toMatchObject({ subject: "audio.captured.inject", format: { encoding: "flac" } });
     const ready = await app.inject({ method: "GET", url: "/readyz" });

@@ -1,34 +1,27 @@
 /** Typed calls to the registry, presence and unknown-voices services: the console's whole NATS vocabulary. */
 import { randomBytes } from "node:crypto";
-import { type Bus, call, putClip, request } from "@speakers/bus";
+import { type Bus, call, callEndpoint, putClip, request } from "@speakers/bus";
 import {
   type AudioEncoding,
   ClipDeleted,
   ClipRequest,
-  DeleteReply,
   decodeJson,
+  type EndpointDefinition,
   type EnrollItem,
-  EnrollMeta,
-  EnrollReply,
   INLINE_AUDIO_LIMIT_BYTES,
   LastHeardList,
   LastHeardRequest,
-  ListReply,
-  ListRequest,
+  type MessageDefinition,
   NameClipReply,
   NameClipRequest,
-  RenameRequest,
-  SamplesAddMeta,
-  SamplesAddReply,
+  type PayloadOf,
+  REGISTRY_ENDPOINTS,
   SERVICES,
-  SpeakerDetail,
-  SpeakerIdRequest,
-  SpeakerSummary,
   SpeakersError,
   UnknownClipList,
 } from "@speakers/events";
 
-const registry = SERVICES.registry.endpoints;
+const endpoints = REGISTRY_ENDPOINTS;
 const presence = SERVICES.presence.endpoints;
 const unknown = SERVICES.unknownVoices.endpoints;
 /** Embedding a sample on a small CPU while the house is busy takes a while: minutes, not seconds. */
@@ -91,57 +84,32 @@ function rawClient(bus: Bus) {
     };
   };
 
+  const ask = <Req extends MessageDefinition, Rep extends MessageDefinition>(
+    e: EndpointDefinition<Req, Rep>,
+    payload: PayloadOf<Req>,
+    timeoutMs = SHORT_MS,
+  ) => callEndpoint(bus, e, { payload, timeoutMs });
+  /** `enroll` or `samples.add` with one uploaded sample (inline, or through the Object Store when large). */
+  const sendSample = async <Req extends MessageDefinition, Rep extends MessageDefinition>(
+    e: EndpointDefinition<Req, Rep>,
+    sample: SampleUpload,
+    payload: (items: EnrollItem[], enrollmentId: string) => PayloadOf<Req>,
+  ) => {
+    const enrollmentId = newEnrollmentId();
+    const { item, body } = await enrollItem(sample, enrollmentId);
+    return callEndpoint(bus, e, { payload: payload([item], enrollmentId), body, timeoutMs: ENROLL_MS });
+  };
+
   return {
-    listSpeakers: () =>
-      call(bus, registry.list, {
-        request: ListRequest,
-        payload: { limit: 1000 },
-        reply: ListReply,
-        timeoutMs: SHORT_MS,
-      }),
+    listSpeakers: () => ask(endpoints.list, { limit: 1000 }),
     getSpeaker: (speakerId: string, includeEmbeddings = false) =>
-      call(bus, registry.get, {
-        request: SpeakerIdRequest,
-        payload: { speakerId, includeEmbeddings },
-        reply: SpeakerDetail,
-        timeoutMs: SHORT_MS,
-      }),
-    rename: (speakerId: string, name: string) =>
-      call(bus, registry.rename, {
-        request: RenameRequest,
-        payload: { speakerId, name },
-        reply: SpeakerSummary,
-        timeoutMs: SHORT_MS,
-      }),
-    erase: (speakerId: string) =>
-      call(bus, registry.delete, {
-        request: SpeakerIdRequest,
-        payload: { speakerId },
-        reply: DeleteReply,
-        timeoutMs: ENROLL_MS,
-      }),
-    async enroll(name: string, sample: SampleUpload) {
-      const enrollmentId = newEnrollmentId();
-      const { item, body } = await enrollItem(sample, enrollmentId);
-      return call(bus, registry.enroll, {
-        request: EnrollMeta,
-        payload: { name, items: [item], enrollmentId },
-        body,
-        reply: EnrollReply,
-        timeoutMs: ENROLL_MS,
-      });
-    },
-    async addSample(speakerId: string, sample: SampleUpload) {
-      const enrollmentId = newEnrollmentId();
-      const { item, body } = await enrollItem(sample, enrollmentId);
-      return call(bus, registry.samplesAdd, {
-        request: SamplesAddMeta,
-        payload: { speakerId, items: [item], enrollmentId },
-        body,
-        reply: SamplesAddReply,
-        timeoutMs: ENROLL_MS,
-      });
-    },
+      ask(endpoints.get, { speakerId, includeEmbeddings }),
+    rename: (speakerId: string, name: string) => ask(endpoints.rename, { speakerId, name }),
+    erase: (speakerId: string) => ask(endpoints.delete, { speakerId }, ENROLL_MS),
+    enroll: (name: string, sample: SampleUpload) =>
+      sendSample(endpoints.enroll, sample, (items, enrollmentId) => ({ name, items, enrollmentId })),
+    addSample: (speakerId: string, sample: SampleUpload) =>
+      sendSample(endpoints.samplesAdd, sample, (items, enrollmentId) => ({ speakerId, items, enrollmentId })),
     lastHeard: () =>
       call(bus, presence.lastHeard, {
         request: LastHeardRequest,

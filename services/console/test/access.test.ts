@@ -74,28 +74,20 @@ describe("loopback console without a token", () => {
   it("refuses uploads of other types and above the size limit with catalogue codes", async () => {
     const { app } = consoleWith({ SPEAKERS_CONSOLE_MAX_UPLOAD_BYTES: "4096" });
     const headers = { host: "127.0.0.1:8760", "x-speakers-console": "1", origin: "http://127.0.0.1:8760" };
-    const pdf = await app.inject({
-      method: "POST",
-      url: "/api/enroll?name=Alice",
-      headers: { ...headers, "content-type": "application/pdf" },
-      payload: Buffer.from("%PDF-1.4 not audio"),
-    });
+    const upload = (contentType: string, payload: Buffer) =>
+      app.inject({
+        method: "POST",
+        url: "/api/enroll?name=Alice",
+        headers: { ...headers, "content-type": contentType },
+        payload,
+      });
+    const pdf = await upload("application/pdf", Buffer.from("%PDF-1.4 not audio"));
     expect(pdf.statusCode).toBe(422);
     expect(pdf.json().error.code).toBe("AUDIO_UNSUPPORTED_FORMAT");
-    const big = await app.inject({
-      method: "POST",
-      url: "/api/enroll?name=Alice",
-      headers: { ...headers, "content-type": "audio/wav" },
-      payload: Buffer.alloc(8192),
-    });
+    const big = await upload("audio/wav", Buffer.alloc(8192));
     expect(big.statusCode).toBe(413);
     expect(big.json().error.code).toBe("AUDIO_TOO_LONG");
-    const empty = await app.inject({
-      method: "POST",
-      url: "/api/enroll?name=Alice",
-      headers: { ...headers, "content-type": "audio/wav" },
-      payload: Buffer.alloc(0),
-    });
+    const empty = await upload("audio/wav", Buffer.alloc(0));
     expect(empty.json().error.code).toBe("AUDIO_EMPTY");
     await app.close();
   });

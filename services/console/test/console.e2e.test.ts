@@ -35,10 +35,15 @@ const publish = async (file: string, room: string) => {
   return result.id;
 };
 
+/** Opens a page of the console (the default browser's tab unless another is given) and returns that tab. */
+const visit = async (route: string, page = b.page) => {
+  await page.goto(`${stack.url}/#/${route}`);
+  return page;
+};
+
 describe("the household console", () => {
   it("enrolls a speaker through the Enroll page's microphone, with quality feedback per sample", async () => {
-    const { page } = b;
-    await page.goto(`${stack.url}/#/enroll`);
+    const page = await visit("enroll");
     await page.getByLabel("Name").fill("Alice");
     for (let i = 1; i <= 3; i++) {
       await page.getByRole("button", { name: `Record phrase ${i}` }).click();
@@ -62,7 +67,7 @@ describe("the household console", () => {
     await expect(page.locator(".progress").textContent()).resolves.toContain("enrollment complete");
     await b.shot("enroll-desktop");
 
-    await page.goto(`${stack.url}/#/speakers`);
+    await visit("speakers", page);
     const card = page.locator('.card[data-speaker="Alice"]');
     await card.waitFor();
     await expect(card.locator(".samples").textContent()).resolves.toMatch(/^3/);
@@ -71,8 +76,7 @@ describe("the household console", () => {
   }, 300_000);
 
   it("shows a clip of that speaker in Live as it is identified, and resumes after a reconnect without repeats", async () => {
-    const { page } = b;
-    await page.goto(`${stack.url}/#/live`);
+    const page = await visit("live");
     await page.locator('.status[data-state="live"]').waitFor();
     const sent = Date.now();
     const id = await publish(alice[4] as string, "kitchen");
@@ -103,7 +107,7 @@ describe("the household console", () => {
     const { page } = b;
     const unknown = await publish(bob[3] as string, "hall");
     bobClips.push(unknown);
-    await page.goto(`${stack.url}/#/unknown`);
+    await visit("unknown", page);
     const card = page.locator(`.clip[data-source="${unknown}"]`);
     await eventually(async () => {
       await page.getByRole("button", { name: "Refresh" }).click();
@@ -123,7 +127,7 @@ describe("the household console", () => {
     await page.locator(".notice").filter({ hasText: "Bob" }).waitFor({ timeout: 120_000 });
     await card.waitFor({ state: "detached", timeout: 30_000 });
 
-    await page.goto(`${stack.url}/#/live`);
+    await visit("live", page);
     await page.locator('.status[data-state="live"]').waitFor();
     const next = await publish(bob[4] as string, "hall");
     bobClips.push(next);
@@ -136,8 +140,7 @@ describe("the household console", () => {
   }, 240_000);
 
   it("adds an uploaded file as a sample and renames the speaker", async () => {
-    const { page } = b;
-    await page.goto(`${stack.url}/#/speakers`);
+    const page = await visit("speakers");
     await page.locator('.card[data-speaker="Bob"]').getByRole("link", { name: "Add samples" }).click();
     await expect(page.getByLabel("Name").isDisabled()).resolves.toBe(true);
     // The file goes to the registry as picked (FLAC here), one verdict per file.
@@ -147,7 +150,7 @@ describe("the household console", () => {
     await expect(verdict.getAttribute("class")).resolves.toContain("accepted");
     await expect(verdict.textContent()).resolves.toContain(basename(bob[0] as string));
 
-    await page.goto(`${stack.url}/#/speakers`);
+    await visit("speakers", page);
     const card = page.locator('.card[data-speaker="Bob"]');
     await expect(card.locator(".samples").textContent()).resolves.toMatch(/^2/);
     await card.getByRole("button", { name: "Rename" }).click();
@@ -158,8 +161,7 @@ describe("the household console", () => {
   }, 180_000);
 
   it("erases a speaker from the Speakers page, and nothing of them remains in NATS", async () => {
-    const { page } = b;
-    await page.goto(`${stack.url}/#/speakers`);
+    const page = await visit("speakers");
     const card = page.locator('.card[data-speaker="Robert"]');
     await card.getByRole("button", { name: "Erase" }).click();
     const dialog = card.locator("dialog");
@@ -175,15 +177,14 @@ describe("the household console", () => {
   }, 180_000);
 
   it("shows the live model's threshold and margin on Calibration, and the worker on System", async () => {
-    const { page } = b;
-    await page.goto(`${stack.url}/#/calibration`);
+    const page = await visit("calibration");
     const model = page.locator('.model[data-model="resemblyzer/ge2e@0.1.4"]');
     await model.waitFor({ timeout: 30_000 });
     // GE2E's policy in the registry (model-policy.ts): the values the registry decides with, read from its STATS.
     await expect(model.locator("dd.threshold").textContent()).resolves.toBe("0.840");
     await expect(model.locator("dd.margin").textContent()).resolves.toBe("0.030");
     await b.shot("calibration-desktop");
-    await page.goto(`${stack.url}/#/system`);
+    await visit("system", page);
     await page.locator(".summary .model").waitFor();
     await expect(page.locator(".summary .model").textContent()).resolves.toBe("resemblyzer/ge2e@0.1.4");
     await expect(page.locator(".summary .workers").textContent()).resolves.toBe("1");

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-import soundfile as sf
-from dev_audio import dev_files
+from dev_audio import decode_error, encode_as, three_seconds_of_speech
 
 from speaker_worker import contract
 from speaker_worker.audio import FORMATS, TARGET_RATE, AudioLimits, decode_audio
@@ -17,21 +14,15 @@ from speaker_worker.errors import WorkerError
 
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:
-    file = min((f for f in dev_files() if f.seconds >= 3.0), key=lambda f: f.seconds)
-    samples, _ = sf.read(file.path, dtype="float32")
-    return samples[: 3 * TARGET_RATE]
+    return three_seconds_of_speech()
 
 
 def encode(samples: np.ndarray, fmt: str, subtype: str = "PCM_16") -> bytes:
-    buf = io.BytesIO()
-    sf.write(buf, samples, TARGET_RATE, format=fmt, subtype=subtype)
-    return buf.getvalue()
+    return encode_as(samples, TARGET_RATE, fmt, subtype)
 
 
 def code_of(data: bytes, **kwargs) -> str:
-    with pytest.raises(WorkerError) as err:
-        decode_audio(data, **kwargs)
-    return err.value.code
+    return decode_error(data, **kwargs).code
 
 
 def test_the_limits_are_the_contracts():

@@ -6,12 +6,21 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from bus_helpers import GE2E_TOKEN, body, captured_meta, publish_audio, read_stream, stream_count, wait_for
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 
 from speaker_worker import bus, contract
 
 GE2E_KEY = "resemblyzer/ge2e@0.1.4"
+
+
+@pytest.fixture
+async def js(nc: Client, clean_streams: None, start_worker) -> JetStreamContext:
+    """JetStream on a server with no streams yet and one worker of the default config running."""
+    await start_worker()
+    return nc.jetstream()
 
 
 async def _settled(nc: Client) -> bool:
@@ -66,10 +75,8 @@ async def test_waiting_clips_share_one_forward_pass(
 
 
 async def test_bad_audio_becomes_a_failed_event_and_the_worker_goes_on(
-    nc: Client, clean_streams: None, start_worker, dev_clips
+    nc: Client, js: JetStreamContext, dev_clips
 ) -> None:
-    js = nc.jetstream()
-    await start_worker()
     garbage = b"fLaC" + bytes(range(256)) * 8
     bad_id = await publish_audio(js, garbage)
 
@@ -89,10 +96,8 @@ async def test_bad_audio_becomes_a_failed_event_and_the_worker_goes_on(
 
 
 async def test_invalid_metadata_is_dead_lettered_and_terminated(
-    nc: Client, clean_streams: None, start_worker, dev_clips
+    nc: Client, js: JetStreamContext, dev_clips
 ) -> None:
-    js = nc.jetstream()
-    await start_worker()
     data = dev_clips[0].read_bytes()
     meta = captured_meta(data)
     del meta["format"]
@@ -111,11 +116,7 @@ async def test_invalid_metadata_is_dead_lettered_and_terminated(
     assert await stream_count(js, "EMBEDDINGS") == 0
 
 
-async def test_clip_from_the_object_store(
-    nc: Client, clean_streams: None, start_worker, dev_clips: list[Path]
-) -> None:
-    js = nc.jetstream()
-    await start_worker()
+async def test_clip_from_the_object_store(js: JetStreamContext, dev_clips: list[Path]) -> None:
     store = await js.create_object_store("audio-clips")
     data = dev_clips[2].read_bytes()
     await store.put("clips/one.flac", data)
@@ -131,12 +132,8 @@ async def test_clip_from_the_object_store(
     assert body(failed)["error"]["code"] == "AUDIO_OBJECT_NOT_FOUND"
 
 
-async def test_unicode_metadata_travels_as_ascii_json(
-    nc: Client, clean_streams: None, start_worker, dev_clips
-) -> None:
+async def test_unicode_metadata_travels_as_ascii_json(js: JetStreamContext, dev_clips) -> None:
     # Header values must be ASCII (nats-py cannot parse others): producers escape, the worker reads it back.
-    js = nc.jetstream()
-    await start_worker()
     data = dev_clips[0].read_bytes()
     meta = captured_meta(data, transcript="Schalte das Licht im Büro an — bitte.")
     source_id = await publish_audio(js, data, raw_meta=contract.encode_meta("AudioCaptured", meta))

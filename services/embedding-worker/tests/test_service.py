@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -178,10 +180,10 @@ async def test_two_workers_share_the_queue_group(nc: Client, start_worker) -> No
     assert all(n > 0 for n in per_instance), f"the queue group did not spread requests: {per_instance}"
 
 
-async def test_inference_never_blocks_the_event_loop(nc: Client, worker, dev_clips: list[Path]) -> None:
-    """The real model is held inside its forward pass (a hook on the inference thread) until the test lets it
-    go; PING must answer while it is provably still running. Had the forward run on the event loop, the loop
-    would sit in the hook and PING would time out. Nothing here depends on how fast the machine is."""
+@contextlib.contextmanager
+def forward_held(worker) -> Iterator[threading.Event]:
+    """Holds the real model inside its forward pass (a hook on the inference thread) until the block ends;
+    the event yielded is set once a pass is held."""
     model = worker.embedder._encoder._model
     entered, release = threading.Event(), threading.Event()
 
@@ -191,6 +193,17 @@ async def test_inference_never_blocks_the_event_loop(nc: Client, worker, dev_cli
 
     handle = model.register_forward_pre_hook(hold)
     try:
+        yield entered
+    finally:
+        release.set()
+        handle.remove()
+
+
+async def test_inference_never_blocks_the_event_loop(nc: Client, worker, dev_clips: list[Path]) -> None:
+    """The real model is held inside its forward pass (a hook on the inference thread) until the test lets it
+    go; PING must answer while it is provably still running. Had the forward run on the event loop, the loop
+    would sit in the hook and PING would time out. Nothing here depends on how fast the machine is."""
+    with forward_held(worker) as entered:
         request = asyncio.create_task(call(nc, "extract", dev_clips[0].read_bytes()))
         loop = asyncio.get_running_loop()
         assert await loop.run_in_executor(None, entered.wait, 30), "the forward pass never started"
@@ -200,23 +213,12 @@ async def test_inference_never_blocks_the_event_loop(nc: Client, worker, dev_cli
         stats = json.loads((await nc.request("$SRV.STATS.embedding", b"", timeout=5)).data)
         assert stats["name"] == "embedding"
         assert not request.done(), "the forward pass was still held: the request cannot have been answered"
-    finally:
-        release.set()
-        handle.remove()
     ok(await request, "EmbeddingResult")
 
 
 async def test_concurrent_extracts_share_one_forward_pass(nc: Client, worker, dev_clips: list[Path]) -> None:
     """Requests that arrive while a forward pass runs are embedded together in the next one."""
-    model = worker.embedder._encoder._model
-    entered, release = threading.Event(), threading.Event()
-
-    def hold(_module, _args) -> None:
-        entered.set()
-        release.wait(30)
-
-    handle = model.register_forward_pre_hook(hold)
-    try:
+    with forward_held(worker) as entered:
         first = asyncio.create_task(call(nc, "extract", dev_clips[0].read_bytes()))
         assert await asyncio.get_running_loop().run_in_executor(None, entered.wait, 30)
         before = worker.embedder.stats["batches"]
@@ -225,9 +227,6 @@ async def test_concurrent_extracts_share_one_forward_pass(nc: Client, worker, de
         while sum(len(clips) for clips, _ in worker.embedder._waiting) < 3:
             assert time.monotonic() < deadline, "the three requests never reached the embedder"
             await asyncio.sleep(0.02)
-    finally:
-        release.set()
-        handle.remove()
     for reply in [await first, *[await task for task in others]]:
         ok(reply, "EmbeddingResult")
     # `before` was read with the first pass still held: it and the three waiting requests make two passes.

@@ -5,7 +5,7 @@
  * replay that meets an event again publishes the same id, which JetStream stores once (duplicate window).
  */
 import type { JsMsg } from "@nats-io/jetstream";
-import { type Bus, eventMeta, getClip, publish } from "@speakers/bus";
+import { audioOf, type Bus, eventMeta, publish } from "@speakers/bus";
 import type { BatchClip, EmbeddingClient } from "@speakers/embedding-client";
 import {
   AudioCaptured,
@@ -57,10 +57,7 @@ export async function embedBatch(
     }
     const item: Item = { msg, id: meta.id, correlationId: meta.correlationId, event };
     try {
-      const bytes =
-        event.audio.kind === "object"
-          ? await getClip(bus, event.audio.name, { bucket: event.audio.bucket })
-          : msg.data;
+      const bytes = await audioOf(bus, event.audio, msg.data);
       item.clip = {
         audio: bytes,
         format: event.format.encoding,

@@ -2,7 +2,7 @@
  * Turns enrollment items into audio the worker can embed: bytes from the request body, a clip the client put
  * in the Object Store, an earlier `audio.captured` event, or a path the worker reads itself.
  */
-import { type Bus, getClip } from "@speakers/bus";
+import { audioOf, type Bus, getClip } from "@speakers/bus";
 import {
   AudioCaptured,
   type AudioEncoding,
@@ -192,10 +192,7 @@ async function resolveEvent(bus: Bus, eventId: string, seq: number): Promise<Res
     });
   }
   const meta = decodeMeta(AudioCaptured, stored.header.get(HEADERS.meta) || undefined);
-  const bytes =
-    meta.audio.kind === "object"
-      ? await getClip(bus, meta.audio.name, { bucket: meta.audio.bucket })
-      : stored.data;
+  const bytes = await audioOf(bus, meta.audio, stored.data);
   return {
     bytes,
     meta: {

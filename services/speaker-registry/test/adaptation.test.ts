@@ -6,7 +6,7 @@
  * bank moves the normalised scores.
  */
 import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import { createEmbeddingClient } from "@speakers/embedding-client";
 import {
@@ -30,15 +30,13 @@ import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SampleRecord } from "../src/store/records.js";
 import { findByEventIds } from "../src/stream-scan.js";
+import { HOUSEHOLD } from "./support/household.js";
 import { enrollFiles, identifyFile } from "./support/requests.js";
 import { startSeededEcapa } from "./support/seeded-ecapa.js";
 import { type Stack, startStack } from "./support/stack.js";
 import { drained, publishClip, readStream } from "./support/streams.js";
 
 const ep = SERVICES.registry.endpoints;
-const HOUSEHOLD =
-  process.env.SPEAKERS_HOUSEHOLD_AUDIO ??
-  resolve(import.meta.dirname, "../../../../shared/audio/household-dev");
 const speakers = devSpeakers();
 const ENROLLED = speakers.slice(0, 4);
 const STRANGER = speakers[4] as string;

@@ -2,19 +2,12 @@
  * The registry as it runs: real nats-server, the real GE2E worker, real LibriSpeech speech. Mechanics, not
  * accuracy (the eval test in apps/cli measures that over every speaker).
  */
-import { publish } from "@speakers/bus";
-import {
-  AudioCaptured,
-  EmbeddingComputed,
-  HEADERS,
-  REGISTRY_ENDPOINTS,
-  SpeakerIdentified,
-  STREAMS,
-} from "@speakers/events";
+import { EmbeddingComputed, HEADERS, REGISTRY_ENDPOINTS, SpeakerIdentified, STREAMS } from "@speakers/events";
 import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollFiles, getSpeaker, identifyFile, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
+import { publishAudio } from "./support/streams.js";
 import { collectEvents, cutClip, waitFor } from "./support/wait.js";
 
 const ep = REGISTRY_ENDPOINTS;
@@ -138,20 +131,7 @@ describe("the event chain", () => {
     const identified = collectEvents(stack.bus, "speaker.identified");
     const audioIds: string[] = [];
     for (const file of [filesA[7], filesC[6]] as string[]) {
-      const bytes = read(file);
-      const sent = await publish(
-        stack.bus,
-        AudioCaptured,
-        {
-          source: { service: "test", deviceId: "kitchen" },
-          capturedAt: new Date().toISOString(),
-          format: { encoding: "flac", sampleRate: 16000, channels: 1 },
-          bytes: bytes.length,
-          audio: { kind: "inline" },
-        },
-        { source: "/test", body: bytes, contentType: "audio/flac" },
-      );
-      audioIds.push(sent.id);
+      audioIds.push(await publishAudio(stack, read(file), { service: "test", deviceId: "kitchen" }));
     }
     const events = await identified.until((all) =>
       audioIds.every((id) => all.some((e) => e.sourceEventId === id)),
@@ -207,19 +187,10 @@ describe("the event chain", () => {
     const before = await identifyFile(stack, filesB[8] as string);
     await stack.registry.stop();
     const identified = collectEvents(stack.bus, "speaker.identified");
-    const bytes = read(filesB[9] as string);
-    const sent = await publish(
-      stack.bus,
-      AudioCaptured,
-      {
-        source: { service: "test", deviceId: "hall" },
-        capturedAt: new Date().toISOString(),
-        format: { encoding: "flac", sampleRate: 16000, channels: 1 },
-        bytes: bytes.length,
-        audio: { kind: "inline" },
-      },
-      { source: "/test", body: bytes, contentType: "audio/flac" },
-    );
+    const sentId = await publishAudio(stack, read(filesB[9] as string), {
+      service: "test",
+      deviceId: "hall",
+    });
     await stack.server.restart();
     await waitFor(
       () =>
@@ -231,8 +202,8 @@ describe("the event chain", () => {
       "JetStream back",
     );
     await stack.restartRegistry();
-    const events = await identified.until((all) => all.some((e) => e.sourceEventId === sent.id));
-    expect(events.find((e) => e.sourceEventId === sent.id)).toMatchObject({
+    const events = await identified.until((all) => all.some((e) => e.sourceEventId === sentId));
+    expect(events.find((e) => e.sourceEventId === sentId)).toMatchObject({
       decision: "known",
       speaker: { id: bobId },
     });

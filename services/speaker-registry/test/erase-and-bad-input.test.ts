@@ -2,12 +2,12 @@
 
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
-import { publish } from "@speakers/bus";
-import { AudioCaptured, KV_BUCKETS, OBJECT_STORES, REGISTRY_ENDPOINTS, STREAMS } from "@speakers/events";
+import { KV_BUCKETS, OBJECT_STORES, REGISTRY_ENDPOINTS, STREAMS } from "@speakers/events";
 import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollFiles, getSpeaker, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
+import { publishAudio } from "./support/streams.js";
 import { collectEvents } from "./support/wait.js";
 
 const ep = REGISTRY_ENDPOINTS;
@@ -19,19 +19,7 @@ const filesB = devFiles(B as string);
 /** Publishes a recording as captured audio and waits for its identification. */
 async function hear(file: string, deviceId: string) {
   const identified = collectEvents(stack.bus, "speaker.identified");
-  const bytes = read(file);
-  const heard = await publish(
-    stack.bus,
-    AudioCaptured,
-    {
-      source: { service: "test", deviceId },
-      capturedAt: new Date().toISOString(),
-      format: { encoding: "flac", sampleRate: 16000, channels: 1 },
-      bytes: bytes.length,
-      audio: { kind: "inline" },
-    },
-    { source: "/test", body: bytes, contentType: "audio/flac" },
-  );
+  const heard = { id: await publishAudio(stack, read(file), { service: "test", deviceId }) };
   const seen = await identified.until((all) => all.some((e) => e.sourceEventId === heard.id));
   return { heard, event: seen.find((e) => e.sourceEventId === heard.id) };
 }

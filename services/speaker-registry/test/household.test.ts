@@ -3,8 +3,6 @@
  * the registry calibrates from them, and erasure takes the copies. Mechanics and directions, not accuracy
  * (`speakers eval` measures that).
  */
-import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { Kvm } from "@nats-io/kv";
 import {
   CalibrateRequest,
@@ -17,22 +15,12 @@ import {
 } from "@speakers/events";
 import { devFiles, devSpeakers } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { householdClips } from "./support/household.js";
 import { enrollFiles } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
 
 const ep = SERVICES.registry.endpoints;
-const HOUSEHOLD =
-  process.env.SPEAKERS_HOUSEHOLD_AUDIO ??
-  resolve(import.meta.dirname, "../../../../shared/audio/household-dev");
 let stack: Stack;
-
-/** Short clips through simulated rooms: recordings as a home makes them (used here as enrollment samples). */
-function householdClips(speaker: string): string[] {
-  return readdirSync(join(HOUSEHOLD, speaker))
-    .filter((f) => f.startsWith("b-test-"))
-    .sort()
-    .map((f) => join(HOUSEHOLD, speaker, f));
-}
 
 const calibrate = (payload: CalibrateRequest) =>
   stack.call(ep.calibrate, CalibrateRequest, payload, CalibrationReply);

@@ -14,7 +14,7 @@ import {
 } from "@speakers/test-support";
 import { connectAsync, type MqttClient } from "mqtt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "../src/index.js";
+import type { WyomingBridge } from "../src/index.js";
 import { type Chain, startChain } from "./support/chain.js";
 import { readStream } from "./support/streams.js";
 
@@ -51,17 +51,16 @@ describe("Home Assistant Assist through the Wyoming bridge", () => {
     await mqtt.subscribeAsync(["speakers/#", MARKER], { qos: 1 });
     const enrolled = await chain.enroll("Alice", enrollFiles);
     expect(enrolled.result).toMatchObject({ outcome: "enrolled" });
-    bridge = createWyomingBridge({
-      bus: chain.bus,
-      config: bridgeConfigFromEnv({
+    bridge = chain.bridge(
+      {
         SPEAKERS_WYOMING_URI: "off",
         SPEAKERS_WYOMING_ROOMS: "kitchen=tcp://127.0.0.1:0",
         SPEAKERS_WYOMING_UPSTREAM: upstream.uri,
         // The order under test must not hinge on this machine's speed; the bound itself is checked elsewhere.
         SPEAKERS_WYOMING_WAIT_MS: "30000",
-      }),
+      },
       logger,
-    });
+    );
     await bridge.start();
     kitchen = bridge.listeners[0]?.uri ?? "";
   }, 600_000);
@@ -166,15 +165,14 @@ describe("Home Assistant Assist through the Wyoming bridge", () => {
 
   it("without an upstream answers an empty transcript, still only after the office's MQTT state is updated", async () => {
     // No upstream to hide behind: a bridge that did not wait would answer at once, before the identification.
-    const office = createWyomingBridge({
-      bus: chain.bus,
-      config: bridgeConfigFromEnv({
+    const office = chain.bridge(
+      {
         SPEAKERS_WYOMING_URI: "off",
         SPEAKERS_WYOMING_ROOMS: "office=tcp://127.0.0.1:0",
         SPEAKERS_WYOMING_WAIT_MS: "30000",
-      }),
+      },
       logger,
-    });
+    );
     await office.start();
     try {
       const from = seen.length;
@@ -224,17 +222,16 @@ describe("Home Assistant Assist through the Wyoming bridge", () => {
   });
 
   it("tags the transcript with the speaker only when asked", async () => {
-    const tagging = createWyomingBridge({
-      bus: chain.bus,
-      config: bridgeConfigFromEnv({
+    const tagging = chain.bridge(
+      {
         SPEAKERS_WYOMING_URI: "tcp://127.0.0.1:0",
         SPEAKERS_WYOMING_UPSTREAM: upstream.uri,
         SPEAKERS_WYOMING_TAG: "prefix",
         // Generous: this check is about the tag, and the machine may be busy.
         SPEAKERS_WYOMING_WAIT_MS: "20000",
-      }),
+      },
       logger,
-    });
+    );
     await tagging.start();
     try {
       const { line, upstreamText } = await speak(tagging.listeners[0]?.uri ?? "", aliceSays);

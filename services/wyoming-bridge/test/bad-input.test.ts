@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { createLogger } from "@speakers/bus";
 import { devClips, eventually, runClient, startPocketSphinx } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "../src/index.js";
+import type { WyomingBridge } from "../src/index.js";
 import { type Chain, startChain } from "./support/chain.js";
 import { frame, rawExchange } from "./support/raw.js";
 
@@ -29,14 +29,10 @@ describe("bad input to the Wyoming bridge", () => {
     chain = await startChain({ worker: false });
     upstream = await startPocketSphinx();
     const env = { SPEAKERS_WYOMING_URI: "tcp://127.0.0.1:0", SPEAKERS_WYOMING_WAIT_MS: "200" };
-    bridge = createWyomingBridge({ bus: chain.bus, config: bridgeConfigFromEnv(env), logger });
+    bridge = chain.bridge(env, logger);
     await bridge.start();
     port = bridge.listeners[0]?.boundPort ?? 0;
-    proxied = createWyomingBridge({
-      bus: chain.bus,
-      config: bridgeConfigFromEnv({ ...env, SPEAKERS_WYOMING_UPSTREAM: upstream.uri }),
-      logger,
-    });
+    proxied = chain.bridge({ ...env, SPEAKERS_WYOMING_UPSTREAM: upstream.uri }, logger);
     await proxied.start();
   });
   afterAll(async () => {
@@ -45,6 +41,10 @@ describe("bad input to the Wyoming bridge", () => {
     await upstream?.stop();
     await chain?.stop();
   });
+
+  /** The Wyoming client transcribes the dev clip through `via`'s first listener, with these flags. */
+  const transcribe = (via: WyomingBridge, flags: Record<string, string>) =>
+    runClient(via.listeners[0]?.uri ?? "", ["transcribe", clip, ...Object.entries(flags).flat()]);
 
   const start = frame("audio-start", FORMAT);
   const cases: Array<{ kind: string; writes: Array<Uint8Array | string>; code: string }> = [
@@ -123,12 +123,7 @@ describe("bad input to the Wyoming bridge", () => {
   });
 
   it("drops an utterance whose client disconnects mid-way, upstream included", async () => {
-    const lines = await runClient(proxied.listeners[0]?.uri ?? "", [
-      "transcribe",
-      clip,
-      "--disconnect-after-ms",
-      "1500",
-    ]);
+    const lines = await transcribe(proxied, { "--disconnect-after-ms": "1500" });
     expect(lines).toEqual([expect.objectContaining({ disconnected: true })]);
     await eventually(() =>
       proxied.stats().connections === 0 && proxied.stats().upstreams === 0 ? true : undefined,
@@ -136,14 +131,13 @@ describe("bad input to the Wyoming bridge", () => {
   });
 
   it("turns away connections past SPEAKERS_WYOMING_MAX_SESSIONS with a BACKPRESSURE error", async () => {
-    const small = createWyomingBridge({
-      bus: chain.bus,
-      config: bridgeConfigFromEnv({
+    const small = chain.bridge(
+      {
         SPEAKERS_WYOMING_URI: "tcp://127.0.0.1:0",
         SPEAKERS_WYOMING_MAX_SESSIONS: "1",
-      }),
+      },
       logger,
-    });
+    );
     await small.start();
     try {
       const smallPort = small.listeners[0]?.boundPort ?? 0;
@@ -160,16 +154,7 @@ describe("bad input to the Wyoming bridge", () => {
   });
 
   it("serves 50 sessions at once, each to its transcript", async () => {
-    const lines = await runClient(bridge.listeners[0]?.uri ?? "", [
-      "transcribe",
-      clip,
-      "--max-seconds",
-      "1",
-      "--repeat",
-      "50",
-      "--concurrency",
-      "50",
-    ]);
+    const lines = await transcribe(bridge, { "--max-seconds": "1", "--repeat": "50", "--concurrency": "50" });
     expect(lines).toHaveLength(50);
     expect(lines.filter((l) => l.text === "")).toHaveLength(50);
   });

@@ -2,7 +2,7 @@ import { SpeakersError } from "@speakers/events";
 import { formatReport } from "../eval/report.js";
 import { runEval } from "../eval/run-eval.js";
 import type { Output } from "../output.js";
-import { progressBar } from "../progress.js";
+import { phasedProgress } from "../progress.js";
 
 export async function evalCommand(
   out: Output,
@@ -12,7 +12,7 @@ export async function evalCommand(
   if (o.enrollGlob !== undefined && o.manifest !== undefined) {
     throw new SpeakersError("INVALID_REQUEST", "Give --enroll-glob or --manifest, not both.");
   }
-  const bars = new Map<string, ReturnType<typeof progressBar>>();
+  const progress = phasedProgress();
   try {
     const report = await runEval({
       dir,
@@ -20,19 +20,11 @@ export async function evalCommand(
       ...(o.enrollGlob === undefined ? {} : { enrollGlob: o.enrollGlob }),
       ...(o.manifest === undefined ? {} : { manifest: o.manifest }),
       ...(o.plots === undefined ? {} : { plots: o.plots }),
-      onProgress: (phase, done, total) => {
-        let bar = bars.get(phase);
-        if (bar === undefined) {
-          for (const b of bars.values()) b.stop();
-          bar = progressBar(phase);
-          bars.set(phase, bar);
-        }
-        bar.update(done, total);
-      },
+      onProgress: (phase, done, total) => progress.update(phase, done, total),
     });
-    for (const b of bars.values()) b.stop();
+    progress.stop();
     out.out(o.json ? JSON.stringify(report) : formatReport(report));
   } finally {
-    for (const b of bars.values()) b.stop();
+    progress.stop();
   }
 }

@@ -14,6 +14,7 @@ import {
 } from "@speakers/events";
 import { registryClient } from "@speakers/registry-client";
 import type { Command } from "commander";
+import type { EmbeddedStack } from "../embedded-stack.js";
 import type { Output } from "../output.js";
 import type { WithStack } from "./replay.js";
 
@@ -36,6 +37,27 @@ const modelOf = (o: { model?: string }): ModelRef | undefined =>
   o.model === undefined ? undefined : { ...resolveModel(o.model) };
 
 export function registerHouseholdSourceCommands(program: Command, out: Output, withStack: WithStack): void {
+  /** A subcommand of `parent` about one model (`--model`, default the live one) printing the reply `ask` gets. */
+  function perModel<R>(
+    parent: Command,
+    name: string,
+    text: string,
+    ask: (stack: EmbeddedStack, model: ModelRef | undefined) => Promise<R>,
+    format: (reply: R) => string,
+  ): void {
+    parent
+      .command(name)
+      .description(text)
+      .option("--model <model>", "ecapa, ge2e or a model key (default: the live model)")
+      .option("--json", "print the reply as JSON")
+      .action(
+        withStack(async (stack, o: { model?: string; json?: boolean }) => {
+          const reply = await ask(stack, modelOf(o));
+          out.out(o.json ? JSON.stringify(reply) : format(reply));
+        }),
+      );
+  }
+
   const adaptation = program
     .command("adaptation")
     .description(
@@ -46,21 +68,17 @@ export function registerHouseholdSourceCommands(program: Command, out: Output, w
     ["off", false, "switch adaptation off for a model (adapted samples stay until the speaker is erased)"],
     ["show", undefined, "print whether a model adapts and how many samples it adapted"],
   ] as const) {
-    adaptation
-      .command(name)
-      .description(text)
-      .option("--model <model>", "ecapa, ge2e or a model key (default: the live model)")
-      .option("--json", "print the reply as JSON")
-      .action(
-        withStack(async (stack, o: { model?: string; json?: boolean }) => {
-          const model = modelOf(o);
-          const reply = await registryClient(stack.bus).adaptation({
-            ...(model === undefined ? {} : { model }),
-            ...(enabled === undefined ? {} : { enabled }),
-          });
-          out.out(o.json ? JSON.stringify(reply) : formatAdaptation(reply));
+    perModel(
+      adaptation,
+      name,
+      text,
+      (stack, model) =>
+        registryClient(stack.bus).adaptation({
+          ...(model === undefined ? {} : { model }),
+          ...(enabled === undefined ? {} : { enabled }),
         }),
-      );
+      formatAdaptation,
+    );
   }
 
   const cohort = program.command("cohort").description("the AS-norm cohort beside the enrolled speakers");
@@ -92,19 +110,16 @@ export function registerHouseholdSourceCommands(program: Command, out: Output, w
     ["show", "print what the cohort holds beside the enrolled samples"],
     ["clear", "forget the imported bank and the unknown voices kept for the cohort"],
   ] as const) {
-    cohort
-      .command(name)
-      .description(text)
-      .option("--model <model>", "ecapa, ge2e or a model key (default: the live model)")
-      .option("--json", "print the reply as JSON")
-      .action(
-        withStack(async (stack, o: { model?: string; json?: boolean }) => {
-          const client = registryClient(stack.bus);
-          const model = modelOf(o);
-          const reply = name === "clear" ? await client.cohortClear(model) : await client.cohort(model);
-          out.out(o.json ? JSON.stringify(reply) : formatCohort(reply));
-        }),
-      );
+    perModel(
+      cohort,
+      name,
+      text,
+      (stack, model) =>
+        name === "clear"
+          ? registryClient(stack.bus).cohortClear(model)
+          : registryClient(stack.bus).cohort(model),
+      formatCohort,
+    );
   }
 }
 

@@ -12,7 +12,7 @@ import { readLiveModel, workerCommandFor } from "@speakers/speaker-registry";
 import { type Command, InvalidArgumentError } from "commander";
 import type { EmbeddedStack } from "../embedded-stack.js";
 import type { Output } from "../output.js";
-import { progressBar } from "../progress.js";
+import { phasedProgress } from "../progress.js";
 import { formatCalibration } from "./calibrate.js";
 
 export type WithStack = <A extends unknown[]>(
@@ -97,7 +97,7 @@ export async function replayCommand(
     env,
     ...(stack.workerServers === undefined ? {} : { servers: stack.workerServers }),
   });
-  const bars = new Map<string, ReturnType<typeof progressBar>>();
+  const progress = phasedProgress();
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
@@ -111,21 +111,13 @@ export async function replayCommand(
       ...(o.restart ? { restart: true } : {}),
       ...(o.limit === undefined ? {} : { stopAfter: Number(o.limit) }),
       signal: abort.signal,
-      onProgress: ({ phase, done, total }) => {
-        let bar = bars.get(phase);
-        if (bar === undefined) {
-          for (const b of bars.values()) b.stop();
-          bar = progressBar(phase);
-          bars.set(phase, bar);
-        }
-        bar.update(done, total);
-      },
+      onProgress: ({ phase, done, total }) => progress.update(phase, done, total),
     });
-    for (const b of bars.values()) b.stop();
+    progress.stop();
     out.out(o.json ? JSON.stringify(run) : formatRun(run));
     return run;
   } finally {
-    for (const b of bars.values()) b.stop();
+    progress.stop();
     process.removeListener("SIGINT", onSigint);
     await worker.stop();
   }

@@ -8,6 +8,17 @@ interface JsonOption {
   json?: boolean;
 }
 
+/** The reply as indented JSON with --json, else as `text` words it. */
+function printReply<R>(out: Output, o: JsonOption, reply: R, text: (reply: R) => string): void {
+  out.out(o.json ? JSON.stringify(reply, null, 2) : text(reply));
+}
+
+/** The registry client and the speaker a command names (SPEAKER_NOT_FOUND when nobody has that name). */
+async function named(stack: EmbeddedStack, name: string) {
+  const client = registryClient(stack.bus);
+  return { client, speaker: await client.byName(name) };
+}
+
 export async function identifyCommand(stack: EmbeddedStack, out: Output, file: string, o: JsonOption) {
   const r = await registryClient(stack.bus).identifyFile(file);
   if (o.json) return out.out(JSON.stringify(r, null, 2));
@@ -28,8 +39,7 @@ export async function verifyCommand(
   file: string,
   o: JsonOption,
 ) {
-  const client = registryClient(stack.bus);
-  const speaker = await client.byName(name);
+  const { client, speaker } = await named(stack, name);
   const r = await client.verifyFile(speaker.id, file);
   if (o.json) return out.out(JSON.stringify(r, null, 2));
   out.out(
@@ -57,19 +67,22 @@ export async function renameCommand(
   newName: string,
   o: JsonOption,
 ) {
-  const client = registryClient(stack.bus);
-  const speaker = await client.byName(name);
-  const r = await client.rename(speaker.id, newName);
-  if (o.json) return out.out(JSON.stringify(r, null, 2));
-  out.out(`Renamed ${speaker.name} to ${r.name} (${r.id}).`);
+  const { client, speaker } = await named(stack, name);
+  printReply(
+    out,
+    o,
+    await client.rename(speaker.id, newName),
+    (r) => `Renamed ${speaker.name} to ${r.name} (${r.id}).`,
+  );
 }
 
 export async function deleteCommand(stack: EmbeddedStack, out: Output, name: string, o: JsonOption) {
-  const client = registryClient(stack.bus);
-  const speaker = await client.byName(name);
-  const r = await client.remove(speaker.id);
-  if (o.json) return out.out(JSON.stringify(r, null, 2));
-  out.out(
-    `Erased ${r.name} (${r.speakerId}): ${r.erased.samples} sample(s), ${r.erased.voiceprints} voiceprint(s), ${r.erased.clips} audio clip(s).`,
+  const { client, speaker } = await named(stack, name);
+  printReply(
+    out,
+    o,
+    await client.remove(speaker.id),
+    (r) =>
+      `Erased ${r.name} (${r.speakerId}): ${r.erased.samples} sample(s), ${r.erased.voiceprints} voiceprint(s), ${r.erased.clips} audio clip(s).`,
   );
 }

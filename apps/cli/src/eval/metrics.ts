@@ -1,5 +1,7 @@
 /** Pure evaluation metrics over cosine scores; no I/O so they can be checked against hand-made numbers. */
 
+import { countBelow } from "@speakers/scoring";
+
 export interface EqualErrorRate {
   /** The error rate where false accepts equal false rejects (mean of the two at the closest threshold). */
   readonly eer: number;
@@ -27,18 +29,6 @@ export function equalErrorRate(genuine: readonly number[], impostor: readonly nu
   }
   // best is set: thresholds always holds +Infinity
   return { eer: best?.eer ?? 1, threshold: best?.threshold ?? Number.POSITIVE_INFINITY };
-}
-
-/** How many values in an ascending array are strictly below t (binary search). */
-function countBelow(sorted: readonly number[], t: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] ?? 0) < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export interface OpenSetTrial {

@@ -26,18 +26,7 @@ def split_body(
 ) -> tuple[dict[str, Any], bytes, list[tuple[dict[str, Any], bytes]]]:
     """The sample's bytes first, then each babble voice's, as the meta's lengths say."""
     sources = [meta["sample"], *meta.get("babble", [])]
-    lengths = [int(s["length"]) for s in sources]
-    if sum(lengths) != len(body):
-        raise WorkerError(
-            "INVALID_REQUEST",
-            f"The lengths add up to {sum(lengths)} bytes but the body holds {len(body)}.",
-            details={"lengths": sum(lengths), "bodyBytes": len(body)},
-        )
-    parts: list[bytes] = []
-    offset = 0
-    for length in lengths:
-        parts.append(body[offset : offset + length])
-        offset += length
+    parts = bus.split_by_lengths(body, [int(s["length"]) for s in sources])
     return sources[0], parts[0], list(zip(sources[1:], parts[1:], strict=True))
 
 

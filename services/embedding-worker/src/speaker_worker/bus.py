@@ -20,6 +20,7 @@ from nats.js.api import DiscardPolicy, PubAck, StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
 from . import contract
+from .errors import WorkerError
 
 CE_SPEC_VERSION = "1.0"
 JSON_CONTENT_TYPE = "application/json"
@@ -136,6 +137,23 @@ def parse_ce(headers: Mapping[str, str] | None) -> CloudEvent:
         content_type=headers.get(H_CONTENT_TYPE),
         correlation_id=headers.get(H_CORRELATION),
     )
+
+
+def split_by_lengths(body: bytes, lengths: list[int], what: str = "lengths") -> list[bytes]:
+    """A request body of concatenated parts, cut as the meta's `lengths` say; INVALID_REQUEST when they do not
+    add up to the body (`what` names them in the message)."""
+    if sum(lengths) != len(body):
+        raise WorkerError(
+            "INVALID_REQUEST",
+            f"The {what} add up to {sum(lengths)} bytes but the body holds {len(body)}.",
+            details={"lengths": sum(lengths), "bodyBytes": len(body)},
+        )
+    parts: list[bytes] = []
+    offset = 0
+    for length in lengths:
+        parts.append(body[offset : offset + length])
+        offset += length
+    return parts
 
 
 def rfc3339(moment: datetime) -> str:

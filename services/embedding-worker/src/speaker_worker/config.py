@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import contract
 
@@ -151,26 +152,33 @@ def _build(raw: Mapping[str, str]) -> WorkerConfig:
 
 
 def _int(raw: Mapping[str, str], key: str, default: int | None, *, minimum: int) -> int | None:
-    if key not in raw:
-        return default
-    try:
-        value = int(raw[key])
-    except ValueError:
-        raise ConfigError(f"{_ENV[key]} must be an integer, got {raw[key]!r}") from None
-    if value < minimum:
-        raise ConfigError(f"{_ENV[key]} must be at least {minimum}, got {value}")
-    return value
+    return _number(
+        raw, key, default, int, "an integer", lambda v: f"at least {minimum}" if v < minimum else None
+    )
 
 
 def _float(raw: Mapping[str, str], key: str, default: float) -> float:
+    return _number(raw, key, default, float, "a number", lambda v: "positive" if v <= 0 else None)
+
+
+def _number(
+    raw: Mapping[str, str],
+    key: str,
+    default: Any,
+    parse: Callable[[str], Any],
+    noun: str,
+    unmet: Callable[[Any], str | None],
+) -> Any:
+    """The variable parsed as `noun` (`default` when unset); ConfigError when `unmet` says it falls short."""
     if key not in raw:
         return default
     try:
-        value = float(raw[key])
+        value = parse(raw[key])
     except ValueError:
-        raise ConfigError(f"{_ENV[key]} must be a number, got {raw[key]!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{_ENV[key]} must be positive, got {value}")
+        raise ConfigError(f"{_ENV[key]} must be {noun}, got {raw[key]!r}") from None
+    requirement = unmet(value)
+    if requirement is not None:
+        raise ConfigError(f"{_ENV[key]} must be {requirement}, got {value}")
     return value
 
 

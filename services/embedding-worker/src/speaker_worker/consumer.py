@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
@@ -263,18 +262,7 @@ class AudioConsumer:
                 item.error = _as_worker_error(outcome, "decoding")
             else:
                 item.samples = outcome
-        good = [item for item in items if item.samples is not None]
-        if not good:
-            return
-        started = time.perf_counter()
-        results = await self._embedder.submit([item.samples for item in good], self._executor)  # type: ignore[misc]
-        per_clip_ms = (time.perf_counter() - started) * 1000 / len(good)
-        for item, result in zip(good, results, strict=True):
-            if isinstance(result, WorkerError):
-                item.error = result
-            else:
-                item.vector = np.asarray(result, dtype=np.float32)
-                item.compute_ms = per_clip_ms
+        await self._embedder.embed_decoded(items, self._executor)
 
     def _decode(self, item: _Item) -> np.ndarray:
         fmt = item.meta["format"]

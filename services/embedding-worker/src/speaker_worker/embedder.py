@@ -16,8 +16,10 @@ import collections
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import torch
@@ -154,6 +156,22 @@ class Embedder:
         if self._drainer is None or self._drainer.done():
             self._drainer = loop.create_task(self._drain(executor), name="embedder-batches")
         return await future
+
+    async def embed_decoded(self, clips: Sequence[Any], executor: Executor) -> None:
+        """Embeds in one submit the clips that decoded (their `samples` set): sets each one's `vector` and
+        `compute_ms` (the pass's time per clip), or its `error`."""
+        good = [clip for clip in clips if clip.samples is not None]
+        if not good:
+            return
+        started = time.perf_counter()
+        results = await self.submit([clip.samples for clip in good], executor)
+        compute_ms = (time.perf_counter() - started) * 1000 / len(good)
+        for clip, result in zip(good, results, strict=True):
+            if isinstance(result, WorkerError):
+                clip.error = result
+            else:
+                clip.vector = np.asarray(result, dtype=np.float32)
+                clip.compute_ms = compute_ms
 
     async def _drain(self, executor: Executor) -> None:
         loop = asyncio.get_running_loop()

@@ -15,7 +15,6 @@ import asyncio
 import importlib.metadata
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -229,18 +228,8 @@ class EmbeddingService:
     async def _extract_batch(self, request: Request) -> Reply:
         meta = _meta(request, "ExtractBatchMeta")
         body = request.data or b""
-        lengths = [int(item["length"]) for item in meta["items"]]
-        if sum(lengths) != len(body):
-            raise WorkerError(
-                "INVALID_REQUEST",
-                f"The item lengths add up to {sum(lengths)} bytes but the body holds {len(body)}.",
-                details={"lengths": sum(lengths), "bodyBytes": len(body)},
-            )
-        clips: list[_Clip] = []
-        offset = 0
-        for item_meta, length in zip(meta["items"], lengths, strict=True):
-            clips.append(_Clip(meta=item_meta, data=body[offset : offset + length]))
-            offset += length
+        parts = bus.split_by_lengths(body, [int(item["length"]) for item in meta["items"]], "item lengths")
+        clips = [_Clip(meta=m, data=part) for m, part in zip(meta["items"], parts, strict=True)]
         await self._decode_and_embed(clips)
         counters = self.counters["extract-batch"]
         counters.clips += len(clips)
@@ -328,18 +317,7 @@ class EmbeddingService:
             else:
                 clip.samples = outcome
                 clip.voiced_ms = voiced_ms(outcome)
-        good = [clip for clip in clips if clip.samples is not None]
-        if not good:
-            return
-        started = time.perf_counter()
-        results = await self._embedder.submit([clip.samples for clip in good], self._executor)  # type: ignore[misc]
-        compute_ms = (time.perf_counter() - started) * 1000 / len(good)
-        for clip, result in zip(good, results, strict=True):
-            if isinstance(result, WorkerError):
-                clip.error = result
-            else:
-                clip.vector = np.asarray(result, dtype=np.float32)
-                clip.compute_ms = compute_ms
+        await self._embedder.embed_decoded(clips, self._executor)
 
     def _decode(self, clip: _Clip) -> np.ndarray:
         path = clip.meta.get("path")

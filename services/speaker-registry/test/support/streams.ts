@@ -36,14 +36,17 @@ export async function readStream(stack: Stack, stream: string): Promise<StoredMe
   return out;
 }
 
-/** Publishes a recording as captured audio (as capture does); returns its event id. */
-export async function publishClip(stack: Stack, file: string, deviceId: string): Promise<string> {
-  const bytes = read(file);
+/** Publishes audio bytes as captured from `source` (as capture does); returns its event id. */
+export async function publishAudio(
+  stack: Stack,
+  bytes: Uint8Array,
+  source: { service: string; deviceId: string; room?: string },
+): Promise<string> {
   const heard = await publish(
     stack.bus,
     AudioCaptured,
     {
-      source: { service: "test", deviceId, room: deviceId },
+      source,
       capturedAt: new Date().toISOString(),
       format: { encoding: "flac", sampleRate: 16000, channels: 1 },
       bytes: bytes.length,
@@ -52,6 +55,11 @@ export async function publishClip(stack: Stack, file: string, deviceId: string):
     { source: "/test", body: bytes, contentType: "audio/flac" },
   );
   return heard.id;
+}
+
+/** Publishes a recording as captured audio from a device of the same name as its room; returns its event id. */
+export async function publishClip(stack: Stack, file: string, deviceId: string): Promise<string> {
+  return publishAudio(stack, read(file), { service: "test", deviceId, room: deviceId });
 }
 
 /** Waits until the worker and the registry have handled everything published so far. */

@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { type Bus, call, closeBus, connectBus, createLogger, provision } from "@speakers/bus";
+import { type Bus, call, closeBus, connectBus, createLogger, type Logger, provision } from "@speakers/bus";
 import { ensureWorker } from "@speakers/embedding-client";
 import { EnrollMeta, EnrollReply, SERVICES } from "@speakers/events";
 import { homeAssistantPlugin } from "@speakers/plugin-home-assistant";
 import { type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
 import { createRegistry, type Registry } from "@speakers/speaker-registry";
 import { type Mosquitto, type NatsServer, startMosquitto, startNatsServer } from "@speakers/test-support";
+import { bridgeConfigFromEnv, createWyomingBridge, type WyomingBridge } from "../../src/index.js";
 // The home-assistant plugin's broker harness (a real Mosquitto on a free port); reused rather than copied.
 
 /** A real nats-server, the real GE2E worker, the registry and, when asked, Mosquitto with the real HA plugin. */
@@ -17,6 +18,8 @@ export interface Chain {
   broker?: Mosquitto;
   plugin?: RunningPlugin;
   enroll(name: string, files: readonly string[]): Promise<EnrollReply>;
+  /** A Wyoming bridge on this chain's bus, configured from `env` as its main configures it (not started). */
+  bridge(env: Record<string, string>, logger: Logger): WyomingBridge;
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function startChain(options: { mqtt?: boolean; worker?: boolean } =
         timeoutMs: 180_000,
       });
     },
+    bridge: (env, logger) => createWyomingBridge({ bus, config: bridgeConfigFromEnv(env), logger }),
     async stop() {
       await plugin?.stop().catch(() => {});
       await registry?.stop().catch(() => {});

@@ -1,7 +1,7 @@
 import type { SpeakerSummary } from "@speakers/events";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type ErrorPayload, errorOf } from "../api.js";
-import { count, ErrorBox, when } from "../ui.js";
+import { count, ErrorBox, NameField, Outcome, when } from "../ui.js";
 
 type Listed = SpeakerSummary & { lastHeard?: { at: string; room?: string; deviceId?: string } };
 interface Erases {
@@ -28,8 +28,7 @@ export function SpeakersPage() {
 
   return (
     <section>
-      <ErrorBox error={error} />
-      {notice ? <output class="notice">{notice}</output> : null}
+      <Outcome error={error} notice={notice} />
       {list === undefined ? (
         <p class="loading">Loading…</p>
       ) : list.speakers.length === 0 ? (
@@ -103,14 +102,7 @@ function SpeakerCard({
     <li class="card" data-speaker={speaker.name}>
       {renaming ? (
         <form class="inline" onSubmit={rename}>
-          <label for={`name-${speaker.id}`}>New name</label>
-          <input
-            id={`name-${speaker.id}`}
-            value={name}
-            onInput={(e) => setName(e.currentTarget.value)}
-            required
-            maxLength={200}
-          />
+          <NameField id={`name-${speaker.id}`} label="New name" value={name} onValue={setName} />
           <button type="submit">Save</button>
           <button
             type="button"

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type ErrorPayload, errorOf } from "../api.js";
-import { ErrorBox } from "../ui.js";
+import { ErrorBox, Table } from "../ui.js";
 
 interface Instance {
   name: string;
@@ -79,73 +79,47 @@ export function SystemPage() {
             <dd class="throughput">{rate === undefined ? "measuring…" : `${rate.toFixed(2)} clips/s`}</dd>
           </dl>
           <h3>Services</h3>
-          <div class="table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Service</th>
-                  <th scope="col">Instance</th>
-                  <th scope="col">Version</th>
-                  <th scope="col">Requests</th>
-                  <th scope="col">Errors</th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(snap.services).flatMap(([name, list]) =>
-                  list.length === 0
-                    ? [
-                        <tr key={name}>
-                          <th scope="row">{name}</th>
-                          <td colSpan={4}>not answering</td>
-                        </tr>,
-                      ]
-                    : list.map((s) => (
-                        <tr key={s.id}>
-                          <th scope="row">{name}</th>
-                          <td>{s.id.slice(-8)}</td>
-                          <td>{s.version}</td>
-                          <td>{s.requests}</td>
-                          <td>{s.errors}</td>
-                        </tr>
-                      )),
-                )}
-              </tbody>
-            </table>
-          </div>
-          <h3>Streams</h3>
-          <div class="table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Stream / consumer</th>
-                  <th scope="col">Messages</th>
-                  <th scope="col">Size</th>
-                  <th scope="col">Pending</th>
-                  <th scope="col">Unacked</th>
-                </tr>
-              </thead>
-              <tbody>
-                {snap.streams.flatMap((s) => [
-                  <tr key={s.name} class="stream" data-stream={s.name}>
-                    <th scope="row">{s.name}</th>
-                    <td>{s.messages}</td>
-                    <td>{bytes(s.bytes)}</td>
-                    <td />
-                    <td />
-                  </tr>,
-                  ...s.consumers.map((c) => (
-                    <tr key={`${s.name}/${c.name}`}>
-                      <td class="consumer">↳ {c.name}</td>
-                      <td />
-                      <td />
-                      <td>{c.pending}</td>
-                      <td>{c.ackPending}</td>
+          <Table columns={["Service", "Instance", "Version", "Requests", "Errors"]}>
+            {Object.entries(snap.services).flatMap(([name, list]) =>
+              list.length === 0
+                ? [
+                    <tr key={name}>
+                      <th scope="row">{name}</th>
+                      <td colSpan={4}>not answering</td>
+                    </tr>,
+                  ]
+                : list.map((s) => (
+                    <tr key={s.id}>
+                      <th scope="row">{name}</th>
+                      <td>{s.id.slice(-8)}</td>
+                      <td>{s.version}</td>
+                      <td>{s.requests}</td>
+                      <td>{s.errors}</td>
                     </tr>
                   )),
-                ])}
-              </tbody>
-            </table>
-          </div>
+            )}
+          </Table>
+          <h3>Streams</h3>
+          <Table columns={["Stream / consumer", "Messages", "Size", "Pending", "Unacked"]}>
+            {snap.streams.flatMap((s) => [
+              <tr key={s.name} class="stream" data-stream={s.name}>
+                <th scope="row">{s.name}</th>
+                <td>{s.messages}</td>
+                <td>{bytes(s.bytes)}</td>
+                <td />
+                <td />
+              </tr>,
+              ...s.consumers.map((c) => (
+                <tr key={`${s.name}/${c.name}`}>
+                  <td class="consumer">↳ {c.name}</td>
+                  <td />
+                  <td />
+                  <td>{c.pending}</td>
+                  <td>{c.ackPending}</td>
+                </tr>
+              )),
+            ])}
+          </Table>
         </>
       ) : null}
     </section>

@@ -1,7 +1,7 @@
 import type { EnrollReply, SpeakerSummary, UnknownClip } from "@speakers/events";
 import { useEffect, useState } from "preact/hooks";
 import { api, type ErrorPayload, errorOf } from "../api.js";
-import { ErrorBox, score, seconds, when } from "../ui.js";
+import { ErrorBox, NameField, Outcome, score, seconds, when } from "../ui.js";
 
 const NEW = "__new__";
 
@@ -28,8 +28,7 @@ export function UnknownPage() {
   }, []);
   return (
     <section>
-      <ErrorBox error={error} />
-      {notice ? <output class="notice">{notice}</output> : null}
+      <Outcome error={error} notice={notice} />
       <button type="button" class="secondary" onClick={load}>
         Refresh
       </button>
@@ -126,16 +125,7 @@ function ClipCard({
           <option value={NEW}>A new speaker…</option>
         </select>
         {choice === NEW ? (
-          <>
-            <label for={`new-${clip.clipId}`}>Name</label>
-            <input
-              id={`new-${clip.clipId}`}
-              value={newName}
-              onInput={(e) => setNewName(e.currentTarget.value)}
-              required
-              maxLength={200}
-            />
-          </>
+          <NameField id={`new-${clip.clipId}`} label="Name" value={newName} onValue={setNewName} />
         ) : null}
         <div class="actions">
           <button type="submit" disabled={busy}>

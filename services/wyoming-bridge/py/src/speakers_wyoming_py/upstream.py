@@ -45,22 +45,15 @@ class DecoderPool:
 
 
 def make_info() -> Info:
-    attribution = Attribution(name="CMU PocketSphinx", url="https://github.com/cmusphinx/pocketsphinx")
-    model = AsrModel(
-        name="en-us",
-        description="PocketSphinx US English",
-        attribution=attribution,
-        installed=True,
-        version="5.1.1",
-        languages=["en"],
-    )
+    # The model and the program it belongs to share their attribution, install state and version.
+    common = {
+        "attribution": Attribution(name="CMU PocketSphinx", url="https://github.com/cmusphinx/pocketsphinx"),
+        "installed": True,
+        "version": "5.1.1",
+    }
+    model = AsrModel(name="en-us", description="PocketSphinx US English", languages=["en"], **common)
     program = AsrProgram(
-        name="pocketsphinx",
-        description="PocketSphinx speech-to-text",
-        attribution=attribution,
-        installed=True,
-        version="5.1.1",
-        models=[model],
+        name="pocketsphinx", description="PocketSphinx speech-to-text", models=[model], **common
     )
     return Info(asr=[program])
 
