@@ -57,7 +57,6 @@ class _Item:
     data: bytes = b""
     samples: np.ndarray | None = None
     vector: np.ndarray | None = None
-    quality: dict[str, float] | None = None
     error: WorkerError | None = None
     compute_ms: float = 0.0
 
@@ -259,16 +258,9 @@ class AudioConsumer:
         good = [item for item in items if item.samples is not None]
         if not good:
             return
-        # The probe's quality (VAD + SNR) is measured on the decode threads while the forward pass runs,
-        # instead of on the event loop between the pass and the publish.
-        qualities = [loop.run_in_executor(self._embedder.decode_pool, measure, item.samples) for item in good]
         started = time.perf_counter()
         results = await self._embedder.submit([item.samples for item in good], self._executor)  # type: ignore[misc]
         per_clip_ms = (time.perf_counter() - started) * 1000 / len(good)
-        # A measure that failed is measured again at publish, where its error fails the clip as it always did.
-        for item, quality in zip(good, await asyncio.gather(*qualities, return_exceptions=True), strict=True):
-            if not isinstance(quality, BaseException):
-                item.quality = quality
         for item, result in zip(good, results, strict=True):
             if isinstance(result, WorkerError):
                 item.error = result
@@ -311,9 +303,7 @@ class AudioConsumer:
             }
             if "capturedAt" in item.meta:
                 payload["capturedAt"] = item.meta["capturedAt"]
-            if item.quality is not None:
-                payload["quality"] = item.quality
-            elif item.samples is not None:
+            if item.samples is not None:
                 payload["quality"] = measure(item.samples)
             name, subject = "EmbeddingComputed", f"embedding.computed.{bus.model_token(info)}"
         else:
