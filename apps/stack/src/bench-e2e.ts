@@ -24,6 +24,13 @@ export interface Sample {
   overheadMs: number;
   /** embedding.computed seen -> speaker.identified seen: the registry's consume, match and publish. */
   registryMs: number | undefined;
+  /**
+   * 202 (or audio.captured seen, if later) -> embedding.computed seen, less the model time: the worker's
+   * fetch, decoding, quality measure and publish, and queueing behind other clips.
+   */
+  workerMs: number | undefined;
+  /** HTTP send -> audio.captured seen on the bus: capture's receive, checks and publish (part of upload). */
+  captureMs: number | undefined;
   sentAt: number;
   identifiedAt: number;
 }
@@ -47,6 +54,10 @@ export interface PhaseResult {
   overheadMs: Percentiles;
   /** The part of the overhead after the worker: embedding.computed -> speaker.identified. */
   registryMs: Percentiles;
+  /** The part of the overhead in the worker besides the model: see Sample.workerMs. */
+  workerMs: Percentiles;
+  /** HTTP send -> audio.captured on the bus (within uploadMs, not the overhead). */
+  captureMs: Percentiles;
   uploadMs: Percentiles;
   wallMs: number;
 }
@@ -125,12 +136,18 @@ async function runPhase(
           }
           const totalMs = Math.max(0, trace.identifiedAt - posted.acceptedAt);
           const modelMs = trace.computeMs ?? 0;
+          const workerFrom = Math.max(posted.acceptedAt, trace.capturedAt ?? posted.acceptedAt);
           samples.push({
             uploadMs: posted.acceptedAt - posted.sentAt,
             totalMs,
             modelMs,
             overheadMs: Math.max(0, totalMs - modelMs),
             registryMs: trace.computedAt === undefined ? undefined : trace.identifiedAt - trace.computedAt,
+            workerMs:
+              trace.computedAt === undefined
+                ? undefined
+                : Math.max(0, trace.computedAt - workerFrom - modelMs),
+            captureMs: trace.capturedAt === undefined ? undefined : trace.capturedAt - posted.sentAt,
             sentAt: posted.sentAt,
             identifiedAt: trace.identifiedAt,
           });
@@ -155,6 +172,8 @@ async function runPhase(
     modelMs: percentiles(samples.map((s) => s.modelMs)),
     overheadMs: percentiles(samples.map((s) => s.overheadMs)),
     registryMs: percentiles(samples.flatMap((s) => (s.registryMs === undefined ? [] : [s.registryMs]))),
+    workerMs: percentiles(samples.flatMap((s) => (s.workerMs === undefined ? [] : [s.workerMs]))),
+    captureMs: percentiles(samples.flatMap((s) => (s.captureMs === undefined ? [] : [s.captureMs]))),
     uploadMs: percentiles(samples.map((s) => s.uploadMs)),
     wallMs,
   };

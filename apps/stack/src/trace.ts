@@ -1,9 +1,11 @@
 import type { Bus } from "@speakers/bus";
 import {
+  AudioCaptured,
   decodeJson,
   EmbeddingComputed,
   EmbeddingFailed,
   type ErrorPayload,
+  HEADERS,
   SpeakerIdentified,
 } from "@speakers/events";
 
@@ -15,6 +17,8 @@ export interface Trace {
   /** The worker's own time for this clip (its share of the batch's forward pass). */
   computeMs?: number;
   computedAt?: number;
+  /** When the audio.captured event (capture's JetStream publish) was seen on the bus. */
+  capturedAt?: number;
   failed?: ErrorPayload;
   failedAt?: number;
 }
@@ -43,6 +47,13 @@ export async function traceChain(bus: Bus): Promise<Tracer> {
   const settle = (id: string) => waiters.get(id)?.();
 
   const subs: Array<ReturnType<Bus["nc"]["subscribe"]>> = [
+    bus.nc.subscribe(AudioCaptured.filter, {
+      callback: (err, msg) => {
+        if (err) return;
+        const id = msg.headers?.get(HEADERS.ceId);
+        if (id) entry(id).capturedAt = performance.now();
+      },
+    }),
     bus.nc.subscribe(SpeakerIdentified.filter, {
       callback: (err, msg) => {
         if (err) return;

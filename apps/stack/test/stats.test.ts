@@ -33,6 +33,8 @@ describe("keepsUp", () => {
       modelMs: p,
       overheadMs: p,
       registryMs: p,
+      workerMs: p,
+      captureMs: p,
       uploadMs: p,
       wallMs: 1,
     };

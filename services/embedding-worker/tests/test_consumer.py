@@ -12,6 +12,8 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from speaker_worker import bus, contract
+from speaker_worker.audio import decode_audio
+from speaker_worker.quality import measure
 
 GE2E_KEY = "resemblyzer/ge2e@0.1.4"
 
@@ -43,6 +45,8 @@ async def test_captured_audio_becomes_one_embedding(
     assert event["source"]["deviceId"] == "kitchen"
     vector = np.asarray(event["vector"])
     assert vector.shape == (256,) and abs(np.linalg.norm(vector) - 1) < 1e-3
+    # The quality measured beside the forward pass is the clip's own, as measuring at publish gave.
+    assert event["quality"] == measure(decode_audio(dev_clips[0].read_bytes()))
     expected_id = "emb-" + hashlib.sha1(f"{source_id}|{GE2E_KEY}".encode()).hexdigest()
     assert msg.headers is not None
     assert msg.headers["ce-id"] == expected_id == msg.headers["Nats-Msg-Id"]

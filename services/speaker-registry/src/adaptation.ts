@@ -18,6 +18,7 @@ import type {
   ScoreScale,
 } from "@speakers/events";
 import type { RegistryContext } from "./context.js";
+import type { SourcesState } from "./household-sources.js";
 import { sampleKey } from "./store/keys.js";
 import type { SampleRecord } from "./store/records.js";
 
@@ -71,24 +72,35 @@ export async function adaptationEnabled(
   ctx: RegistryContext,
   model: ModelRef,
 ): Promise<{ enabled: boolean; source: "setting" | "environment" }> {
-  const stored = (await ctx.sources.get(model)).adaptation;
+  return switchOf(ctx, await ctx.sources.get(model));
+}
+
+function switchOf(
+  ctx: RegistryContext,
+  sources: SourcesState,
+): { enabled: boolean; source: "setting" | "environment" } {
+  const stored = sources.adaptation;
   return stored === undefined
     ? { enabled: ctx.adaptationByDefault, source: "environment" }
     : { enabled: stored.enabled, source: "setting" };
 }
 
-export async function verdictFor(
+/**
+ * The verdict on one live identification. It reads the switch and the calibration as the registry-state
+ * view holds them: identification synced that view against the bucket a moment before (scoringFor).
+ */
+export function verdictFor(
   ctx: RegistryContext,
   model: ModelRef,
   identification: { decision: "known" | "unknown"; scoring?: CalibratedScoring; quality?: ProbeQuality },
-): Promise<AdaptationVerdict> {
+): AdaptationVerdict {
   if (identification.decision !== "known") return { adapt: false, reason: "not accepted" };
-  if (!(await adaptationEnabled(ctx, model)).enabled) return { adapt: false, reason: "switched off" };
+  if (!switchOf(ctx, ctx.sources.held(model)).enabled) return { adapt: false, reason: "switched off" };
   return adaptationVerdict({
     decision: identification.decision,
     scoring: identification.scoring,
     quality: identification.quality,
-    ceiling: strangerCeiling(await ctx.scoring.storedCalibration(model)),
+    ceiling: strangerCeiling(ctx.scoring.heldCalibration(model)),
   });
 }
 

@@ -6,11 +6,14 @@ import type { EnrollmentPolicy } from "./enrollment-policy.js";
 import type { HouseholdScoring } from "./household-scoring.js";
 import type { HouseholdSources } from "./household-sources.js";
 import type { RegistryStore } from "./store/registry-store.js";
+import type { StateView } from "./store/state-view.js";
 
 /** What every registry operation works with; built once by createRegistry. */
 export interface RegistryContext {
   readonly bus: Bus;
   readonly store: RegistryStore;
+  /** KV `registry-state`'s calibrations, their settings and cohort sources, mirrored by a watch. */
+  readonly state: StateView;
   readonly embedder: Embedder;
   /** A client bound to one model's subjects: only workers of that model answer it. */
   readonly embedderFor: (model: ModelRef) => Embedder;

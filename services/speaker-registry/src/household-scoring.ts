@@ -45,16 +45,10 @@ interface Entry {
 
 const calibrationKey = (model: ModelRef) => `calibration.${modelToken(model)}`;
 const settingsKey = (model: ModelRef) => `calibration-settings.${modelToken(model)}`;
-/** Another replica's calibration shows here within this long. */
-const CALIBRATION_TTL_MS = 2_000;
 
 export class HouseholdScoring {
   private kv: KV | undefined;
   private readonly entries = new Map<string, Entry>();
-  private readonly calibrations = new Map<
-    string,
-    { record: CalibrationRecord | undefined; readAt: number }
-  >();
   /** What-if rules (an eval's held-out stranger), by model and excluded speakers; small and short-lived. */
   private readonly whatIf = new Map<string, Entry>();
 
@@ -65,9 +59,14 @@ export class HouseholdScoring {
     return this.kv;
   }
 
+  /** The model's calibration settings, with every change any replica finished before the call. */
   async settings(model: ModelRef): Promise<Settings> {
-    const entry = await (await this.state()).get(settingsKey(model));
-    const stored = entry?.operation === "PUT" ? entry.json<Partial<Settings>>() : {};
+    await this.ctx().state.sync();
+    return this.heldSettings(model);
+  }
+
+  private heldSettings(model: ModelRef): Settings {
+    const stored = this.ctx().state.get<Partial<Settings>>(settingsKey(model)) ?? {};
     return {
       targetFar: stored.targetFar ?? DEFAULT_TARGET_FAR,
       // Household centring without AS-norm is the default: it separated voices best in the figures of
@@ -77,14 +76,15 @@ export class HouseholdScoring {
     };
   }
 
+  /** The model's stored calibration, with every change any replica finished before the call. */
   async storedCalibration(model: ModelRef): Promise<CalibrationRecord | undefined> {
-    const key = modelKey(model);
-    const cached = this.calibrations.get(key);
-    if (cached && Date.now() - cached.readAt < CALIBRATION_TTL_MS) return cached.record;
-    const entry = await (await this.state()).get(calibrationKey(model));
-    const record = entry?.operation === "PUT" ? entry.json<CalibrationRecord>() : undefined;
-    this.calibrations.set(key, { record, readAt: Date.now() });
-    return record;
+    await this.ctx().state.sync();
+    return this.heldCalibration(model);
+  }
+
+  /** The stored calibration as the registry-state view holds it now (for a caller that just synced it). */
+  heldCalibration(model: ModelRef): CalibrationRecord | undefined {
+    return this.ctx().state.get<CalibrationRecord>(calibrationKey(model));
   }
 
   /** Every sample embedding of the model, augmented and adapted included: trials, cohort and voiceprints. */
@@ -139,8 +139,8 @@ export class HouseholdScoring {
       ) {
         await kv.put(settingsKey(model), JSON.stringify(settings));
       }
-      await kv.put(calibrationKey(model), JSON.stringify(record));
-      this.calibrations.set(modelKey(model), { record, readAt: Date.now() });
+      // Reads here see the new calibration (and its settings, written first) from now on.
+      await this.ctx().state.waitFor(await kv.put(calibrationKey(model), JSON.stringify(record)));
       this.entries.delete(modelKey(model));
     }
     const policy = this.ctx().policy(modelKey(model));
@@ -162,10 +162,11 @@ export class HouseholdScoring {
    */
   async scoringFor(model: ModelRef, excludeSpeakers: readonly string[] = []): Promise<Entry> {
     const ctx = this.ctx();
-    const voiceprints = await ctx.store.voiceprintsOfModel(model);
-    const calibration = await this.storedCalibration(model);
-    const settings = await this.settings(model);
-    const sources = await ctx.sources.get(model);
+    // Both views checked against their buckets at once (one round trip), then read from memory.
+    const [voiceprints] = await Promise.all([ctx.store.voiceprintsOfModel(model), ctx.state.sync()]);
+    const calibration = this.heldCalibration(model);
+    const settings = this.heldSettings(model);
+    const sources = ctx.sources.held(model);
     const signature = [
       ...voiceprints.map((v) => `${v.speakerId}@${v.updatedAt}`).sort(),
       calibration?.computedAt ?? "-",

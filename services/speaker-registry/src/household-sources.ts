@@ -13,12 +13,11 @@ import { type KV, Kvm } from "@nats-io/kv";
 import type { Bus } from "@speakers/bus";
 import { type CohortReply, KV_BUCKETS, type ModelRef, modelToken, SpeakersError } from "@speakers/events";
 import type { CohortEntry } from "@speakers/scoring";
+import type { StateView } from "./store/state-view.js";
 
 export const UNKNOWN_CAP = 200;
 export const UNKNOWN_REBUILD_EVERY = 20;
 export const BANK_CAP = 5000;
-/** Another replica's change shows here within this long. */
-const SOURCES_TTL_MS = 1_000;
 
 export interface SourcesState {
   adaptation?: { enabled: boolean; changedAt: string };
@@ -62,24 +61,31 @@ async function keysOf(kv: KV, filter: string): Promise<string[]> {
 
 export class HouseholdSources {
   private kv: KV | undefined;
-  private readonly cache = new Map<string, { state: SourcesState; readAt: number }>();
 
-  constructor(private readonly bus: () => Bus) {}
+  /** `view` mirrors `registry-state`: the sources record is read there, never from KV per identification. */
+  constructor(
+    private readonly bus: () => Bus,
+    private readonly view: () => StateView,
+  ) {}
 
   private async state(): Promise<KV> {
     this.kv ??= await new Kvm(this.bus().js).open(KV_BUCKETS.registryState.name);
     return this.kv;
   }
 
-  /** The model's sources record, cached for a second (it is read on every identification). */
+  /** The model's sources record, with every change any replica finished before the call. */
   async get(model: ModelRef): Promise<SourcesState> {
-    const key = sourcesKey(model);
-    const hit = this.cache.get(key);
-    if (hit && Date.now() - hit.readAt < SOURCES_TTL_MS) return hit.state;
-    const entry = await (await this.state()).get(key);
-    const state = entry?.operation === "PUT" ? { ...EMPTY, ...entry.json<SourcesState>() } : EMPTY;
-    this.cache.set(key, { state, readAt: Date.now() });
-    return state;
+    await this.view().sync();
+    return this.held(model);
+  }
+
+  /**
+   * The model's sources record as the view holds it now, without checking the bucket: for a caller that
+   * synced the view a moment ago (identification, right after its scoring index was looked up).
+   */
+  held(model: ModelRef): SourcesState {
+    const stored = this.view().get<SourcesState>(sourcesKey(model));
+    return stored === undefined ? EMPTY : { ...EMPTY, ...stored };
   }
 
   /** Read-modify-write with compare-and-set (replicas write it too). */
@@ -91,9 +97,12 @@ export class HouseholdSources {
       const current = entry?.operation === "PUT" ? { ...EMPTY, ...entry.json<SourcesState>() } : EMPTY;
       const next = change(current);
       try {
-        if (entry === null || entry.operation !== "PUT") await kv.create(key, JSON.stringify(next));
-        else await kv.update(key, JSON.stringify(next), entry.revision);
-        this.cache.set(key, { state: next, readAt: Date.now() });
+        const revision =
+          entry === null || entry.operation !== "PUT"
+            ? await kv.create(key, JSON.stringify(next))
+            : await kv.update(key, JSON.stringify(next), entry.revision);
+        // Reads here see the write from now on, as they did from the cache this replaced.
+        await this.view().waitFor(revision);
         return next;
       } catch (err) {
         if (!/wrong last sequence|key exists/i.test(err instanceof Error ? err.message : String(err))) {

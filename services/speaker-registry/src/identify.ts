@@ -24,7 +24,13 @@ export async function identifyVector(
   vector: readonly number[],
   model: ModelRef,
   topK = 5,
-  options: { quality?: ProbeQuality; durationMs?: number; excludeSpeakers?: readonly string[] } = {},
+  options: {
+    quality?: ProbeQuality;
+    durationMs?: number;
+    excludeSpeakers?: readonly string[];
+    /** Whose profile names to read: every candidate's (default), or only the decided speaker's. */
+    names?: "candidates" | "speaker";
+  } = {},
 ): Promise<Identification> {
   if (vector.length !== model.dim) {
     throw new SpeakersError("EMBEDDING_DIM_MISMATCH", undefined, {
@@ -37,8 +43,12 @@ export async function identifyVector(
     (options.durationMs === undefined ? undefined : options.durationMs / 1000);
   const decision = decideWithRule(scoreProbe(index, vector), rule, seconds, topK);
   const names = new Map<string, string>();
+  const named =
+    options.names === "speaker"
+      ? decision.candidates.filter((c) => c.speakerId === decision.speakerId)
+      : decision.candidates;
   await Promise.all(
-    decision.candidates.map(async (c) => {
+    named.map(async (c) => {
       names.set(c.speakerId, (await ctx.store.profile(c.speakerId))?.name ?? c.speakerId);
     }),
   );
@@ -104,8 +114,10 @@ export async function handleEmbeddingComputed(
   const result = await identifyVector(ctx, event.vector, event.model, 5, {
     durationMs: event.durationMs,
     ...(event.quality === undefined ? {} : { quality: event.quality }),
+    // The event names candidates by ref only (ADR 0004): the decided speaker's name is the one it carries.
+    names: "speaker",
   });
-  const verdict = await verdictFor(ctx, event.model, result);
+  const verdict = verdictFor(ctx, event.model, result);
   const { reason: _reason, candidates, ...identified } = result;
   const published = await publish(
     ctx.bus,

@@ -28,6 +28,7 @@ import { HouseholdSources } from "./household-sources.js";
 import { handleEmbeddingComputed } from "./identify.js";
 import { LIVE_MODEL_KEY, resolveLiveModel } from "./live-model.js";
 import { openBuckets, RegistryStore } from "./store/registry-store.js";
+import { StateView } from "./store/state-view.js";
 import { VoiceprintView } from "./store/voiceprint-view.js";
 
 export interface RegistryDeps {
@@ -83,6 +84,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
   let consumer: ConsumeHandle | undefined;
   let watcher: { stop(): void; done: Promise<void> } | undefined;
   let voiceprints: VoiceprintView | undefined;
+  let stateView: StateView | undefined;
   // Switches run one after another, so two quick changes end on the last one.
   let switching: Promise<void> = Promise.resolve();
 
@@ -120,10 +122,16 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const buckets = await openBuckets(deps.bus);
       // Before the service answers: identification scores against this view, never a listing of the bucket.
       voiceprints = await VoiceprintView.start(buckets.voiceprints, logger);
+      const state = await StateView.start(buckets.state, logger);
+      stateView = state;
       let self: RegistryContext | undefined;
       const c: RegistryContext = {
+        state,
         scoring: new HouseholdScoring(() => self as RegistryContext),
-        sources: new HouseholdSources(() => deps.bus),
+        sources: new HouseholdSources(
+          () => deps.bus,
+          () => state,
+        ),
         adaptationByDefault: deps.adaptation ?? process.env.SPEAKERS_ADAPTATION === "on",
         augmentCopies: deps.augmentCopies ?? augmentCopiesFromEnv(),
         calibratedDecision: deps.calibratedDecision ?? process.env.SPEAKERS_DECISION === "calibrated",
@@ -179,6 +187,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
       service = undefined;
       await voiceprints?.stop();
       voiceprints = undefined;
+      await stateView?.stop();
+      stateView = undefined;
     },
   };
 }

@@ -15,6 +15,7 @@ import { HouseholdScoring } from "../src/household-scoring.js";
 import { HouseholdSources } from "../src/household-sources.js";
 import { handleEmbeddingComputed } from "../src/identify.js";
 import { openBuckets, RegistryStore } from "../src/store/registry-store.js";
+import { StateView } from "../src/store/state-view.js";
 import { VoiceprintView } from "../src/store/voiceprint-view.js";
 import { enrollFiles, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
@@ -146,8 +147,10 @@ describe("erasure", () => {
     // A second replica whose voiceprint watch stopped before the delete: it still scores her.
     const view = await VoiceprintView.start((await openBuckets(stack.bus)).voiceprints, stack.bus.logger);
     await view.stop();
+    const state = await StateView.start((await openBuckets(stack.bus)).state, stack.bus.logger);
     const lagging: RegistryContext = {
       bus: stack.bus,
+      state,
       store: new RegistryStore(await openBuckets(stack.bus), view),
       embedder: createEmbeddingClient(stack.bus),
       embedderFor: (model) => createEmbeddingClient(stack.bus, { model }),
@@ -157,7 +160,10 @@ describe("erasure", () => {
       source: "/test/lagging-replica",
       logger: stack.bus.logger,
       scoring: new HouseholdScoring(() => lagging),
-      sources: new HouseholdSources(() => stack.bus),
+      sources: new HouseholdSources(
+        () => stack.bus,
+        () => state,
+      ),
       adaptationByDefault: false,
       calibratedDecision: false,
       augmentCopies: 0,
@@ -172,7 +178,11 @@ describe("erasure", () => {
       meta: { ...eventMeta(msg), id: `emb-${randomUUID()}` },
       logger: stack.bus.logger,
     } as Delivery<typeof EmbeddingComputed>;
-    await handleEmbeddingComputed(lagging, () => stack.registry.liveModel(), delivery);
+    try {
+      await handleEmbeddingComputed(lagging, () => stack.registry.liveModel(), delivery);
+    } finally {
+      await state.stop();
+    }
 
     const after = await readStream(stack, STREAMS.SPEAKERS.name);
     const naming = after.filter((m) => m.subject === "speaker.identified" && m.json?.speaker?.id === target);

@@ -3,6 +3,7 @@
  * write answered by one replica must already count on the other when the next request lands there.
  * Requests go to the `registry` queue group, so which replica answers is the server's choice; the service
  * stats say afterwards which one did, and the test fails unless the replica that did not write answered.
+ * The same holds for what identification reads from `registry-state` (an adaptation switch, a calibration).
  */
 import { Svcm } from "@nats-io/services";
 import { type Bus, closeBus, connectBus, createLogger } from "@speakers/bus";
@@ -91,5 +92,46 @@ describe("registry replicas", () => {
     const [eraser] = answered(enrolledStats, erasedStats, "delete");
     expect(eraser).toBeDefined();
     expect(answered(enrolledStats, erasedStats, "identify").filter((id) => id !== eraser)).toHaveLength(1);
+  });
+
+  it("an adaptation switch and a calibration stored through one replica count on the other at once", async () => {
+    // Both replicas read the current state first: a cache on either one would now hold it.
+    const initial = await stack.ask(ep.adaptation, {});
+    for (let i = 0; i < IDENTIFICATIONS; i++) await stack.ask(ep.adaptation, {});
+    for (let i = 0; i < IDENTIFICATIONS; i++) await stack.ask(ep.calibrationGet, {});
+    const start = await served();
+    try {
+      const switched = await stack.ask(ep.adaptation, { enabled: !initial.enabled });
+      expect(switched).toMatchObject({ enabled: !initial.enabled, source: "setting" });
+      const switchedStats = await served();
+      const [writer] = answered(start, switchedStats, "adaptation");
+      expect(writer).toBeDefined();
+      for (let i = 0; i < IDENTIFICATIONS; i++) {
+        expect(await stack.ask(ep.adaptation, {})).toMatchObject({
+          enabled: !initial.enabled,
+          source: "setting",
+        });
+      }
+      const readStats = await served();
+      expect(answered(switchedStats, readStats, "adaptation").filter((id) => id !== writer)).toHaveLength(1);
+
+      const stored = await stack.ask(ep.calibrate, { targetFar: 0.05 });
+      const computedAt = stored.calibration?.computedAt;
+      expect(computedAt).toBeDefined();
+      const calibratedStats = await served();
+      const [calibrator] = answered(readStats, calibratedStats, "calibrate");
+      expect(calibrator).toBeDefined();
+      for (let i = 0; i < IDENTIFICATIONS; i++) {
+        const reply = await stack.ask(ep.calibrationGet, {});
+        expect(reply.calibration?.computedAt).toBe(computedAt);
+        expect(reply.calibration?.targetFar).toBe(0.05);
+      }
+      const afterStats = await served();
+      expect(
+        answered(calibratedStats, afterStats, "calibration-get").filter((id) => id !== calibrator),
+      ).toHaveLength(1);
+    } finally {
+      await stack.ask(ep.adaptation, { enabled: initial.enabled });
+    }
   });
 });
