@@ -19,15 +19,9 @@ export class StateView extends WatchedBucket {
   /** key -> parsed JSON value of its last PUT, or why it could not be parsed (deleted keys are absent). */
   private readonly values = new Map<string, { value: unknown } | { error: unknown }>();
 
-  private constructor(kv: KV, logger: Logger) {
-    super(kv, logger, "registry state view");
-  }
-
   /** Opens the watch and returns once the view holds every entry stored before the call. */
-  static async start(kv: KV, logger: Logger): Promise<StateView> {
-    const view = new StateView(kv, logger);
-    await view.begin();
-    return view;
+  static start(kv: KV, logger: Logger): Promise<StateView> {
+    return WatchedBucket.started(new StateView(kv, logger, "registry state view"));
   }
 
   /**

@@ -25,15 +25,9 @@ export class VoiceprintView extends WatchedBucket {
   /** Speakers behind an erasure fence. */
   private readonly erased = new Set<string>();
 
-  private constructor(kv: KV, logger: Logger) {
-    super(kv, logger, "voiceprint view");
-  }
-
   /** Opens the watch and returns once the view holds every voiceprint stored before the call. */
-  static async start(kv: KV, logger: Logger): Promise<VoiceprintView> {
-    const view = new VoiceprintView(kv, logger);
-    await view.begin();
-    return view;
+  static start(kv: KV, logger: Logger): Promise<VoiceprintView> {
+    return WatchedBucket.started(new VoiceprintView(kv, logger, "voiceprint view"));
   }
 
   /** Every voiceprint of one model, as of the last entry the watch applied. */

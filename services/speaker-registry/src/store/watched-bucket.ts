@@ -36,10 +36,11 @@ export abstract class WatchedBucket {
   /** Applies one entry newer than every entry applied before. */
   protected abstract take(entry: KvEntry): void;
 
-  /** Opens the watch and returns once the view holds every entry stored before the call. */
-  protected async begin(): Promise<void> {
-    await this.open();
-    await this.sync();
+  /** Opens the view's watch and returns it once it holds every entry stored before the call. */
+  protected static async started<V extends WatchedBucket>(view: V): Promise<V> {
+    await view.open();
+    await view.sync();
+    return view;
   }
 
   /** The last revision of the bucket this view has applied. */
