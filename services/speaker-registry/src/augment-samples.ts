@@ -28,7 +28,15 @@ export function sourceOf(audio: ResolvedAudio): AugmentSource | undefined {
 async function babbleFor(ctx: RegistryContext, speakerId: string, model: ModelRef, seed: number) {
   const others = (await ctx.store.voiceprintsOfModel(model)).filter((v) => v.speakerId !== speakerId);
   const order = others
-    .map((v) => ({ v, rank: createHash("sha1").update(`${seed}:${v.speakerId}`).digest().readUInt32BE(0) }))
+    // Ranked by what the voices sound like, not by their random ids: the same household draws the same
+    // babble on every run.
+    .map((v) => ({
+      v,
+      rank: createHash("sha1")
+        .update(`${seed}:${seedOf(v.vector)}`)
+        .digest()
+        .readUInt32BE(0),
+    }))
     .sort((a, b) => a.rank - b.rank)
     .slice(0, MAX_BABBLE_VOICES);
   const out: AugmentSource[] = [];
