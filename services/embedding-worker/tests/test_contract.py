@@ -101,6 +101,22 @@ def test_vector_length_is_checked_inside_batch_items() -> None:
     assert caught.value.path.startswith("/items/0")
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), True, "0.5", None])
+def test_a_bad_number_inside_a_vector_is_named_by_its_index(bad: object) -> None:
+    # Vectors are checked in one pass (the fast path); a failing one must still get the generic message.
+    event = copy.deepcopy(EXPORTED.fixtures["EmbeddingComputed"])
+    event["vector"][7] = bad
+    with pytest.raises(contract.ContractError) as caught:
+        contract.validate("EmbeddingComputed", event)
+    assert caught.value.path == "/vector/7"
+
+
+def test_integers_are_numbers_in_a_vector() -> None:
+    event = copy.deepcopy(EXPORTED.fixtures["EmbeddingComputed"])
+    event["vector"] = [0] * len(event["vector"])
+    assert contract.validate("EmbeddingComputed", event) is event
+
+
 def test_non_finite_numbers_are_rejected() -> None:
     with pytest.raises(contract.ContractError):
         contract.validate("SimilarityReply", {"similarity": float("inf")})

@@ -83,9 +83,27 @@ def _finite_integer(checker: Any, value: Any) -> bool:
     return Draft202012Validator.TYPE_CHECKER.is_type(value, "integer") and math.isfinite(value)
 
 
+_NUMBER_ITEMS = {"type": "number"}
+_generic_items = Draft202012Validator.VALIDATORS["items"]
+
+
+def _is_finite_number(value: Any) -> bool:
+    kind = type(value)
+    return (kind is float and math.isfinite(value)) or kind is int
+
+
+def _items(validator: Any, items: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """A vector is hundreds of plain numbers: one pass over them instead of a validator call per number
+    (2-3 ms per embedding event). Anything else, or any item that fails, takes the generic path and its
+    messages."""
+    if items == _NUMBER_ITEMS and isinstance(instance, list) and all(map(_is_finite_number, instance)):
+        return
+    yield from _generic_items(validator, items, instance, schema)
+
+
 _Validator = validators.extend(
     Draft202012Validator,
-    validators={VECTOR_DIM_KEYWORD: _vector_dim},
+    validators={VECTOR_DIM_KEYWORD: _vector_dim, "items": _items},
     type_checker=Draft202012Validator.TYPE_CHECKER.redefine_many(
         {"number": _finite_number, "integer": _finite_integer}
     ),
