@@ -51,8 +51,11 @@ function roleOf(pid: number): string | undefined {
   const exe = cmd[0]?.split("/").at(-1) ?? "";
   if (exe === "nats-server") return "nats-server";
   if (cmd.some((a) => a.includes("speaker_worker"))) return /python/.test(exe) ? "worker" : undefined;
-  if (exe === "node") return `node ${cmd.slice(1).join(" ").slice(0, 40)}`;
-  return undefined;
+  if (exe !== "node") return undefined;
+  // A plugin by its name (plugins/<name>/dist/main.js), whatever V8 flags precede the script.
+  const plugin = cmd.map((a) => /\/plugins\/([^/]+)\/dist\/main\.js$/.exec(a)?.[1]).find(Boolean);
+  if (plugin !== undefined) return `plugin ${plugin}`;
+  return `node ${cmd.slice(1).join(" ").slice(0, 40)}`;
 }
 
 export function cmdline(pid: number): string[] {
