@@ -27,13 +27,17 @@ function App() {
   useEffect(() => {
     const onHash = () => setRoute(current());
     const onLogin = () => setSession((s) => ({ tokenRequired: true, signedIn: false, ...(s ? {} : {}) }));
+    // Under Playwright, Chromium 156 moved to a new #fragment with popstate but no hashchange (the console test
+    // saw the URL change and the page stay put); either event now switches the page.
     addEventListener("hashchange", onHash);
+    addEventListener("popstate", onHash);
     loginNeeded.addEventListener("login", onLogin);
     api<{ tokenRequired: boolean; signedIn: boolean }>("GET", "/api/session").then(setSession, () =>
       setSession({ tokenRequired: false, signedIn: true }),
     );
     return () => {
       removeEventListener("hashchange", onHash);
+      removeEventListener("popstate", onHash);
       loginNeeded.removeEventListener("login", onLogin);
     };
   }, []);
