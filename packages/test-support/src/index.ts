@@ -1,4 +1,5 @@
 export { freePort, onProcessExit, stopProcess } from "@speakers/runtime";
+export { consumerIdle } from "./consumer-idle.js";
 export { readDeadLetters } from "./dead-letters.js";
 export {
   DEV_AUDIO,

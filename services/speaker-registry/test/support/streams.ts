@@ -1,6 +1,6 @@
 import { publish } from "@speakers/bus";
 import { AudioCaptured, CONSUMERS } from "@speakers/events";
-import { readClip as read } from "@speakers/test-support";
+import { consumerIdle, readClip as read } from "@speakers/test-support";
 import type { Stack } from "./stack.js";
 import { waitFor } from "./wait.js";
 
@@ -64,14 +64,11 @@ export async function publishClip(stack: Stack, file: string, deviceId: string):
 
 /** Waits until the worker and the registry have handled everything published so far. */
 export async function drained(stack: Stack): Promise<void> {
-  const idle = async (stream: string, durable: string) => {
-    const info = await stack.bus.jsm.consumers.info(stream, durable);
-    return info.num_pending === 0 && info.num_ack_pending === 0;
-  };
+  const { jsm } = stack.bus;
   await waitFor(
     async () =>
-      (await idle("AUDIO", CONSUMERS.embeddingWorker.durable)) &&
-      (await idle("EMBEDDINGS", CONSUMERS.speakerRegistry.durable)),
+      (await consumerIdle(jsm, "AUDIO", CONSUMERS.embeddingWorker.durable)) &&
+      (await consumerIdle(jsm, "EMBEDDINGS", CONSUMERS.speakerRegistry.durable)),
     120_000,
     "the worker and the registry to catch up",
   );
