@@ -27,10 +27,11 @@ function App() {
   useEffect(() => {
     const onHash = () => setRoute(current());
     const onLogin = () => setSession((s) => ({ tokenRequired: true, signedIn: false, ...(s ? {} : {}) }));
-    // Under Playwright, Chromium 156 moved to a new #fragment with popstate but no hashchange (the console test
-    // saw the URL change and the page stay put); either event now switches the page.
     addEventListener("hashchange", onHash);
     addEventListener("popstate", onHash);
+    // Effects run after the first paint: a #fragment set before this line fired its events to nobody (the
+    // console test's goto did, leaving the URL at #/enroll and the page on Speakers), so read it again now.
+    onHash();
     loginNeeded.addEventListener("login", onLogin);
     api<{ tokenRequired: boolean; signedIn: boolean }>("GET", "/api/session").then(setSession, () =>
       setSession({ tokenRequired: false, signedIn: true }),
