@@ -28,8 +28,7 @@ function App() {
     const onHash = () => setRoute(current());
     const onLogin = () => setSession((s) => ({ tokenRequired: true, signedIn: false, ...(s ? {} : {}) }));
     addEventListener("hashchange", onHash);
-    addEventListener("popstate", onHash);
-    // Effects run after the first paint: a #fragment set before this line fired its events to nobody (the
+    // Effects run after the first paint: a #fragment set before this line fired its hashchange to nobody (the
     // console test's goto did, leaving the URL at #/enroll and the page on Speakers), so read it again now.
     onHash();
     loginNeeded.addEventListener("login", onLogin);
@@ -38,7 +37,6 @@ function App() {
     );
     return () => {
       removeEventListener("hashchange", onHash);
-      removeEventListener("popstate", onHash);
       loginNeeded.removeEventListener("login", onLogin);
     };
   }, []);
