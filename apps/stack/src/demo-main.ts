@@ -90,7 +90,7 @@ function printSummary(s: DemoSummary): void {
   );
   out(`  unknown rate        ${pct(s.unknownRate)}`);
   out(
-    `  latency             p50 ${ms(s.latencyMs.p50)} ms  p95 ${ms(s.latencyMs.p95)} ms  p99 ${ms(s.latencyMs.p99)} ms  (capture 202 -> speaker.identified)`,
+    `  latency             p50 ${ms(s.latencyMs.p50)} ms  p95 ${ms(s.latencyMs.p95)} ms  p99 ${ms(s.latencyMs.p99)} ms  (upload sent -> speaker.identified)`,
   );
   out(
     `  model time          p50 ${ms(s.computeMs.p50)} ms  p95 ${ms(s.computeMs.p95)} ms  p99 ${ms(s.computeMs.p99)} ms  (worker computeMs)`,

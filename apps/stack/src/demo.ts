@@ -41,7 +41,10 @@ export interface DemoResult {
   speaker?: string;
   score?: number;
   correct: boolean;
-  /** HTTP 202 (accepted by capture) to speaker.identified received. */
+  /**
+   * Upload sent to speaker.identified received. Measured from the send, not the 202: capture publishes before
+   * its 202 reaches us, so the worker can already be computing while the reply is in flight.
+   */
   latencyMs: number;
   /** The worker's model time for this clip. */
   computeMs?: number;
@@ -123,7 +126,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         ...(id?.speaker ? { speaker: id.speaker.name } : {}),
         ...(id ? { score: id.score } : {}),
         correct: said === expected,
-        latencyMs: Math.max(0, at - posted.acceptedAt),
+        latencyMs: Math.max(0, at - posted.sentAt),
         ...(trace.computeMs === undefined ? {} : { computeMs: trace.computeMs }),
       };
       results.push(result);
