@@ -40,7 +40,13 @@ import {
 } from "@speakers/events";
 import { createReplay } from "@speakers/replay";
 import { createRegistry, type Registry, readVoiceprints, switchLiveModel } from "@speakers/speaker-registry";
-import { DEV_AUDIO, eventually, type NatsServer, startNatsServer } from "@speakers/test-support";
+import {
+  consumerIdle,
+  DEV_AUDIO,
+  eventually,
+  type NatsServer,
+  startNatsServer,
+} from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedStack, runCli } from "../src/index.js";
 
@@ -317,10 +323,9 @@ describe("replay with another model, and switching the live model", () => {
       expect(info.config.filter_subjects ?? [info.config.filter_subject]).toEqual([ecapaSubject()]);
       // The replayed ECAPA embeddings (past audio) reach it now, and are not identified as live events.
       await eventually(
-        async () => {
-          const i = await bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable);
-          return i.num_pending === 0 && i.num_ack_pending === 0 ? true : undefined;
-        },
+        async () =>
+          (await consumerIdle(bus.jsm, STREAMS.EMBEDDINGS.name, CONSUMERS.speakerRegistry.durable)) ||
+          undefined,
         { what: "the registry to drain its consumer", intervalMs: 200 },
       );
       expect(await count(STREAMS.SPEAKERS.name, "speaker.identified")).toBe(CAPTURED);

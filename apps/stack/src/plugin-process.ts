@@ -17,7 +17,7 @@ export interface RunningPluginProcess extends RunningPart {
 }
 
 /**
- * V8 flags of every plugin process. A plugin handles a few events a second on a home machine; with V8's
+ * V8 flags of every plugin process, and of the stack's own (`pnpm start` passes them, `pnpm bench:soak` too). A plugin handles a few events a second on a home machine; with V8's
  * defaults its old space fills with garbage to about 1.5x the live heap before a full collection, so its RSS
  * climbed 10 % over a soak while the live heap stayed at 10.7 MB (measured after forced collections).
  * `--optimize-for-size` trades a little speed for a heap that grows less before it is collected.

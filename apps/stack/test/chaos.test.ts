@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { decodeJson, SpeakerIdentified } from "@speakers/events";
 import { registryClient } from "@speakers/registry-client";
-import { type DevClip, devClips } from "@speakers/test-support";
+import { consumerIdle, type DevClip, devClips } from "@speakers/test-support";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { mediaTypeOf, PLUGIN_NODE_FLAGS, postClip, type Stack } from "../src/index.js";
 import { part, useTestStack } from "./support/stack-under-test.js";
@@ -101,10 +101,8 @@ describe("chaos: SIGKILL of the worker and a plugin during 500 events", () => {
 
     // Quiet chain: nothing waits in or is held by any consumer, so no late redelivery can still add a copy.
     const quiet = async (stream: string, durable: string) => {
-      const info = await stack.bus.jsm.consumers.info(stream, durable);
-      if (info.num_pending > 0 || info.num_ack_pending > 0) {
-        throw new Error(`${durable}: ${info.num_pending} pending, ${info.num_ack_pending} unacked`);
-      }
+      if (!(await consumerIdle(stack.bus.jsm, stream, durable)))
+        throw new Error(`${durable} is not idle yet`);
     };
     await vi.waitFor(
       async () => {

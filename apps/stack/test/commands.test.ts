@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { DEV_AUDIO } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemoSummary } from "../src/demo.js";
-import { speakerFolders } from "../src/index.js";
+import { PLUGIN_NODE_FLAGS, speakerFolders } from "../src/index.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const pkg = resolve(import.meta.dirname, "..");
@@ -175,6 +175,15 @@ describe("pnpm start", () => {
       main.kill();
     }
   }, 300_000);
+});
+
+describe("pnpm start's command line", () => {
+  it("runs the stack with the same V8 memory flags as its plugins", () => {
+    const scripts = (
+      JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
+    ).scripts;
+    expect(scripts.start).toContain(`node ${PLUGIN_NODE_FLAGS.join(" ")} apps/stack/dist/main.js`);
+  });
 });
 
 describe("pnpm demo", () => {

@@ -2,7 +2,7 @@ import { publish } from "@speakers/bus";
 import { HEADERS, SpeakerDeleted, SpeakerUpdated } from "@speakers/events";
 import { type PresenceRecord, presence, type WhoIsHomeReply } from "@speakers/plugin-presence";
 import { type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
-import { eventually, publishIdentified, useTestBus } from "@speakers/test-support";
+import { consumerIdle, eventually, publishIdentified, useTestBus } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
@@ -29,10 +29,7 @@ describe("presence plugin", () => {
     await publishIdentified(t.bus, { unknown: true, room: "porch", capturedAt: ago(1) });
     // A late, older sighting (a replay) must not move Alice back to the bedroom.
     const last = await publishIdentified(t.bus, { name: "Alice", room: "bedroom", capturedAt: ago(20) });
-    await eventually(async () => {
-      const info = await t.bus.jsm.consumers.info("SPEAKERS", "plugin-presence");
-      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
-    });
+    await eventually(async () => (await consumerIdle(t.bus.jsm, "SPEAKERS", "plugin-presence")) || undefined);
 
     const home = await ask<WhoIsHomeReply>("who-is-home");
     expect(home.data.windowMinutes).toBe(30);
@@ -81,10 +78,7 @@ describe("presence plugin", () => {
 
   it("erasure purges every earlier sighting from the KV history, and a late one does not bring them back", async () => {
     const drained = () =>
-      eventually(async () => {
-        const info = await t.bus.jsm.consumers.info("SPEAKERS", "plugin-presence");
-        return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
-      });
+      eventually(async () => (await consumerIdle(t.bus.jsm, "SPEAKERS", "plugin-presence")) || undefined);
     // Everything the bucket's stream still holds for the key, read raw (what `nats kv history` shows).
     const history = async () => {
       const out: { operation: string; length: number }[] = [];

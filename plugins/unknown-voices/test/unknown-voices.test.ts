@@ -3,7 +3,7 @@ import { publishAudio } from "@speakers/audio-capture";
 import { HEADERS } from "@speakers/events";
 import { type RunningPlugin, startPlugin } from "@speakers/plugin-sdk";
 import { type UnknownClip, unknownVoices } from "@speakers/plugin-unknown-voices";
-import { devClips, eventually, publishIdentified, useTestBus } from "@speakers/test-support";
+import { consumerIdle, devClips, eventually, publishIdentified, useTestBus } from "@speakers/test-support";
 import { afterEach, describe, expect, it } from "vitest";
 
 describe("unknown-voices plugin", () => {
@@ -91,10 +91,9 @@ describe("unknown-voices plugin", () => {
     plugin = await startPlugin(t.bus, unknownVoices, { config: { maxClips: 2, ttlSeconds: 3 } });
     for (const clip of await list()) await ask("delete", { clipId: clip.clipId });
     const sent = [await unknownClip(), await unknownClip(), await unknownClip()];
-    await eventually(async () => {
-      const info = await t.bus.jsm.consumers.info("SPEAKERS", "plugin-unknown-voices");
-      return info.num_pending === 0 && info.num_ack_pending === 0 ? true : undefined;
-    });
+    await eventually(
+      async () => (await consumerIdle(t.bus.jsm, "SPEAKERS", "plugin-unknown-voices")) || undefined,
+    );
     const kept = await list();
     expect(kept.map((c) => c.sourceEventId)).toEqual([sent[2]?.eventId, sent[1]?.eventId]);
     const objects = await t.bus.jsm.streams.info("OBJ_plugin-unknown-voices");

@@ -3,7 +3,7 @@
  * accuracy (the eval test in apps/cli measures that over every speaker).
  */
 import { EmbeddingComputed, HEADERS, REGISTRY_ENDPOINTS, SpeakerIdentified, STREAMS } from "@speakers/events";
-import { devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
+import { consumerIdle, devFiles, devSpeakers, readClip as read } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enrollFiles, getSpeaker, identifyFile, listSpeakers } from "./support/requests.js";
 import { type Stack, startStack } from "./support/stack.js";
@@ -151,10 +151,7 @@ describe("the event chain", () => {
     const h = emb.header;
     h.set(HEADERS.natsMsgId, `${embeddingId}-again`);
     await stack.bus.js.publish(emb.subject, emb.data, { headers: h, msgID: `${embeddingId}-again` });
-    await waitFor(async () => {
-      const info = await stack.bus.jsm.consumers.info(STREAMS.EMBEDDINGS.name, "speaker-registry");
-      return info.num_pending === 0 && info.num_ack_pending === 0;
-    });
+    await waitFor(() => consumerIdle(stack.bus.jsm, STREAMS.EMBEDDINGS.name, "speaker-registry"));
     let copies = 0;
     const sub = await stack.bus.js.consumers.get(STREAMS.SPEAKERS.name, {
       filter_subjects: [SpeakerIdentified.filter],
