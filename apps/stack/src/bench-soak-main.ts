@@ -19,7 +19,7 @@ import { STREAMS } from "@speakers/events";
 import { registryClient } from "@speakers/registry-client";
 import { readCredentials, stopProcess, urlAs } from "@speakers/runtime";
 import { defaultAudioDir, speakerFolders } from "./audio-folders.js";
-import { PLUGIN_NODE_FLAGS } from "./plugin-process.js";
+import { LEAN_NODE_FLAGS } from "./plugin-process.js";
 import { mediaTypeOf, postClip } from "./post-clip.js";
 import {
   growth,
@@ -94,7 +94,7 @@ let child: ChildProcess | undefined;
 let bus: Bus | undefined;
 let code = 0;
 try {
-  child = spawn(process.execPath, [...PLUGIN_NODE_FLAGS, join(REPO, "apps/stack/dist/main.js")], {
+  child = spawn(process.execPath, [...LEAN_NODE_FLAGS, join(REPO, "apps/stack/dist/main.js")], {
     env: {
       ...process.env,
       SPEAKERS_DATA_DIR: dataDir,

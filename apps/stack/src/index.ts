@@ -2,7 +2,7 @@ export { defaultAudioDir, type SpeakerFolder, speakerFolders } from "./audio-fol
 export { banner } from "./banner.js";
 export { DEFAULT_CAPTURE_PORT, type StackConfig, stackConfigFromEnv } from "./config.js";
 export { createStackLogger } from "./logging.js";
-export { PLUGIN_NODE_FLAGS, type PluginProcess, startPluginProcess } from "./plugin-process.js";
+export { LEAN_NODE_FLAGS, type PluginProcess, startPluginProcess } from "./plugin-process.js";
 export { defaultPlugins } from "./plugins.js";
 export { mediaTypeOf, type PostedClip, postClip } from "./post-clip.js";
 export {

@@ -17,12 +17,13 @@ export interface RunningPluginProcess extends RunningPart {
 }
 
 /**
- * V8 flags of every plugin process, and of the stack's own (`pnpm start` passes them, `pnpm bench:soak` too). A plugin handles a few events a second on a home machine; with V8's
- * defaults its old space fills with garbage to about 1.5x the live heap before a full collection, so its RSS
- * climbed 10 % over a soak while the live heap stayed at 10.7 MB (measured after forced collections).
+ * V8 flags of every plugin process, and of the stack's own (`pnpm start` passes them, `pnpm bench:soak` too).
+ * A plugin handles a few events a second on a home machine; with V8's defaults its old space fills with garbage
+ * to about 1.5x the live heap before a full collection, so its RSS climbed 10 % over a soak while the live heap
+ * stayed at 10.7 MB (measured after forced collections).
  * `--optimize-for-size` trades a little speed for a heap that grows less before it is collected.
  */
-export const PLUGIN_NODE_FLAGS: readonly string[] = ["--optimize-for-size"];
+export const LEAN_NODE_FLAGS: readonly string[] = ["--optimize-for-size"];
 
 const PINO_LEVELS: Record<number, "debug" | "info" | "warn" | "error"> = {
   10: "debug",
@@ -63,7 +64,7 @@ export async function startPluginProcess(
   if (opts.config !== undefined) env[pluginConfigEnv(spec.name)] = JSON.stringify(opts.config);
   const child: Child = spawnChild({
     command: process.execPath,
-    args: [...PLUGIN_NODE_FLAGS, spec.main],
+    args: [...LEAN_NODE_FLAGS, spec.main],
     env,
     logger: log,
     line: pinoLine,

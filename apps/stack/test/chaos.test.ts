@@ -10,7 +10,7 @@ import { decodeJson, SpeakerIdentified } from "@speakers/events";
 import { registryClient } from "@speakers/registry-client";
 import { consumerIdle, type DevClip, devClips } from "@speakers/test-support";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { mediaTypeOf, PLUGIN_NODE_FLAGS, postClip, type Stack } from "../src/index.js";
+import { LEAN_NODE_FLAGS, mediaTypeOf, postClip, type Stack } from "../src/index.js";
 import { part, useTestStack } from "./support/stack-under-test.js";
 
 const EVENTS = 500;
@@ -95,7 +95,7 @@ describe("chaos: SIGKILL of the worker and a plugin during 500 events", () => {
     expect(stack.health().ready).toBe(true);
     // A restarted plugin runs with the same V8 memory flags as the first start.
     const cmdline = readFileSync(`/proc/${part(stack, "plugin presence").pid}/cmdline`, "utf8").split("\0");
-    expect(cmdline).toEqual(expect.arrayContaining([...PLUGIN_NODE_FLAGS]));
+    expect(cmdline).toEqual(expect.arrayContaining([...LEAN_NODE_FLAGS]));
     const exits = log.entries().filter((e) => /exited unexpectedly \(signal SIGKILL\)/.test(String(e.msg)));
     expect(exits.map((e) => e.part).sort()).toEqual(["plugin presence", "worker"]);
 

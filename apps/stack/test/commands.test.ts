@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { DEV_AUDIO } from "@speakers/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DemoSummary } from "../src/demo.js";
-import { PLUGIN_NODE_FLAGS, speakerFolders } from "../src/index.js";
+import { LEAN_NODE_FLAGS, speakerFolders } from "../src/index.js";
 
 const root = resolve(import.meta.dirname, "../../..");
 const pkg = resolve(import.meta.dirname, "..");
@@ -182,7 +182,7 @@ describe("pnpm start's command line", () => {
     const scripts = (
       JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
     ).scripts;
-    expect(scripts.start).toContain(`node ${PLUGIN_NODE_FLAGS.join(" ")} apps/stack/dist/main.js`);
+    expect(scripts.start).toContain(`node ${LEAN_NODE_FLAGS.join(" ")} apps/stack/dist/main.js`);
   });
 });
 
