@@ -57,6 +57,7 @@ class _Item:
     data: bytes = b""
     samples: np.ndarray | None = None
     vector: np.ndarray | None = None
+    quality: dict[str, float] | None = None
     error: WorkerError | None = None
     compute_ms: float = 0.0
 
@@ -262,7 +263,19 @@ class AudioConsumer:
                 item.error = _as_worker_error(outcome, "decoding")
             else:
                 item.samples = outcome
+        # The probe's quality (VAD + SNR, a few ms) is measured on the decode threads while the forward pass
+        # runs, not on the event loop between the pass and the publish.
+        decoded_items = [item for item in pending if item.samples is not None]
+        qualities = [
+            loop.run_in_executor(self._embedder.decode_pool, measure, item.samples) for item in decoded_items
+        ]
         await self._embedder.embed_decoded(items, self._executor)
+        # A measure that failed is taken again at publish, where its error fails the clip as it always did.
+        for item, quality in zip(
+            decoded_items, await asyncio.gather(*qualities, return_exceptions=True), strict=True
+        ):
+            if not isinstance(quality, BaseException):
+                item.quality = quality
 
     def _decode(self, item: _Item) -> np.ndarray:
         fmt = item.meta["format"]
@@ -299,7 +312,9 @@ class AudioConsumer:
             }
             if "capturedAt" in item.meta:
                 payload["capturedAt"] = item.meta["capturedAt"]
-            if item.samples is not None:
+            if item.quality is not None:
+                payload["quality"] = item.quality
+            elif item.samples is not None:
                 payload["quality"] = measure(item.samples)
             name, subject = "EmbeddingComputed", f"embedding.computed.{bus.model_token(info)}"
         else:
