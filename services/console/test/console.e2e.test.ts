@@ -217,7 +217,12 @@ describe("the household console", () => {
       }
       expect(focused).toBe("Live");
       await small.page.keyboard.press("Enter");
-      await expect(small.page.locator("main h2").textContent()).resolves.toBe("Live");
+      // The route follows the hashchange event, which fires after Enter returns: wait for the new page's heading
+      // rather than read the old one.
+      await small.page
+        .locator("main h2")
+        .filter({ hasText: /^Live$/ })
+        .waitFor({ timeout: 30_000 });
       expect(small.errors).toEqual([]);
     } finally {
       await small.close();
