@@ -263,19 +263,7 @@ class AudioConsumer:
                 item.error = _as_worker_error(outcome, "decoding")
             else:
                 item.samples = outcome
-        # The probe's quality (VAD + SNR, a few ms) is measured on the decode threads while the forward pass
-        # runs, not on the event loop between the pass and the publish.
-        decoded_items = [item for item in pending if item.samples is not None]
-        qualities = [
-            loop.run_in_executor(self._embedder.decode_pool, measure, item.samples) for item in decoded_items
-        ]
         await self._embedder.embed_decoded(items, self._executor)
-        # A measure that failed is taken again at publish, where its error fails the clip as it always did.
-        for item, quality in zip(
-            decoded_items, await asyncio.gather(*qualities, return_exceptions=True), strict=True
-        ):
-            if not isinstance(quality, BaseException):
-                item.quality = quality
 
     def _decode(self, item: _Item) -> np.ndarray:
         fmt = item.meta["format"]

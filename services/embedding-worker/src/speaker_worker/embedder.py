@@ -27,6 +27,7 @@ import torch
 from .audio import TARGET_RATE, AudioLimits
 from .errors import WorkerError
 from .models import Encoder, ModelInfo, usable_cores
+from .quality import measure
 
 log = logging.getLogger("speaker_worker.embedder")
 
@@ -159,14 +160,25 @@ class Embedder:
 
     async def embed_decoded(self, clips: Sequence[Any], executor: Executor) -> None:
         """Embeds in one submit the clips that decoded (their `samples` set): sets each one's `vector` and
-        `compute_ms` (the pass's time per clip), or its `error`."""
+        `compute_ms` (the pass's time per clip), or its `error`, and its `quality`.
+
+        The quality (VAD + SNR, a few ms a clip) is measured on the decode threads while the forward pass
+        runs, not on the event loop after it. A measure that fails leaves `quality` None: the caller takes
+        it again where its error fails that clip alone."""
         good = [clip for clip in clips if clip.samples is not None]
         if not good:
             return
-        started = time.perf_counter()
-        results = await self.submit([clip.samples for clip in good], executor)
-        compute_ms = (time.perf_counter() - started) * 1000 / len(good)
-        for clip, result in zip(good, results, strict=True):
+        loop = asyncio.get_running_loop()
+        qualities = [loop.run_in_executor(self.decode_pool, measure, clip.samples) for clip in good]
+        try:
+            started = time.perf_counter()
+            results = await self.submit([clip.samples for clip in good], executor)
+            compute_ms = (time.perf_counter() - started) * 1000 / len(good)
+        finally:
+            measured = await asyncio.gather(*qualities, return_exceptions=True)
+        for clip, result, quality in zip(good, results, measured, strict=True):
+            if not isinstance(quality, BaseException):
+                clip.quality = quality
             if isinstance(result, WorkerError):
                 clip.error = result
             else:

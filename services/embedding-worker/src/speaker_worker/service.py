@@ -316,10 +316,15 @@ class EmbeddingService:
                 )
             else:
                 clip.samples = outcome
-                clip.voiced_ms = voiced_ms(outcome)
         await self._embedder.embed_decoded(clips, self._executor)
 
     def _decode(self, clip: _Clip) -> np.ndarray:
+        """Runs on a decode thread; so does the voiced measure (an FFT per frame), off the event loop."""
+        samples = self._read(clip)
+        clip.voiced_ms = voiced_ms(samples)
+        return samples
+
+    def _read(self, clip: _Clip) -> np.ndarray:
         path = clip.meta.get("path")
         if path:
             if clip.data:
@@ -346,6 +351,7 @@ class _Clip:
     error: WorkerError | None = None
     compute_ms: float = 0.0
     voiced_ms: float = 0.0
+    quality: dict[str, float] | None = None
 
     def result(self, info: Any) -> Reply:
         assert self.vector is not None and self.samples is not None
@@ -355,7 +361,7 @@ class _Clip:
             "durationMs": round(len(self.samples) * 1000 / SAMPLE_RATE, 3),
             "computeMs": round(self.compute_ms, 3),
             "voicedMs": self.voiced_ms,
-            "quality": measure(self.samples),
+            "quality": self.quality if self.quality is not None else measure(self.samples),
         }
 
 
