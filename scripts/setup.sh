@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=$(node -p 'require("./package.json").packageManager.split("@")[1]')
-NATS_SERVER_VERSION=v2.11.17
+NATS_SERVER_VERSION=v2.12.15
 UV_VERSION=0.9.30
 BIN_DIR="${SPEAKERS_BIN_DIR:-$HOME/.local/share/speakers/bin}"
 mkdir -p "$BIN_DIR"

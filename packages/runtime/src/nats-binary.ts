@@ -6,7 +6,7 @@ import { SpeakersError } from "@speakers/events";
 
 /** Puts the pinned nats-server where the lookup below finds it first. */
 export const NATS_INSTALL_COMMAND =
-  "GOBIN=$HOME/.local/share/speakers/bin go install github.com/nats-io/nats-server/v2@v2.11.17";
+  "GOBIN=$HOME/.local/share/speakers/bin go install github.com/nats-io/nats-server/v2@v2.12.15";
 
 /** Where a nats-server is looked for, in order: $NATS_SERVER_BIN, the project's install dir, then PATH. */
 export function natsServerCandidates(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -1,6 +1,6 @@
 /** The command that puts the pinned nats-server where the harness looks first. */
 export const INSTALL_COMMAND =
-  "GOBIN=$HOME/.local/share/speakers/bin go install github.com/nats-io/nats-server/v2@v2.11.17";
+  "GOBIN=$HOME/.local/share/speakers/bin go install github.com/nats-io/nats-server/v2@v2.12.15";
 
 export type NatsTestingErrorCode =
   | "NATS_SERVER_NOT_FOUND"

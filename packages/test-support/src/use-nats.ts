@@ -21,7 +21,7 @@ export interface UseNatsOptions extends StartNatsServerOptions {
   image?: string;
 }
 
-const DEFAULT_IMAGE = "nats:2.11.17";
+const DEFAULT_IMAGE = "nats:2.12.15";
 
 /**
  * A JetStream server for a test, from the cheapest source available: NATS_URL (an existing server), a local
