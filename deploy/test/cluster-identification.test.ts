@@ -100,8 +100,8 @@ describe("the 3-node cluster from deploy/nats/cluster", () => {
       speakerOf.set(id, speaker);
     }
 
-    // Reading a stream takes an ephemeral consumer, and nats-server 2.11 may place one on the dead node (fixed in
-    // 2.12, nats-server#7165): that create times out, so reads here are retried, as the registry's are.
+    // Reading a stream takes an ephemeral consumer, and until the survivors sweep the SIGKILLed node out (up to
+    // 150 s) one may be placed there: that create times out, so the test's own reads are retried.
     const read = <T>(what: () => Promise<T>) => retried(what, 10, 0);
     let stored: Awaited<ReturnType<typeof storedIdentifications>> = [];
     await waitUntil(

@@ -90,11 +90,12 @@ export class HouseholdScoring {
   /** Every sample embedding of the model, augmented and adapted included: trials, cohort and voiceprints. */
   async samplesOf(model: ModelRef): Promise<SampleRecord[]> {
     const ctx = this.ctx();
-    const voiceprints = await ctx.store.voiceprintsOfModel(model);
-    const lists = await Promise.all(
-      voiceprints.map((v) => ctx.store.samples(v.speakerId, model, { copies: true })),
-    );
-    return lists.flat().map((s) => s.record);
+    const [voiceprints, samples] = await Promise.all([
+      ctx.store.voiceprintsOfModel(model),
+      ctx.store.samplesOfModel(model),
+    ]);
+    const enrolled = new Set(voiceprints.map((v) => v.speakerId));
+    return samples.filter((s) => enrolled.has(s.speakerId));
   }
 
   /**

@@ -53,6 +53,11 @@ function decodeVectors(text: string, dim: number): number[][] {
   return out;
 }
 
+/** Bank chunks in the order they were imported (`cohort-bank.<model>.<n>`). */
+function byChunk(a: string, b: string): number {
+  return Number(a.split(".").pop()) - Number(b.split(".").pop());
+}
+
 async function keysOf(kv: KV, filter: string): Promise<string[]> {
   const out: string[] = [];
   for await (const k of await kv.keys(filter)) out.push(k);
@@ -179,34 +184,12 @@ export class HouseholdSources {
     });
   }
 
-  async bank(model: ModelRef): Promise<number[][]> {
-    const kv = await this.state();
-    const out: number[][] = [];
-    const keys = await keysOf(kv, `${bankPrefix(model)}.>`);
-    keys.sort((a, b) => Number(a.split(".").pop()) - Number(b.split(".").pop()));
-    for (const k of keys) {
-      const entry = await kv.get(k);
-      if (entry?.operation === "PUT") out.push(...decodeVectors(entry.string(), model.dim));
-    }
-    return out;
-  }
-
   /** Keeps one unknown-decided clip's embedding in the ring (the oldest slot is overwritten). */
   async addUnknown(model: ModelRef, entry: Omit<UnknownEntry, "addedAt">): Promise<void> {
     const next = await this.update(model, (s) => ({ ...s, unknown: { added: s.unknown.added + 1 } }));
     const slot = (next.unknown.added - 1) % UNKNOWN_CAP;
     const value: UnknownEntry = { ...entry, addedAt: new Date().toISOString() };
     await (await this.state()).put(`${unknownPrefix(model)}.${slot}`, JSON.stringify(value));
-  }
-
-  async unknown(model: ModelRef): Promise<UnknownEntry[]> {
-    const kv = await this.state();
-    const out: UnknownEntry[] = [];
-    for (const k of await keysOf(kv, `${unknownPrefix(model)}.>`)) {
-      const entry = await kv.get(k);
-      if (entry?.operation === "PUT") out.push(entry.json<UnknownEntry>());
-    }
-    return out;
   }
 
   /** Unknown voices closest to an erased speaker may be that speaker's: they go with them (ADR 0004). */
@@ -223,9 +206,18 @@ export class HouseholdSources {
     return n;
   }
 
-  /** Cohort entries of both sources: unknown voices carry their nearest speaker, the bank nobody. */
+  /**
+   * Cohort entries of both sources: unknown voices carry their nearest speaker, the bank nobody. Read from
+   * the view (synced first), not listed from KV: the scoring index is built from it.
+   */
   async cohort(model: ModelRef): Promise<{ unknown: CohortEntry[]; imported: CohortEntry[] }> {
-    const [unknown, bank] = await Promise.all([this.unknown(model), this.bank(model)]);
+    const view = this.view();
+    await view.sync();
+    const unknown = view.keysWith(`${unknownPrefix(model)}.`).flatMap((k) => view.get<UnknownEntry>(k) ?? []);
+    const bank = view
+      .keysWith(`${bankPrefix(model)}.`)
+      .sort(byChunk)
+      .flatMap((k) => decodeVectors(view.get<string>(k) ?? "", model.dim));
     return {
       unknown: unknown
         .filter((u) => u.vector.length === model.dim)

@@ -28,6 +28,7 @@ import { HouseholdSources } from "./household-sources.js";
 import { handleEmbeddingComputed } from "./identify.js";
 import { LIVE_MODEL_KEY, resolveLiveModel } from "./live-model.js";
 import { openBuckets, RegistryStore } from "./store/registry-store.js";
+import { SampleView } from "./store/sample-view.js";
 import { StateView } from "./store/state-view.js";
 import { VoiceprintView } from "./store/voiceprint-view.js";
 
@@ -85,6 +86,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
   let watcher: { stop(): void; done: Promise<void> } | undefined;
   let voiceprints: VoiceprintView | undefined;
   let stateView: StateView | undefined;
+  let sampleView: SampleView | undefined;
   // Switches run one after another, so two quick changes end on the last one.
   let switching: Promise<void> = Promise.resolve();
 
@@ -122,6 +124,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
       const buckets = await openBuckets(deps.bus);
       // Before the service answers: identification scores against this view, never a listing of the bucket.
       voiceprints = await VoiceprintView.start(buckets.voiceprints, logger);
+      sampleView = await SampleView.start(buckets.samples, logger);
       const state = await StateView.start(buckets.state, logger);
       stateView = state;
       let self: RegistryContext | undefined;
@@ -136,7 +139,7 @@ export function createRegistry(deps: RegistryDeps): Registry {
         augmentCopies: deps.augmentCopies ?? augmentCopiesFromEnv(),
         calibratedDecision: deps.calibratedDecision ?? process.env.SPEAKERS_DECISION === "calibrated",
         bus: deps.bus,
-        store: new RegistryStore(buckets, voiceprints),
+        store: new RegistryStore(buckets, voiceprints, sampleView),
         embedder,
         embedderFor,
         liveModel,
@@ -189,6 +192,8 @@ export function createRegistry(deps: RegistryDeps): Registry {
       voiceprints = undefined;
       await stateView?.stop();
       stateView = undefined;
+      await sampleView?.stop();
+      sampleView = undefined;
     },
   };
 }

@@ -15,6 +15,7 @@ import { HouseholdScoring } from "../src/household-scoring.js";
 import { HouseholdSources } from "../src/household-sources.js";
 import { handleEmbeddingComputed } from "../src/identify.js";
 import { openBuckets, RegistryStore } from "../src/store/registry-store.js";
+import { SampleView } from "../src/store/sample-view.js";
 import { StateView } from "../src/store/state-view.js";
 import { VoiceprintView } from "../src/store/voiceprint-view.js";
 import { enrollFiles, listSpeakers } from "./support/requests.js";
@@ -148,10 +149,11 @@ describe("erasure", () => {
     const view = await VoiceprintView.start((await openBuckets(stack.bus)).voiceprints, stack.bus.logger);
     await view.stop();
     const state = await StateView.start((await openBuckets(stack.bus)).state, stack.bus.logger);
+    const samples = await SampleView.start((await openBuckets(stack.bus)).samples, stack.bus.logger);
     const lagging: RegistryContext = {
       bus: stack.bus,
       state,
-      store: new RegistryStore(await openBuckets(stack.bus), view),
+      store: new RegistryStore(await openBuckets(stack.bus), view, samples),
       embedder: createEmbeddingClient(stack.bus),
       embedderFor: (model) => createEmbeddingClient(stack.bus, { model }),
       liveModel: () => stack.registry.liveModel(),
@@ -182,6 +184,7 @@ describe("erasure", () => {
       await handleEmbeddingComputed(lagging, () => stack.registry.liveModel(), delivery);
     } finally {
       await state.stop();
+      await samples.stop();
     }
 
     const after = await readStream(stack, STREAMS.SPEAKERS.name);

@@ -20,6 +20,7 @@ import {
   voiceprintKey,
 } from "./keys.js";
 import { isCopy, type ProfileRecord, type SampleRecord, type VoiceprintRecord } from "./records.js";
+import type { SampleView } from "./sample-view.js";
 import type { VoiceprintView } from "./voiceprint-view.js";
 
 export interface Buckets {
@@ -75,10 +76,14 @@ export class RegistryStore {
   /** Candidate refs never change while a speaker exists; erasure forgets them here (ADR 0004). */
   private readonly refs = new Map<string, string>();
 
-  /** `view` mirrors `buckets.voiceprints`; every voiceprint write here waits until it shows there. */
+  /**
+   * `view` mirrors `buckets.voiceprints`; every voiceprint write here waits until it shows there.
+   * `sampleView` mirrors `buckets.samples` for the scoring index (`samplesOfModel`).
+   */
   constructor(
     readonly buckets: Buckets,
     readonly view: VoiceprintView,
+    readonly sampleView: SampleView,
   ) {}
 
   /**
@@ -226,6 +231,16 @@ export class RegistryStore {
       .filter((r) => wanted === undefined || modelKey(r.record.model) === wanted)
       .filter((r) => options.copies === true || !isCopy(r.record))
       .sort((a, b) => a.record.addedAt.localeCompare(b.record.addedAt) || a.key.localeCompare(b.key));
+  }
+
+  /**
+   * Every sample of one model, copies included, oldest first: what the scoring index and calibration are
+   * built from. Read from the watched view once it holds everything the bucket held at the call, so no
+   * listing (no throwaway consumer) runs per identification.
+   */
+  async samplesOfModel(model: ModelRef): Promise<SampleRecord[]> {
+    await this.sampleView.sync();
+    return this.sampleView.ofModel(model);
   }
 
   async voiceprint(speakerId: string, model: ModelRef): Promise<VoiceprintRecord | undefined> {

@@ -1,8 +1,8 @@
 /**
  * The `voiceprints` bucket in memory, per model key, kept current by one KV watch (initial values, then every
  * put, delete and purge, this replica's and the others'). Identification scores against it: listing the
- * bucket on every embedding took a throwaway consumer plus one get per key, and on nats-server 2.11 with a
- * cluster node down that consumer may land on the dead node and time out (nats-server#7165).
+ * bucket on every embedding took a throwaway consumer plus one get per key, and with a cluster node down that
+ * consumer may land on the dead node and time out (see SampleView).
  *
  * Reads stay consistent with writes through `WatchedBucket`'s revisions, so a request answered by one
  * replica sees what another replica wrote before it replied.
@@ -12,16 +12,14 @@
  */
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Logger } from "@speakers/bus";
-import { type ModelRef, modelKey } from "@speakers/events";
+import type { ModelRef } from "@speakers/events";
+import { ByModel } from "./by-model.js";
 import { ERASED_KEY_PREFIX } from "./keys.js";
 import type { VoiceprintRecord } from "./records.js";
 import { WatchedBucket } from "./watched-bucket.js";
 
 export class VoiceprintView extends WatchedBucket {
-  /** model key -> KV key -> voiceprint */
-  private readonly byModel = new Map<string, Map<string, VoiceprintRecord>>();
-  /** KV key -> model key: a delete or purge carries no value to say which model it was. */
-  private readonly modelOfKey = new Map<string, string>();
+  private readonly voiceprintsByModel = new ByModel<VoiceprintRecord>();
   /** Speakers behind an erasure fence. */
   private readonly erased = new Set<string>();
 
@@ -32,9 +30,10 @@ export class VoiceprintView extends WatchedBucket {
 
   /** Every voiceprint of one model, as of the last entry the watch applied. */
   voiceprints(model: ModelRef): VoiceprintRecord[] {
-    return [...(this.byModel.get(modelKey(model))?.values() ?? [])].filter(
-      (v) => !this.erased.has(v.speakerId),
-    );
+    return this.voiceprintsByModel
+      .of(model)
+      .map(([, v]) => v)
+      .filter((v) => !this.erased.has(v.speakerId));
   }
 
   /** True once the view has applied the speaker's erasure fence. */
@@ -43,7 +42,7 @@ export class VoiceprintView extends WatchedBucket {
   }
 
   protected take(entry: KvEntry): void {
-    this.remove(entry.key);
+    this.voiceprintsByModel.remove(entry.key);
     if (entry.key.startsWith(ERASED_KEY_PREFIX)) {
       const speakerId = entry.key.slice(ERASED_KEY_PREFIX.length);
       if (entry.operation === "PUT") this.erased.add(speakerId);
@@ -51,26 +50,10 @@ export class VoiceprintView extends WatchedBucket {
     } else if (entry.operation === "PUT") {
       try {
         const record = entry.json<VoiceprintRecord>();
-        const model = modelKey(record.model);
-        let entries = this.byModel.get(model);
-        if (entries === undefined) {
-          entries = new Map();
-          this.byModel.set(model, entries);
-        }
-        entries.set(entry.key, record);
-        this.modelOfKey.set(entry.key, model);
+        this.voiceprintsByModel.set(entry.key, record.model, record);
       } catch (err) {
         this.logger.warn({ err, key: entry.key }, "unreadable voiceprint; left out of identification");
       }
     }
-  }
-
-  private remove(key: string): void {
-    const model = this.modelOfKey.get(key);
-    if (model === undefined) return;
-    this.modelOfKey.delete(key);
-    const entries = this.byModel.get(model);
-    entries?.delete(key);
-    if (entries?.size === 0) this.byModel.delete(model);
   }
 }
