@@ -134,7 +134,7 @@ describe("docker-compose.yml", () => {
   it("runs nats from deploy/nats/single.conf with a data volume and every password the config reads", () => {
     const nats = service("nats");
     // The tests' binary is the same release (2.11.11 had a published queue-subscribe permission bypass; 2.12
-    // places an ephemeral consumer on an online peer only, nats-server#7165)
+    // never places an ephemeral consumer on a peer it knows is offline, nats-server#7165)
     expect(nats.image).toBe(NATS_IMAGE);
     expect(nats.command).toEqual(["-c", "/etc/nats/single.conf", "-sd", "/data/jetstream"]);
     expect(nats.volumes).toContain("./deploy/nats:/etc/nats:ro");
