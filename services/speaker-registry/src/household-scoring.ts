@@ -26,7 +26,7 @@ import {
   voiceprintOf,
 } from "@speakers/scoring";
 import type { RegistryContext } from "./context.js";
-import type { SampleRecord } from "./store/records.js";
+import type { SampleRecord, VoiceprintRecord } from "./store/records.js";
 
 export type CalibrationTrigger = CalibrationRecord["trigger"];
 
@@ -87,14 +87,17 @@ export class HouseholdScoring {
     return this.ctx().state.get<CalibrationRecord>(calibrationKey(model));
   }
 
-  /** Every sample embedding of the model, augmented and adapted included: trials, cohort and voiceprints. */
-  async samplesOf(model: ModelRef): Promise<SampleRecord[]> {
+  /**
+   * Every sample embedding of the model, augmented and adapted included: trials, cohort and voiceprints.
+   * A caller that has just synced the voiceprints passes them, so a rebuild asks the bucket once, not twice.
+   */
+  async samplesOf(model: ModelRef, voiceprints?: readonly VoiceprintRecord[]): Promise<SampleRecord[]> {
     const ctx = this.ctx();
-    const [voiceprints, samples] = await Promise.all([
-      ctx.store.voiceprintsOfModel(model),
+    const [held, samples] = await Promise.all([
+      voiceprints ?? ctx.store.voiceprintsOfModel(model),
       ctx.store.samplesOfModel(model),
     ]);
-    const enrolled = new Set(voiceprints.map((v) => v.speakerId));
+    const enrolled = new Set(held.map((v) => v.speakerId));
     return samples.filter((s) => enrolled.has(s.speakerId));
   }
 
@@ -181,7 +184,7 @@ export class HouseholdScoring {
     const hit = cache.get(cacheKey);
     if (hit && hit.signature === signature) return hit;
 
-    const samples = (await this.samplesOf(model)).filter((s) => !excluded.has(s.speakerId));
+    const samples = (await this.samplesOf(model, voiceprints)).filter((s) => !excluded.has(s.speakerId));
     const kept = voiceprints.filter((v) => !excluded.has(v.speakerId));
     // Unknown voices heard (never in the statistics of the speaker they were closest to) and an imported bank.
     const extra = await ctx.sources.cohort(model);
