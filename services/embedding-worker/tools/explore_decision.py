@@ -9,7 +9,7 @@ chosen on the test clips themselves, i.e. how separable the scores are, whatever
 
     cd services/embedding-worker
     uv run --frozen python tools/explore_decision.py embed ../../../shared/audio/household-dev /tmp/hh.npz
-    uv run --frozen python tools/explore_decision.py rule /tmp/hh.npz none,plain none,centred as-norm,plain
+    uv run --frozen python tools/explore_decision.py rule /tmp/hh.npz none,centred none,centred,quality
     uv run --frozen python tools/explore_decision.py houses /tmp/hh.npz 6 "none,centred"
 """
 
@@ -21,6 +21,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import soundfile as sf
@@ -39,9 +40,13 @@ def bin_of(seconds: np.ndarray) -> np.ndarray:
 
 
 def _rows(root: Path) -> list[tuple[str, str, str]]:
+    # A manifest with a role column decides (as `speakers eval --manifest` does); otherwise, as `--enroll 3`
+    # does, the first files of each speaker folder are enrolled (dev's manifest lists files, not roles).
     manifest = root / "manifest.csv"
     if manifest.exists():
-        return [(r["speaker"], str(root / r["path"]), r["role"]) for r in csv.DictReader(manifest.open())]
+        listed = list(csv.DictReader(manifest.open()))
+        if listed and "role" in listed[0]:
+            return [(r["speaker"], str(root / r["path"]), r["role"]) for r in listed]
     rows = []
     for speaker in sorted(p.name for p in root.iterdir() if p.is_dir()):
         files = sorted(f for f in (root / speaker).iterdir() if f.suffix in (".flac", ".wav"))
@@ -52,6 +57,7 @@ def _rows(root: Path) -> list[tuple[str, str, str]]:
 def embed(root: Path, out: Path) -> None:
     from speaker_worker.augment import augment
     from speaker_worker.models.ge2e import load_ge2e
+    from speaker_worker.quality import measure
     from speaker_worker.speech import voiced_ms
 
     encoder = load_ge2e(device="cpu", threads=1, log=logging.getLogger())
@@ -62,10 +68,18 @@ def embed(root: Path, out: Path) -> None:
         if role == "enroll":
             first.setdefault(speaker, path)
     speakers = sorted(first)
-    cols: dict[str, list] = {"spk": [], "group": [], "kind": [], "vec": [], "secs": []}
+    cols: dict[str, list] = {
+        "spk": [],
+        "group": [],
+        "kind": [],
+        "vec": [],
+        "secs": [],
+        "snr": [],
+        "babble": [],
+    }
     for speaker, path, role in rows:
         clip = audio[path]
-        clips, kinds = [clip], ["test"]
+        clips, kinds, babble = [clip], ["test"], [False]
         if role == "enroll":
             # Babble from up to four other speakers, chosen from the seed as the registry chooses.
             seed = int.from_bytes(hashlib.sha1(path.encode()).digest()[:4], "big")
@@ -76,8 +90,10 @@ def embed(root: Path, out: Path) -> None:
             copies = augment(clip, COPIES, seed, [audio[first[o]] for o in others[:4]])
             clips = [clip] + [c.samples for c in copies]
             kinds = ["clean"] + ["augmented"] * COPIES
-        for c, k, v in zip(clips, kinds, encoder.embed_batch(clips), strict=True):
-            for key, value in zip(cols, (speaker, path, k, v, voiced_ms(c) / 1000), strict=True):
+            babble = [False] + [c.condition.get("noise") == "babble" for c in copies]
+        for c, k, b, v in zip(clips, kinds, babble, encoder.embed_batch(clips), strict=True):
+            snr = measure(c).get("snrDb", np.nan)
+            for key, value in zip(cols, (speaker, path, k, v, voiced_ms(c) / 1000, snr, b), strict=True):
                 cols[key].append(value)
     np.savez(out, **{k: np.array(v) for k, v in cols.items()})
 
@@ -86,13 +102,25 @@ def embed(root: Path, out: Path) -> None:
 class Rule:
     norm: str = "none"  # none | as-norm
     space: str = "plain"  # plain | centred | wccn
+    # bins: the product's per-duration-bin quantiles; quality: a Gaussian whose mean and spread are linear in
+    # log speech seconds and SNR, fitted to the stranger trials; its (1 - target FAR) point at the probe
+    thresholds: str = "bins"
+    # 0: the speaker's mean vector (the product); k > 0: the mean of the probe's k best cosines to the samples
+    nearest: int = 0
     top_k: int = 50
     target_far: float = 0.01
 
     @staticmethod
     def parse(text: str) -> Rule:
-        norm, space = text.split(",")
-        return Rule(norm=norm, space=space)
+        """`norm,space[,bins|quality][,knnK]`: e.g. `none,centred,quality`, `none,centred,bins,knn10`."""
+        norm, space, *rest = text.split(",")
+        thresholds = rest[0] if rest else "bins"
+        if thresholds not in ("bins", "quality"):
+            raise ValueError(f"thresholds: bins or quality, not {thresholds}")
+        nearest = int(rest[1].removeprefix("knn")) if len(rest) > 1 else 0
+        if nearest and norm != "none":
+            raise ValueError("nearest-sample scoring is explored without AS-norm")
+        return Rule(norm=norm, space=space, thresholds=thresholds, nearest=nearest)
 
 
 def fit_space(vec: np.ndarray, spk: np.ndarray, rule: Rule):
@@ -121,10 +149,12 @@ class Household:
     def __init__(self, samples: dict[str, np.ndarray], rule: Rule):
         self.rule, self.raw = rule, samples["vec"]
         self.spk, self.group, self.secs = samples["spk"], samples["group"], samples["secs"]
+        self.snr, self.babble = samples["snr"], samples["babble"]
         self.speakers = np.array(sorted(set(self.spk)))
         self.idx = {s: np.where(self.spk == s)[0] for s in self.speakers}
         self._use(fit_space(self.raw, self.spk, rule))
-        self.thresholds = self._calibrate()
+        self.trials = self._strangers()
+        self._thresholds = self._quality_model() if rule.thresholds == "quality" else self._bins()
 
     def _use(self, space) -> None:
         self.space = space
@@ -136,7 +166,12 @@ class Household:
         top = -np.partition(-scores, self.rule.top_k - 1, axis=1)[:, : self.rule.top_k]
         return top.mean(1), np.maximum(top.std(1), 1e-3)
 
-    def _score(self, p: np.ndarray, vp: np.ndarray, leave_out: list[str]) -> np.ndarray:
+    def _score(self, p: np.ndarray, j: int, leave_out: list[str]) -> np.ndarray:
+        vp = self.vp[j]
+        if self.rule.nearest:
+            near = p @ self.vec[self.idx[self.speakers[j]]].T
+            k = min(self.rule.nearest, near.shape[1])
+            return -np.partition(-near, k - 1, axis=1)[:, :k].mean(1)
         raw = p @ vp
         if self.rule.norm == "none":
             return raw
@@ -145,41 +180,61 @@ class Household:
         mt, st = self._stats(p, skip)
         return 0.5 * ((raw - me) / se + (raw - mt) / st)
 
-    def _calibrate(self) -> np.ndarray:
+    def _strangers(self) -> np.ndarray:
+        """Each stranger trial's best score, speech seconds and SNR; no babble copies, as in the registry."""
         strangers = []
         whole = self.space
         for h in self.speakers:
             # The stranger is left out of the space too, as a real stranger is.
             keep = self.spk != h
             self._use(fit_space(self.raw[keep], self.spk[keep], self.rule) if whole is not None else None)
-            own = self.idx[h]
+            own = self.idx[h][~self.babble[self.idx[h]]]
             best = np.max(
-                [
-                    self._score(self.vec[own], self.vp[j], [h, t])
-                    for j, t in enumerate(self.speakers)
-                    if t != h
-                ],
+                [self._score(self.vec[own], j, [h, t]) for j, t in enumerate(self.speakers) if t != h],
                 axis=0,
             )
-            strangers += list(zip(best, self.secs[own], strict=True))
+            strangers += list(zip(best, self.secs[own], self.snr[own], strict=True))
         self._use(whole)
-        trials = np.array(strangers)
+        return np.array(strangers)
 
+    def _bins(self):
         def quantile(x: np.ndarray) -> float:
             x = np.sort(x)
             return x[len(x) - int(np.floor(self.rule.target_far * len(x))) - 1] + 1e-9
 
+        trials = self.trials
         overall, bins = quantile(trials[:, 0]), bin_of(trials[:, 1])
-        return np.array(
+        per_bin = np.array(
             [
                 quantile(trials[bins == b, 0]) if (bins == b).sum() >= MIN_BIN_TRIALS else overall
                 for b in range(3)
             ]
         )
+        return lambda secs, snr: per_bin[bin_of(secs)]
+
+    def _quality_model(self):
+        def features(secs: np.ndarray, snr: np.ndarray) -> np.ndarray:
+            snr = np.clip(np.nan_to_num(snr, nan=20.0), 0, 40) / 10
+            return np.stack([np.ones_like(secs), np.log(np.maximum(secs, 0.3)), snr], axis=1)
+
+        x, y = features(self.trials[:, 1], self.trials[:, 2]), self.trials[:, 0]
+        mean = np.linalg.lstsq(x, y, rcond=None)[0]
+        # log |residual| is linear in log sd, offset by E[log |N(0, 1)|] = -0.635
+        spread = np.linalg.lstsq(x, np.log(np.abs(y - x @ mean) + 1e-6), rcond=None)[0]
+        z = NormalDist().inv_cdf(1 - self.rule.target_far)
+
+        def at(secs: np.ndarray, snr: np.ndarray) -> np.ndarray:
+            f = features(secs, snr)
+            return f @ mean + z * np.exp(f @ spread + 0.635)
+
+        return at
+
+    def threshold(self, secs: np.ndarray, snr: np.ndarray) -> np.ndarray:
+        return self._thresholds(secs, snr)
 
     def identify(self, probes: np.ndarray) -> np.ndarray:
         p = project(self.space, probes)
-        return np.stack([self._score(p, self.vp[j], [s]) for j, s in enumerate(self.speakers)], axis=1)
+        return np.stack([self._score(p, j, [s]) for j, s in enumerate(self.speakers)], axis=1)
 
 
 def _subset(data: dict[str, np.ndarray], mask: np.ndarray) -> dict[str, np.ndarray]:
@@ -204,6 +259,10 @@ def load(path: str) -> dict[str, np.ndarray]:
     z = np.load(path)
     data = {k: z[k] for k in z.files}
     data["vec"] = l2(data["vec"].astype(np.float64))
+    # Caches made before SNR and babble were recorded: no babble flag, SNR unknown.
+    data.setdefault("babble", np.zeros(len(data["vec"]), bool))
+    data["babble"] = data["babble"].astype(bool)
+    data.setdefault("snr", np.full(len(data["vec"]), np.nan))
     return data
 
 
@@ -214,7 +273,7 @@ def evaluate(data: dict[str, np.ndarray], rule: Rule) -> dict[str, float]:
     scores = house.identify(tests["vec"])
     truth = np.searchsorted(house.speakers, tests["spk"])
     rows = np.arange(len(truth))
-    best, thresholds = scores.argmax(1), house.thresholds[bin_of(tests["secs"])]
+    best, thresholds = scores.argmax(1), house.threshold(tests["secs"], tests["snr"])
     right = best == truth
     accepted = right & (scores.max(1) >= thresholds)
     others = np.ones_like(scores, bool)
@@ -223,7 +282,7 @@ def evaluate(data: dict[str, np.ndarray], rule: Rule) -> dict[str, float]:
     for h in house.speakers:
         held = Household(_subset(samples, samples["spk"] != h), rule)
         mine = tests["spk"] == h
-        s = held.identify(tests["vec"][mine]).max(1) - held.thresholds[bin_of(tests["secs"][mine])]
+        s = held.identify(tests["vec"][mine]).max(1) - held.threshold(tests["secs"][mine], tests["snr"][mine])
         margins += list(s)
         accepts += list(s >= 0)
     return {
@@ -250,7 +309,7 @@ def houses(data: dict[str, np.ndarray], size: int, rule: Rule, draws: int = 8) -
         scores = house.identify(tests["vec"])
         home = np.isin(tests["spk"], members)
         best = house.speakers[scores.argmax(1)]
-        over = scores.max(1) >= house.thresholds[bin_of(tests["secs"])]
+        over = scores.max(1) >= house.threshold(tests["secs"], tests["snr"])
         out.append(
             (
                 (best == tests["spk"])[home].mean(),
