@@ -58,12 +58,6 @@ function byChunk(a: string, b: string): number {
   return Number(a.split(".").pop()) - Number(b.split(".").pop());
 }
 
-async function keysOf(kv: KV, filter: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const k of await kv.keys(filter)) out.push(k);
-  return out;
-}
-
 export class HouseholdSources {
   private kv: KV | undefined;
 
@@ -168,16 +162,26 @@ export class HouseholdSources {
     }));
   }
 
+  /**
+   * The cohort keys under `prefix`, from the view (synced first) rather than a KV listing: a listing takes a
+   * throwaway consumer, which a dead cluster node can swallow (see SampleView).
+   */
+  private async heldKeys(prefix: string): Promise<string[]> {
+    const view = this.view();
+    await view.sync();
+    return view.keysWith(prefix);
+  }
+
   private async clearBank(model: ModelRef): Promise<void> {
     const kv = await this.state();
-    for (const k of await keysOf(kv, `${bankPrefix(model)}.>`)) await kv.purge(k);
+    for (const k of await this.heldKeys(`${bankPrefix(model)}.`)) await kv.purge(k);
   }
 
   /** Clears the imported bank and the unknown voices of the model. */
   async clear(model: ModelRef): Promise<SourcesState> {
     const kv = await this.state();
     await this.clearBank(model);
-    for (const k of await keysOf(kv, `${unknownPrefix(model)}.>`)) await kv.purge(k);
+    for (const k of await this.heldKeys(`${unknownPrefix(model)}.`)) await kv.purge(k);
     return this.update(model, (s) => {
       const { bank: _bank, ...rest } = s;
       return { ...rest, unknown: { added: 0 }, generation: s.generation + 1 };
@@ -196,9 +200,8 @@ export class HouseholdSources {
   async forgetNearest(speakerId: string): Promise<number> {
     const kv = await this.state();
     let n = 0;
-    for (const k of await keysOf(kv, "cohort-unknown.>")) {
-      const entry = await kv.get(k);
-      if (entry?.operation === "PUT" && entry.json<UnknownEntry>().nearest === speakerId) {
+    for (const k of await this.heldKeys("cohort-unknown.")) {
+      if (this.view().get<UnknownEntry>(k)?.nearest === speakerId) {
         await kv.purge(k);
         n++;
       }

@@ -38,11 +38,7 @@ export class SampleView extends WatchedBucket {
   protected take(entry: KvEntry): void {
     this.samples.remove(entry.key);
     if (entry.operation !== "PUT") return;
-    try {
-      const record = entry.json<SampleRecord>();
-      this.samples.set(entry.key, record.model, record);
-    } catch (err) {
-      this.logger.warn({ err, key: entry.key }, "unreadable sample; left out of identification");
-    }
+    const record = this.parsed<SampleRecord>(entry, "sample");
+    if (record) this.samples.set(entry.key, record.model, record);
   }
 }

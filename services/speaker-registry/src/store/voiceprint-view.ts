@@ -48,12 +48,8 @@ export class VoiceprintView extends WatchedBucket {
       if (entry.operation === "PUT") this.erased.add(speakerId);
       else this.erased.delete(speakerId);
     } else if (entry.operation === "PUT") {
-      try {
-        const record = entry.json<VoiceprintRecord>();
-        this.voiceprintsByModel.set(entry.key, record.model, record);
-      } catch (err) {
-        this.logger.warn({ err, key: entry.key }, "unreadable voiceprint; left out of identification");
-      }
+      const record = this.parsed<VoiceprintRecord>(entry, "voiceprint");
+      if (record) this.voiceprintsByModel.set(entry.key, record.model, record);
     }
   }
 }

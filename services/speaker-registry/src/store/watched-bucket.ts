@@ -36,6 +36,16 @@ export abstract class WatchedBucket {
   /** Applies one entry newer than every entry applied before. */
   protected abstract take(entry: KvEntry): void;
 
+  /** A PUT's JSON value; an unreadable one is logged and left out (undefined), never fatal to the watch. */
+  protected parsed<T>(entry: KvEntry, what: string): T | undefined {
+    try {
+      return entry.json<T>();
+    } catch (err) {
+      this.logger.warn({ err, key: entry.key }, `unreadable ${what}; left out of identification`);
+      return undefined;
+    }
+  }
+
   /** Opens the view's watch and returns it once it holds every entry stored before the call. */
   protected static async started<V extends WatchedBucket>(view: V): Promise<V> {
     await view.open();
